@@ -1,0 +1,72 @@
+import { LockerConfigError } from '../errors';
+import { didYouMean } from '../utils/closest-name';
+import { describe } from '../utils/lock-options';
+
+/**
+ * Reads typed fields of one config section and refuses unknown ones, so a typo like
+ * `driver_instanse_id` fails at bootstrap instead of being ignored.
+ */
+export class SectionReader {
+  constructor(
+    readonly section: string,
+    private readonly raw: Record<string, unknown>,
+    allowed: readonly string[],
+  ) {
+    for (const field of Object.keys(raw)) {
+      if (!allowed.includes(field)) {
+        this.fail(field, `unknown field${didYouMean(field, allowed)}; expected one of ${allowed.join(', ')}`);
+      }
+    }
+  }
+
+  has(field: string): boolean {
+    return this.raw[field] !== undefined;
+  }
+
+  string(field: string, required: true): string;
+  string(field: string, required?: false): string | undefined;
+  string(field: string, required = false): string | undefined {
+    const value = this.raw[field];
+    if (value === undefined && !required) return undefined;
+    if (typeof value !== 'string' || value === '') this.fail(field, `expected a non-empty string, got ${describe(value)}`);
+    return value;
+  }
+
+  integer(field: string, min: number): number | undefined {
+    const value = this.raw[field];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      this.fail(field, `expected a whole number >= ${min}, got ${describe(value)}`);
+    }
+    return value;
+  }
+
+  stringList(field: string): string[] {
+    const value = this.raw[field];
+    if (!Array.isArray(value) || value.length === 0 || value.some((item) => typeof item !== 'string' || item === '')) {
+      this.fail(field, `expected a non-empty list of "host:port" strings, got ${describe(value)}`);
+    }
+    return value as string[];
+  }
+
+  fail(field: string, message: string): never {
+    throw new LockerConfigError({ section: this.section, field, message });
+  }
+}
+
+export function asSection(section: string, raw: unknown): Record<string, unknown> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new LockerConfigError({ section, message: `expected a table of settings, got ${describe(raw)}` });
+  }
+  return raw as Record<string, unknown>;
+}
+
+/** `host:port` → parts, naming the field on failure. */
+export function parseHostPort(reader: SectionReader, field: string, value: string): { host: string; port: number } {
+  const match = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(value.replace(/^[a-z]+:\/\//, ''));
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || match[1] === '' || port < 1 || port > 65535) {
+    reader.fail(field, `expected "host:port", got ${describe(value)}`);
+  }
+  return { host: match[1], port };
+}

@@ -1,0 +1,54 @@
+import type * as Etcd from 'etcd3';
+import { parseHostPort, SectionReader } from '../../config/section-reader';
+import { LockerConfigError } from '../../errors';
+import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
+import { connectOrExplain, requireOptionalPeer } from '../../utils/optional-peer';
+import { EtcdLockDriver } from './etcd-lock.driver';
+
+const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout'] as const;
+
+export interface EtcdDriverSettings {
+  section: string;
+  endpoints: string[];
+  username?: string;
+  password?: string;
+  connectTimeout: number;
+}
+
+/**
+ * Calls straight through: etcd3's default circuit breaker would refuse calls for 5 s after a restart.
+ * Async, because etcd3 expects a promise even when `fn` throws.
+ */
+const passThrough = { execute: async <T>(fn: (context: { signal: AbortSignal }) => T) => fn({ signal: new AbortController().signal }) };
+
+/** `driver = "etcd"` with an `[etcd]`-shaped connection section (endpoints). */
+export const etcdDriverFactory: LockerDriverFactory<EtcdDriverSettings> = {
+  name: 'etcd',
+  defaultKeyPrefix: 'nest-locker/',
+  parseConnection(section, raw) {
+    const reader: SectionReader = new SectionReader(section, raw ?? {}, FIELDS);
+    const endpoints = reader.stringList('endpoints');
+    endpoints.forEach((endpoint) => parseHostPort(reader, 'endpoints', endpoint));
+    return {
+      section,
+      endpoints,
+      username: reader.string('username'),
+      password: reader.string('password'),
+      connectTimeout: reader.integer('connect_timeout', 1) ?? 5000,
+    };
+  },
+  async create(settings, context) {
+    const { Etcd3 } = requireOptionalPeer<typeof Etcd>('etcd3', 'etcd', settings.section);
+    const client = new Etcd3({
+      hosts: settings.endpoints.map((endpoint) => (/^[a-z]+:\/\//.test(endpoint) ? endpoint : `http://${endpoint}`)),
+      auth: settings.username ? { username: settings.username, password: settings.password ?? '' } : undefined,
+      dialTimeout: settings.connectTimeout,
+      faultHandling: { host: () => passThrough as never },
+    });
+    await connectOrExplain(client.get('nest-locker-connect-check').exec(), settings.connectTimeout, (reason) => {
+      client.close();
+      return new LockerConfigError({ section: settings.section, field: 'endpoints', message: `cannot reach etcd at ${settings.endpoints.join(', ')}: ${reason}` });
+    });
+    return new EtcdLockDriver(client, context);
+  },
+};

@@ -1,0 +1,115 @@
+import type { Etcd3 } from 'etcd3';
+import type { HeldLock } from '../../lock/held-lock';
+import { monotonicNow } from '../../utils/clock';
+
+/** A session idle this long (no holder, no waiter) revokes its lease. */
+const IDLE_REVOKE_MS = 60_000;
+
+/**
+ * One etcd lease shared by every keep-alive lock (and queued waiter) with the same TTL, as etcd's
+ * concurrency.Session: one keep-alive every ttl/3 renews them all, instead of a lease and stream per lock.
+ * When the lease is refused (expired) or a holder's deadline passes, the session retires: its locks are
+ * lost together, its lease is revoked, and new locks get a fresh session.
+ */
+export class EtcdLeaseSession {
+  readonly leaseId: Promise<string>;
+  private readonly locks = new Set<HeldLock>();
+  private waiters = 0;
+  private idleSince = monotonicNow();
+  private timer?: NodeJS.Timeout;
+  private retired = false;
+
+  constructor(
+    private readonly client: Etcd3,
+    readonly ttl: number,
+    private readonly onRetire: (session: EtcdLeaseSession) => void,
+  ) {
+    this.leaseId = client.leaseClient.leaseGrant({ TTL: Math.ceil(ttl / 1000) }).then((granted) => String(granted.ID));
+    this.leaseId.then(() => this.schedule(ttl / 3)).catch(() => this.retire());
+  }
+
+  get alive(): boolean {
+    return !this.retired;
+  }
+
+  attach(lock: HeldLock): void {
+    this.locks.add(lock);
+  }
+
+  detach(lock: HeldLock): void {
+    if (this.locks.delete(lock)) this.touchIdle();
+  }
+
+  /** A waiter's queue key lives on this lease while it waits. */
+  addWaiter(): () => void {
+    this.waiters++;
+    return () => {
+      this.waiters--;
+      this.touchIdle();
+    };
+  }
+
+  /** Sends one keep-alive now; false when etcd says the lease is gone. */
+  async keepAliveNow(): Promise<boolean> {
+    const id = await this.leaseId;
+    const sentAt = monotonicNow();
+    const stream = await this.client.leaseClient.leaseKeepAlive();
+    try {
+      const response = await new Promise<{ TTL: string }>((resolve, reject) => {
+        stream.on('data', resolve);
+        stream.on('error', reject);
+        stream.write({ ID: id });
+      });
+      if (Number(response.TTL) <= 0) {
+        for (const lock of [...this.locks]) lock.lose('refused', 'etcd says its lease expired');
+        this.retire();
+        return false;
+      }
+      for (const lock of this.locks) lock.confirm(sentAt);
+      return true;
+    } finally {
+      stream.end();
+    }
+  }
+
+  /** Stops keep-alive and revokes the lease (deleting every key on it), retrying until etcd answers. */
+  retire(): void {
+    if (this.retired) return;
+    this.retired = true;
+    clearTimeout(this.timer);
+    this.onRetire(this);
+    void this.revoke(0);
+  }
+
+  private async revoke(attempt: number): Promise<void> {
+    try {
+      const ID = await this.leaseId;
+      await this.client.leaseClient.leaseRevoke({ ID });
+    } catch {
+      // Unreachable now; etcd drops the lease by itself at most one TTL after the last keep-alive.
+      if (attempt * 1000 < this.ttl) setTimeout(() => void this.revoke(attempt + 1), 1000).unref();
+    }
+  }
+
+  private touchIdle(): void {
+    if (this.locks.size === 0 && this.waiters === 0) this.idleSince = monotonicNow();
+  }
+
+  private schedule(delay: number): void {
+    if (this.retired) return;
+    this.timer = setTimeout(() => void this.tick(), delay);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.locks.size === 0 && this.waiters === 0 && monotonicNow() - this.idleSince > Math.max(IDLE_REVOKE_MS, this.ttl)) {
+      return this.retire();
+    }
+    try {
+      if (await this.keepAliveNow()) this.schedule(this.ttl / 3);
+    } catch (error) {
+      for (const lock of this.locks) lock.renewalFailed(error);
+      this.schedule(Math.min(this.ttl / 10, 1000));
+    }
+  }
+}

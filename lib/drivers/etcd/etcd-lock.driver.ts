@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import { AbstractLockerDriver } from '../abstract-locker.driver';
+import type { HeldLock } from '../../lock/held-lock';
+import { WaitScope } from '../../lock/wait-scope';
+import { LockLostError } from '../../errors';
+import type { Lock } from '../../interfaces/lock.interface';
+import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
+import { monotonicNow } from '../../utils/clock';
+import { EtcdLeaseSession } from './etcd-lease-session';
+
+/** One queued or held entry: `<prefix><escaped key>/<random id>`, ordered by create revision. */
+interface QueueEntry {
+  lockPrefix: string;
+  name: string;
+  revision: string;
+  /** The keep-alive session whose lease carries the entry, or the lock's own fixed lease. */
+  session?: EtcdLeaseSession;
+  fixedLeaseId?: string;
+}
+
+/**
+ * etcd locks the way etcd's concurrency.Mutex takes them: every contender writes a unique key under the
+ * lock's prefix; the lowest create revision holds the lock (and is its fencing token); each waiter
+ * watches only its predecessor, so a release wakes one waiter (FIFO).
+ */
+export class EtcdLockDriver extends AbstractLockerDriver {
+  readonly type = 'etcd';
+  private readonly sessions = new Map<number, EtcdLeaseSession>();
+  private readonly entries = new WeakMap<HeldLock, QueueEntry>();
+
+  constructor(private readonly client: Etcd3, context: DriverContext, private readonly ownsClient = true) {
+    super(context);
+  }
+
+  async acquire(request: AcquireRequest): Promise<Lock | null> {
+    const scope = new WaitScope(request);
+    scope.check();
+    const lockPrefix = `${request.keyPrefix}${encodeURIComponent(request.key)}/`;
+    for (;;) {
+      const sentAt = monotonicNow();
+      const entry = await this.enqueue(lockPrefix, request);
+      try {
+        if (await this.isFirst(entry, request, scope)) return await this.grant(entry, request, sentAt);
+      } catch (error) {
+        await this.dequeue(entry);
+        if (error instanceof QueuePositionLost) continue;
+        throw error;
+      }
+      await this.dequeue(entry);
+      return null;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const session of [...this.sessions.values()]) session.retire();
+    if (this.ownsClient) this.client.close();
+  }
+
+  protected onSettled(lock: HeldLock): void {
+    const entry = this.entries.get(lock);
+    entry?.session?.detach(lock);
+    // A holder that missed its deadline cannot trust the shared lease any more.
+    if (lock.signal.reason instanceof LockLostError && lock.signal.reason.reason === 'deadline') entry?.session?.retire();
+  }
+
+  private session(ttl: number): EtcdLeaseSession {
+    let session = this.sessions.get(ttl);
+    if (!session?.alive) {
+      session = new EtcdLeaseSession(this.client, ttl, (retired) => {
+        if (this.sessions.get(ttl) === retired) this.sessions.delete(ttl);
+      });
+      this.sessions.set(ttl, session);
+    }
+    return session;
+  }
+
+  /** Writes our unique entry; a fixed-TTL lock gets a lease of its own that is never kept alive. */
+  private async enqueue(lockPrefix: string, request: AcquireRequest): Promise<QueueEntry> {
+    const name = lockPrefix + randomBytes(8).toString('hex');
+    const session = request.keepAlive ? this.session(request.ttl) : undefined;
+    const leaseId = session ? await session.leaseId : await this.grantFixedLease(request.ttl);
+    const response = await this.client.if(name, 'Create', '==', 0).then(this.client.put(name).value('').lease(leaseId)).commit();
+    return { lockPrefix, name, revision: response.header.revision, session, fixedLeaseId: session ? undefined : leaseId };
+  }
+
+  /** True once no entry with a lower create revision is left; waits (watching the predecessor) while `wait`. */
+  private async isFirst(entry: QueueEntry, request: AcquireRequest, scope: WaitScope): Promise<boolean> {
+    let leaveWaitingSession: (() => void) | undefined;
+    try {
+      for (;;) {
+        const predecessor = await this.predecessor(entry);
+        if (!predecessor) return true;
+        if (!request.wait) return false;
+        if (!leaveWaitingSession) {
+          leaveWaitingSession = await this.moveToWaitingSession(entry, request.ttl);
+        }
+        await this.waitForDelete(predecessor, scope);
+      }
+    } finally {
+      leaveWaitingSession?.();
+    }
+  }
+
+  /** The entry right before ours, read in one txn that also proves our entry still exists. */
+  private async predecessor(entry: QueueEntry): Promise<{ key: string; revision: string } | undefined> {
+    const before = this.client.getAll().prefix(entry.lockPrefix).maxCreateRevision(String(BigInt(entry.revision) - 1n)).sort('Create', 'Descend').limit(1);
+    const response = await this.client.if(entry.name, 'Create', '==', entry.revision).then(before).commit();
+    if (!response.succeeded) throw new QueuePositionLost();
+    const kv = response.responses[0].response_range?.kvs[0] as IKeyValue | undefined;
+    return kv ? { key: kv.key.toString(), revision: response.header.revision } : undefined;
+  }
+
+  /** A waiting fixed-TTL entry must not expire in the queue: it waits on a kept-alive lease. */
+  private async moveToWaitingSession(entry: QueueEntry, ttl: number): Promise<() => void> {
+    const session = entry.session ?? this.session(ttl);
+    const leave = session.addWaiter();
+    if (!entry.session) await this.moveEntry(entry, { session, leaseId: await session.leaseId });
+    return leave;
+  }
+
+  private waitForDelete(predecessor: { key: string; revision: string }, scope: WaitScope): Promise<void> {
+    let watcher: Watcher | undefined;
+    let cancelled = false;
+    return scope
+      .sleep(Infinity, (wake) => {
+        const building = this.client.watch().key(predecessor.key).startRevision(String(BigInt(predecessor.revision) + 1n)).only('delete').create();
+        building.then((created) => {
+          watcher = created;
+          created.on('delete', wake);
+          created.on('disconnected', wake);
+          created.on('error', wake);
+          if (cancelled) void created.cancel().catch(() => undefined);
+        }, wake);
+        return () => {
+          cancelled = true;
+          void watcher?.cancel().catch(() => undefined);
+        };
+      });
+  }
+
+  /** The entry is first: for a fixed-TTL lock that waited, its own lease starts now. */
+  private async grant(entry: QueueEntry, request: AcquireRequest, sentAt: number): Promise<HeldLock> {
+    if (!request.keepAlive && entry.session) {
+      sentAt = monotonicNow();
+      if (!(await this.moveEntry(entry, { leaseId: await this.grantFixedLease(request.ttl) }))) throw new QueuePositionLost();
+    }
+    const lock = this.hold(request, {
+      fencingToken: BigInt(entry.revision),
+      sentAt,
+      remote: {
+        release: () => this.dequeue(entry),
+        extend: (ttl) => this.extend(lock, entry, ttl),
+      },
+    });
+    this.entries.set(lock, entry);
+    entry.session?.attach(lock);
+    return lock;
+  }
+
+  private async extend(lock: HeldLock, entry: QueueEntry, ttl: number): Promise<boolean> {
+    if (!lock.keepAlive) return this.moveEntry(entry, { leaseId: await this.grantFixedLease(ttl) });
+    const session = this.session(ttl);
+    const previous = entry.session;
+    if (!(await this.moveEntry(entry, { session, leaseId: await session.leaseId }))) return false;
+    if (previous !== session) {
+      previous?.detach(lock);
+      session.attach(lock);
+    }
+    return session.keepAliveNow();
+  }
+
+  /**
+   * Puts the entry on another lease (a session's, or a fixed one of its own); the create revision, our
+   * place and fencing token, stays. A fixed lease left behind is revoked. False if the entry is gone.
+   */
+  private async moveEntry(entry: QueueEntry, target: { leaseId: string; session?: EtcdLeaseSession }): Promise<boolean> {
+    const put = this.client.put(entry.name).value('').lease(target.leaseId);
+    const response = await this.client.if(entry.name, 'Create', '==', entry.revision).then(put).commit();
+    const abandoned = response.succeeded ? entry.fixedLeaseId : target.session ? undefined : target.leaseId;
+    if (response.succeeded) {
+      entry.session = target.session;
+      entry.fixedLeaseId = target.session ? undefined : target.leaseId;
+    }
+    if (abandoned && abandoned !== entry.fixedLeaseId) void this.revokeLease(abandoned);
+    return response.succeeded;
+  }
+
+  /** Removes our entry (owner-checked by its unique name and revision) and its own lease, if any. */
+  private async dequeue(entry: QueueEntry): Promise<void> {
+    if (entry.fixedLeaseId) return this.revokeLease(entry.fixedLeaseId);
+    await this.client.if(entry.name, 'Create', '==', entry.revision).then(this.client.delete().key(entry.name)).commit();
+  }
+
+  private async grantFixedLease(ttl: number): Promise<string> {
+    const granted = await this.client.leaseClient.leaseGrant({ TTL: Math.ceil(ttl / 1000) });
+    return String(granted.ID);
+  }
+
+  private async revokeLease(ID: string): Promise<void> {
+    await this.client.leaseClient.leaseRevoke({ ID }).catch(() => undefined);
+  }
+}
+
+/** Our queue entry vanished (its lease expired while etcd was away): enqueue again. */
+class QueuePositionLost extends Error {}

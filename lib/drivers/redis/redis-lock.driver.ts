@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { AbstractLockerDriver } from '../abstract-locker.driver';
+import type { HeldLock } from '../../lock/held-lock';
+import { RenewalBatcher } from '../../lock/renewal-batcher';
+import { WaitScope } from '../../lock/wait-scope';
+import type { Lock } from '../../interfaces/lock.interface';
+import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
+import { monotonicNow } from '../../utils/clock';
+import { redisKeyNames, RedisKeyNames } from './redis-key-names';
+import { RedisReleaseSubscriber } from './redis-release-subscriber';
+import { ACQUIRE_SCRIPT, FENCE_IDLE_MS, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
+
+/** The client with our scripts defined on it (EVALSHA, with EVAL after a server restart). */
+interface ScriptedRedis extends Redis {
+  lockerAcquire(lock: string, fence: string, owner: string, ttl: number, fenceIdle: number): Promise<[number, string | number]>;
+  lockerRelease(lock: string, owner: string, channel: string): Promise<number>;
+  lockerRenew(keyCount: number, ...keysThenOwnersAndTtls: (string | number)[]): Promise<number[]>;
+}
+
+/** Local waiters of one key: only the head contends with the server, so a handoff costs O(1) commands. */
+interface WaitQueue {
+  waiters: Waiter[];
+  unlisten?: Promise<() => void>;
+}
+
+interface Waiter {
+  notified: boolean;
+  wake?: () => void;
+}
+
+/** When a waiter should re-check if no release was announced (lease of a dead holder ran out). */
+const PTTL_SLACK_MS = 1;
+
+export class RedisLockDriver extends AbstractLockerDriver {
+  readonly type = 'redis';
+  private readonly client: ScriptedRedis;
+  private readonly subscriber: RedisReleaseSubscriber;
+  private readonly queues = new Map<string, WaitQueue>();
+  private readonly owners = new WeakMap<HeldLock, { lock: string; owner: string }>();
+  private readonly renewals = new RenewalBatcher((locks) => this.renewMany(locks));
+
+  /** `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`. */
+  constructor(client: Redis, context: DriverContext, private readonly ownsClient = true) {
+    super(context);
+    client.defineCommand('lockerAcquire', { numberOfKeys: 2, lua: ACQUIRE_SCRIPT });
+    client.defineCommand('lockerRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
+    this.client = client as ScriptedRedis;
+    this.subscriber = new RedisReleaseSubscriber(client);
+  }
+
+  /** Connections this driver uses: the command connection, plus the shared subscriber once someone waited. */
+  get connectionCount(): number {
+    return 1 + this.subscriber.connectionCount;
+  }
+
+  async acquire(request: AcquireRequest): Promise<Lock | null> {
+    const names = redisKeyNames(request.keyPrefix, request.key);
+    const scope = new WaitScope(request);
+    scope.check();
+    const queue = this.queues.get(names.lock);
+    if (!queue || !request.wait) {
+      const first = await this.attempt(names, request);
+      if (typeof first !== 'number' || !request.wait) return typeof first === 'number' ? null : first;
+    }
+    return this.waitInQueue(names, request, scope);
+  }
+
+  async close(): Promise<void> {
+    this.renewals.stop();
+    await this.subscriber.close();
+    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+  }
+
+  protected onSettled(lock: HeldLock): void {
+    this.renewals.untrack(lock);
+  }
+
+  /** One SET NX: the lock, or the PTTL of the current holder. */
+  private async attempt(names: RedisKeyNames, request: AcquireRequest): Promise<HeldLock | number> {
+    const owner = randomUUID();
+    const sentAt = monotonicNow();
+    const [taken, value] = await this.client.lockerAcquire(names.lock, names.fence, owner, request.ttl, FENCE_IDLE_MS);
+    if (taken !== 1) return Number(value);
+    const lock = this.hold(request, {
+      fencingToken: BigInt(value),
+      sentAt,
+      remote: {
+        release: () => this.release(names, owner),
+        extend: async (ttl) => (await this.client.lockerRenew(1, names.lock, owner, ttl))[0] === 1,
+      },
+    });
+    this.owners.set(lock, { lock: names.lock, owner });
+    if (request.keepAlive) this.renewals.track(lock);
+    return lock;
+  }
+
+  private async waitInQueue(names: RedisKeyNames, request: AcquireRequest, scope: WaitScope): Promise<Lock> {
+    const queue = this.queues.get(names.lock) ?? this.openQueue(names);
+    const me: Waiter = { notified: false };
+    queue.waiters.push(me);
+    const wakeSource = (wake: () => void) => {
+      me.wake = wake;
+      if (me.notified) wake();
+      return () => (me.wake = undefined);
+    };
+    try {
+      while (queue.waiters[0] !== me) await scope.sleep(Infinity, wakeSource);
+      await (queue.unlisten as Promise<() => void>);
+      for (;;) {
+        me.notified = false;
+        const result = await this.attempt(names, request);
+        if (typeof result !== 'number') return result;
+        await scope.sleep(result >= 0 ? result + PTTL_SLACK_MS : PTTL_SLACK_MS, wakeSource);
+      }
+    } finally {
+      const wasHead = queue.waiters[0] === me;
+      queue.waiters.splice(queue.waiters.indexOf(me), 1);
+      if (queue.waiters.length > 0) {
+        if (wasHead) this.wakeHead(queue);
+      } else this.closeQueue(names.lock, queue);
+    }
+  }
+
+  private openQueue(names: RedisKeyNames): WaitQueue {
+    const queue: WaitQueue = { waiters: [] };
+    queue.unlisten = this.subscriber.listen(names.channel, () => this.wakeHead(queue));
+    queue.unlisten.catch(() => undefined);
+    this.queues.set(names.lock, queue);
+    return queue;
+  }
+
+  private closeQueue(lockName: string, queue: WaitQueue): void {
+    if (this.queues.get(lockName) === queue) this.queues.delete(lockName);
+    queue.unlisten?.then((stop) => stop()).catch(() => undefined);
+  }
+
+  private wakeHead(queue: WaitQueue): void {
+    const head = queue.waiters[0];
+    if (!head) return;
+    head.notified = true;
+    head.wake?.();
+  }
+
+  private async release(names: RedisKeyNames, owner: string): Promise<void> {
+    await this.client.lockerRelease(names.lock, owner, names.channel);
+    // A local waiter need not wait for the published message to come back.
+    const queue = this.queues.get(names.lock);
+    if (queue) this.wakeHead(queue);
+  }
+
+  private async renewMany(locks: HeldLock[]): Promise<boolean[]> {
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const lock of locks) {
+      const ref = this.owners.get(lock) as { lock: string; owner: string };
+      keys.push(ref.lock);
+      args.push(ref.owner, lock.ttl);
+    }
+    const renewed = await this.client.lockerRenew(keys.length, ...keys, ...args);
+    return renewed.map((value) => value === 1);
+  }
+}

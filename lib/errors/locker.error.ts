@@ -1,0 +1,31 @@
+/** Stable machine-readable codes; one per error class. */
+export type LockerErrorCode =
+  | 'LOCKER_ERROR'
+  | 'LOCK_WAIT_TIMEOUT'
+  | 'LOCK_LOST'
+  | 'LOCK_RELEASED'
+  | 'LOCKER_CONFIG'
+  | 'LOCKER_CLOSED';
+
+export interface LockerErrorFields {
+  /** The lock key the error is about, when there is one. */
+  key?: string;
+  /** The locker or connection section the error is about, when there is one. */
+  section?: string;
+  cause?: unknown;
+}
+
+/** Base class of every error nest-locker throws; `code` is stable across versions. */
+export class LockerError extends Error {
+  readonly code: LockerErrorCode;
+  readonly key?: string;
+  readonly section?: string;
+
+  constructor(message: string, fields: LockerErrorFields = {}, code: LockerErrorCode = 'LOCKER_ERROR') {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.key = fields.key;
+    this.section = fields.section;
+  }
+}

@@ -1,0 +1,19 @@
+/** One held lock. */
+export interface Lock {
+  /** The key as the caller gave it. */
+  readonly key: string;
+  /** Strictly increasing per key, across releases, expiries and server restarts. Pass it to fenced resources. */
+  readonly fencingToken: bigint;
+  /** Aborted with a `LockLostError` when the lock is lost, and with a `LockReleasedError` on release. */
+  readonly signal: AbortSignal;
+  /**
+   * True while released is not called, no loss was seen and the local lease deadline has not passed.
+   * Checked against the clock at every read, so a holder that was paused sees `false` at once.
+   */
+  readonly held: boolean;
+  /** Renew now, optionally with a new TTL (ms). Rejects with `LockLostError` when the lock is no longer ours. */
+  extend(ttl?: number): Promise<void>;
+  /** Release; idempotent; never deletes another holder's lock. */
+  release(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}

@@ -1,0 +1,54 @@
+import type { Lock } from './lock.interface';
+import type { LockEventSink } from './lock-event.interface';
+
+/** One acquisition, with options already validated and defaults merged. */
+export interface AcquireRequest {
+  key: string;
+  /** The locker section asking; named in errors. */
+  section: string;
+  /** The section's `key_prefix`. */
+  keyPrefix: string;
+  ttl: number;
+  keepAlive: boolean;
+  fair: boolean;
+  /** `false`: one attempt, resolve `null` when busy (tryAcquire). */
+  wait: boolean;
+  waitTime?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A backend, one instance per connection section. Third-party drivers implement this and register a
+ * `LockerDriverFactory`; `AbstractLockerDriver` and `HeldLock` give them keep-alive, deadlines and events.
+ */
+export interface LockerDriver {
+  /** The registered driver name: `redis`, `etcd`, `memory`, ... */
+  readonly type: string;
+  /** The connection section it was created from (`driver_instance_id`). */
+  readonly instanceId: string;
+  /** Resolves with a held lock; `null` only when `request.wait` is false and the key is busy. */
+  acquire(request: AcquireRequest): Promise<Lock | null>;
+  /** The locks this instance holds now. */
+  heldLocks(): Lock[];
+  /** Stops background work and closes the connections the driver opened. Held locks are not released. */
+  close(): Promise<void>;
+}
+
+export interface DriverContext {
+  instanceId: string;
+  events: LockEventSink;
+}
+
+/** How a driver is registered: parses its connection section and creates connected instances. */
+export interface LockerDriverFactory<C = unknown> {
+  readonly name: string;
+  /** Used when the locker section sets no `key_prefix`. */
+  readonly defaultKeyPrefix: string;
+  /**
+   * Validates the connection section (undefined when the config has none) and returns typed settings.
+   * Throws `LockerConfigError` naming the section and field.
+   */
+  parseConnection(section: string, raw: Record<string, unknown> | undefined): C;
+  /** Creates and connects; a server that cannot be reached fails here, with its address in the error. */
+  create(config: C, context: DriverContext): Promise<LockerDriver>;
+}

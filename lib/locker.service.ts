@@ -1,0 +1,106 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import { LockContext } from './context/lock-context';
+import { LockerClosedError, LockerConfigError } from './errors';
+import type { Lock } from './interfaces/lock.interface';
+import type { LockEvent } from './interfaces/lock-event.interface';
+import type { LockerCallOptions } from './interfaces/lock-options.interface';
+import type { LockerModuleOptions } from './interfaces/locker-config.interface';
+import { DEFAULT_SHUTDOWN_TIMEOUT, LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS } from './locker.constants';
+import { LockerDrivers } from './locker-drivers';
+import { Locker } from './locker';
+import { assertLockKey, normalizeLockOptions } from './utils/lock-options';
+
+/** Takes locks on the drivers of the config; exported by `LockerModule`. */
+@Injectable()
+export class LockerService implements BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger(LockerService.name);
+  private readonly shutdown = new AbortController();
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(
+    @Inject(LOCKER_DRIVERS) private readonly drivers: LockerDrivers,
+    @Inject(LOCKER_MODULE_OPTIONS) private readonly options: LockerModuleOptions,
+  ) {}
+
+  /** Acquired, released, extended, lost and renewal-failed events of every lock of this module. */
+  get events(): Observable<LockEvent> {
+    return this.drivers.events.asObservable();
+  }
+
+  /** A seed-style lock object on a locker section (the seed's `locker.New()`). */
+  create(section: string = 'locker'): Locker {
+    this.drivers.locker(section);
+    return new Locker(this, section);
+  }
+
+  /** Waits until the lock is taken (or `waitTime` elapses, or `signal` aborts). */
+  async acquire(key: string, options?: LockerCallOptions): Promise<Lock> {
+    return (await this.take(key, options, true, 'acquire()')) as Lock;
+  }
+
+  /** One attempt: the lock, or null when someone else holds it. */
+  tryAcquire(key: string, options?: LockerCallOptions): Promise<Lock | null> {
+    return this.take(key, options, false, 'tryAcquire()');
+  }
+
+  /** Runs `fn` while holding the lock and releases it afterwards, whatever `fn` does. */
+  async withLock<T>(key: string, fn: (lock: Lock) => Promise<T>, options?: LockerCallOptions): Promise<T> {
+    if (typeof fn !== 'function') {
+      throw new LockerConfigError({ section: 'withLock()', field: 'fn', message: 'expected a function to run under the lock' });
+    }
+    const lock = await this.acquire(key, options);
+    return this.track(async () => {
+      try {
+        return await LockContext.run(lock, () => fn(lock));
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  /** Runs work that shutdown must wait for (a locked body). */
+  track<T>(work: () => Promise<T>): Promise<T> {
+    const running = work();
+    this.running.add(running);
+    const forget = (): void => void this.running.delete(running);
+    running.then(forget, forget);
+    return running;
+  }
+
+  /** Stop taking locks, let running bodies finish (bounded), then release every lock still held. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.shutdown.abort(new LockerClosedError());
+    const timeout = this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
+    const outcome = await Promise.race([Promise.allSettled([...this.running]), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.logger.warn(`${this.running.size} locked bodies still running after ${timeout} ms; releasing their locks`);
+    const held = this.drivers.all().flatMap((driver) => driver.heldLocks());
+    await Promise.allSettled(held.map((lock) => lock.release()));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.drivers.close();
+  }
+
+  private async take(key: string, options: LockerCallOptions | undefined, wait: boolean, where: string): Promise<Lock | null> {
+    assertLockKey(key, where);
+    const { locker, waitTime, signal, ...lease } = normalizeLockOptions(options, where);
+    const { section, driver } = this.drivers.locker(locker);
+    if (this.shutdown.signal.aborted) throw new LockerClosedError(key, section.name);
+    if (lease.fair && driver.type === 'redis') {
+      throw new LockerConfigError({ section: where, field: 'fair', message: 'fair (FIFO) mode is not available on the redis driver yet; use etcd or leave fair unset' });
+    }
+    return driver.acquire({
+      key,
+      section: section.name,
+      keyPrefix: section.keyPrefix,
+      ...lease,
+      wait,
+      waitTime,
+      signal: signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal,
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { LockerError } from './errors';
+import type { Lock } from './interfaces/lock.interface';
+import type { LockOptions } from './interfaces/lock-options.interface';
+import type { LockerService } from './locker.service';
+
+/** The seed's lock object: one held lock at a time, `lock()` blocks until acquired, `unlock()` releases. */
+export class Locker {
+  private held?: Lock;
+
+  constructor(
+    private readonly service: LockerService,
+    /** The locker section this object locks on. */
+    readonly section: string,
+  ) {}
+
+  /** The lock taken by the last `lock()`, until `unlock()`. */
+  get current(): Lock | undefined {
+    return this.held;
+  }
+
+  async lock(key: string, options?: LockOptions): Promise<void> {
+    if (this.held?.held) {
+      throw new LockerError(`This Locker already holds "${this.held.key}"; call unlock() first, or create() another Locker.`, { key, section: this.section });
+    }
+    this.held = await this.service.acquire(key, { ...options, locker: this.section });
+  }
+
+  /** Idempotent. */
+  async unlock(): Promise<void> {
+    const lock = this.held;
+    this.held = undefined;
+    await lock?.release();
+  }
+}

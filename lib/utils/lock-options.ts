@@ -1,0 +1,77 @@
+import { LockerConfigError } from '../errors';
+import type { LockerCallOptions } from '../interfaces/lock-options.interface';
+
+/** The one place lock defaults live. */
+export const LOCK_DEFAULTS = { ttl: 60_000, keepAlive: true, fair: false, locker: 'locker' } as const;
+
+/** Keys longer than this are refused: they cost memory on every server round trip. */
+export const MAX_KEY_BYTES = 1024;
+
+const KNOWN_OPTIONS = new Set(['ttl', 'keepAlive', 'waitTime', 'signal', 'fair', 'locker']);
+
+export interface NormalizedLockOptions {
+  ttl: number;
+  keepAlive: boolean;
+  fair: boolean;
+  locker: string;
+  waitTime?: number;
+  signal?: AbortSignal;
+}
+
+export function assertTtl(value: unknown, field: string, where: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new LockerConfigError({ section: where, field, message: `expected a positive whole number of milliseconds, got ${describe(value)}` });
+  }
+}
+
+export function assertLockKey(key: unknown, where: string): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new LockerConfigError({ section: where, field: 'key', message: `expected a non-empty string, got ${describe(key)}` });
+  }
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
+    throw new LockerConfigError({ section: where, field: 'key', key: key.slice(0, 40), message: `expected at most ${MAX_KEY_BYTES} bytes, got ${Buffer.byteLength(key)}` });
+  }
+}
+
+/** Validates call options at the call, naming the field; merges defaults. */
+export function normalizeLockOptions(options: LockerCallOptions | undefined, where: string): NormalizedLockOptions {
+  if (options === undefined || options === null) return { ...LOCK_DEFAULTS };
+  if (typeof options !== 'object') {
+    throw new LockerConfigError({ section: where, field: 'options', message: `expected an object, got ${describe(options)}` });
+  }
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(name)) {
+      throw new LockerConfigError({ section: where, field: name, message: `unknown option; expected one of ${[...KNOWN_OPTIONS].join(', ')}` });
+    }
+  }
+  const merged = { ...LOCK_DEFAULTS, ...stripUndefined(options) };
+  assertTtl(merged.ttl, 'ttl', where);
+  if (typeof merged.keepAlive !== 'boolean') {
+    throw new LockerConfigError({ section: where, field: 'keepAlive', message: `expected a boolean, got ${describe(merged.keepAlive)}` });
+  }
+  if (typeof merged.fair !== 'boolean') {
+    throw new LockerConfigError({ section: where, field: 'fair', message: `expected a boolean, got ${describe(merged.fair)}` });
+  }
+  if (typeof merged.locker !== 'string' || merged.locker === '') {
+    throw new LockerConfigError({ section: where, field: 'locker', message: `expected a locker section name, got ${describe(merged.locker)}` });
+  }
+  const { waitTime, signal } = merged;
+  if (waitTime !== undefined && (typeof waitTime !== 'number' || !Number.isFinite(waitTime) || waitTime < 0)) {
+    throw new LockerConfigError({ section: where, field: 'waitTime', message: `expected milliseconds >= 0, got ${describe(waitTime)}` });
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new LockerConfigError({ section: where, field: 'signal', message: `expected an AbortSignal, got ${describe(signal)}` });
+  }
+  return merged as NormalizedLockOptions;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}

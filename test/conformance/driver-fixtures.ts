@@ -1,0 +1,78 @@
+import { Etcd3 } from 'etcd3';
+import { Redis } from 'ioredis';
+import type { LockerConfig, LockerDriver } from 'nest-locker';
+import { startEtcd, startRedis, TestServer } from '../harness/servers';
+
+/** What the backend holds for one lock key, read from the server itself. */
+export interface ServerState {
+  /** Holder plus queued entries. */
+  entries: number;
+  /** Release subscriptions still open (redis). */
+  subscriptions: number;
+}
+
+export interface DriverFixture {
+  readonly driver: 'memory' | 'redis' | 'etcd';
+  /** Absent for memory. */
+  readonly server?: TestServer;
+  /** A TTL the backend honours precisely enough for expiry tests (etcd leases have 1 s granularity). */
+  readonly shortTtl: number;
+  /** The seed-shaped config: a connection section and a `[locker]` section. */
+  config(): LockerConfig;
+  state(key: string, driver: LockerDriver): Promise<ServerState>;
+  close(): Promise<void>;
+}
+
+export async function memoryFixture(): Promise<DriverFixture> {
+  return {
+    driver: 'memory',
+    shortTtl: 400,
+    config: () => ({ locker: { driver: 'memory', driver_instance_id: 'memory' } }),
+    async state(key, driver) {
+      const inner = driver as unknown as { entries: Map<string, unknown>; queues: Map<string, unknown[]> };
+      return { entries: (inner.entries.has(key) ? 1 : 0) + (inner.queues.get(key)?.length ?? 0), subscriptions: 0 };
+    },
+    close: async () => undefined,
+  };
+}
+
+export async function redisFixture(): Promise<DriverFixture> {
+  const server = await startRedis();
+  const inspector = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+  inspector.on('error', () => undefined);
+  return {
+    driver: 'redis',
+    server,
+    shortTtl: 400,
+    config: () => ({ redis: { addr: server.addr, db: 0, max_idle: 5, idle_timeout: 30 }, locker: { driver: 'redis', driver_instance_id: 'redis' } }),
+    async state(key) {
+      const tagged = `nest-locker:{${key}}`;
+      const keys = (await inspector.keys(`${tagged.replace(/[*?[\]]/g, '\\$&')}*`)).filter((name) => !name.endsWith(':fence'));
+      const [, subscriptions] = (await inspector.pubsub('NUMSUB', `${tagged}:released`)) as [string, number];
+      return { entries: keys.length, subscriptions: Number(subscriptions) };
+    },
+    async close() {
+      inspector.disconnect();
+      await server.stop();
+    },
+  };
+}
+
+export async function etcdFixture(): Promise<DriverFixture> {
+  const server = await startEtcd();
+  const inspector = new Etcd3({ hosts: `http://${server.addr}` });
+  return {
+    driver: 'etcd',
+    server,
+    shortTtl: 2000,
+    config: () => ({ etcd: { endpoints: [server.addr] }, locker: { driver: 'etcd', driver_instance_id: 'etcd' } }),
+    async state(key) {
+      const entries = await inspector.getAll().prefix(`nest-locker/${encodeURIComponent(key)}/`).count();
+      return { entries, subscriptions: 0 };
+    },
+    async close() {
+      inspector.close();
+      await server.stop();
+    },
+  };
+}
