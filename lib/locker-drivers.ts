@@ -40,7 +40,11 @@ export class LockerDrivers {
     const section = this.config.lockers.get(name);
     if (!section) {
       const known = [...this.config.lockers.keys()];
-      throw new LockerConfigError({ section: name, field: 'locker', message: `no locker section [${name}] in the config${didYouMean(name, known)}; expected one of ${known.join(', ')}` });
+      throw new LockerConfigError({
+        section: name,
+        field: 'locker',
+        message: `no locker section [${name}] in the config${didYouMean(name, known)}; expected one of ${known.join(', ')}`,
+      });
     }
     return { section, driver: this.instances.get(section.driverInstanceId) as LockerDriver };
   }
@@ -48,7 +52,11 @@ export class LockerDrivers {
   instance(instanceId: string): LockerDriver {
     const driver = this.instances.get(instanceId);
     if (!driver) {
-      throw new LockerConfigError({ section: instanceId, field: 'driverInstanceIds', message: `no locker section uses [${instanceId}]; expected one of ${[...this.instances.keys()].join(', ')}` });
+      throw new LockerConfigError({
+        section: instanceId,
+        field: 'driverInstanceIds',
+        message: `no locker section uses [${instanceId}]; expected one of ${[...this.instances.keys()].join(', ')}`,
+      });
     }
     return driver;
   }
@@ -59,7 +67,8 @@ export class LockerDrivers {
 
   async close(): Promise<void> {
     const results = await Promise.allSettled(this.all().map((driver) => driver.close()));
-    for (const result of results) if (result.status === 'rejected') this.logger.warn(`Closing a locker driver failed: ${String(result.reason)}`);
+    for (const result of results)
+      if (result.status === 'rejected') this.logger.warn(`Closing a locker driver failed: ${String(result.reason)}`);
     this.events.complete();
   }
 }

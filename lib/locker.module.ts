@@ -43,7 +43,11 @@ export class LockerModule {
       providers: [
         configProvider,
         { provide: LOCKER_MODULE_OPTIONS, useValue: options },
-        { provide: LOCKER_DRIVERS, useFactory: (config: ResolvedLockerConfig) => LockerDrivers.connect(config), inject: [LOCKER_RESOLVED_CONFIG] },
+        {
+          provide: LOCKER_DRIVERS,
+          useFactory: (config: ResolvedLockerConfig) => LockerDrivers.connect(config),
+          inject: [LOCKER_RESOLVED_CONFIG],
+        },
         ...driverProviders,
         LockerService,
       ],

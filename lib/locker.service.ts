@@ -76,7 +76,8 @@ export class LockerService implements BeforeApplicationShutdown, OnApplicationSh
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
     const outcome = await Promise.race([Promise.allSettled([...this.running]), timedOut]);
     clearTimeout(timer);
-    if (outcome === 'timeout') this.logger.warn(`${this.running.size} locked bodies still running after ${timeout} ms; releasing their locks`);
+    if (outcome === 'timeout')
+      this.logger.warn(`${this.running.size} locked bodies still running after ${timeout} ms; releasing their locks`);
     const held = this.drivers.all().flatMap((driver) => driver.heldLocks());
     await Promise.allSettled(held.map((lock) => lock.release()));
   }
@@ -91,7 +92,11 @@ export class LockerService implements BeforeApplicationShutdown, OnApplicationSh
     const { section, driver } = this.drivers.locker(locker);
     if (this.shutdown.signal.aborted) throw new LockerClosedError(key, section.name);
     if (lease.fair && driver.type === 'redis') {
-      throw new LockerConfigError({ section: where, field: 'fair', message: 'fair (FIFO) mode is not available on the redis driver yet; use etcd or leave fair unset' });
+      throw new LockerConfigError({
+        section: where,
+        field: 'fair',
+        message: 'fair (FIFO) mode is not available on the redis driver yet; use etcd or leave fair unset',
+      });
     }
     return driver.acquire({
       key,

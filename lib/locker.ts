@@ -20,7 +20,10 @@ export class Locker {
 
   async lock(key: string, options?: LockOptions): Promise<void> {
     if (this.held?.held) {
-      throw new LockerError(`This Locker already holds "${this.held.key}"; call unlock() first, or create() another Locker.`, { key, section: this.section });
+      throw new LockerError(`This Locker already holds "${this.held.key}"; call unlock() first, or create() another Locker.`, {
+        key,
+        section: this.section,
+      });
     }
     this.held = await this.service.acquire(key, { ...options, locker: this.section });
   }

@@ -46,19 +46,28 @@ export function resolveLockerConfig(config: LockerConfig): ResolvedLockerConfig 
     const driver = reader.string('driver', true);
     const factory = getLockerDriverFactory(driver);
     if (!factory) {
-      reader.fail('driver', `unknown driver "${driver}"${didYouMean(driver, registeredLockerDrivers())}; expected one of ${registeredLockerDrivers().join(', ')}, or a driver registered with registerLockerDriver()`);
+      reader.fail(
+        'driver',
+        `unknown driver "${driver}"${didYouMean(driver, registeredLockerDrivers())}; expected one of ${registeredLockerDrivers().join(', ')}, or a driver registered with registerLockerDriver()`,
+      );
     }
     const driverInstanceId = reader.string('driver_instance_id', true);
     const raw = config[driverInstanceId];
     if (raw === undefined && factory.name !== 'memory') {
-      reader.fail('driver_instance_id', `no section [${driverInstanceId}] in the config${didYouMean(driverInstanceId, names)}; expected the name of a connection section such as [${driver}]`);
+      reader.fail(
+        'driver_instance_id',
+        `no section [${driverInstanceId}] in the config${didYouMean(driverInstanceId, names)}; expected the name of a connection section such as [${driver}]`,
+      );
     }
     if (isLockerSection(raw)) {
       reader.fail('driver_instance_id', `[${driverInstanceId}] is a locker section; expected a connection section`);
     }
     const existing = instances.get(driverInstanceId);
     if (existing && existing.factory !== factory) {
-      reader.fail('driver', `[${driverInstanceId}] is already used with driver "${existing.factory.name}"; one connection section serves one driver`);
+      reader.fail(
+        'driver',
+        `[${driverInstanceId}] is already used with driver "${existing.factory.name}"; one connection section serves one driver`,
+      );
     }
     if (!existing) {
       const settings = factory.parseConnection(driverInstanceId, raw === undefined ? undefined : asSection(driverInstanceId, raw));
@@ -70,7 +79,8 @@ export function resolveLockerConfig(config: LockerConfig): ResolvedLockerConfig 
   if (lockers.size === 0) {
     throw new LockerConfigError({
       section: 'locker',
-      message: 'no locker section in the config; expected e.g. { locker: { driver: "redis", driver_instance_id: "redis" }, redis: { addr: "127.0.0.1:6379" } }',
+      message:
+        'no locker section in the config; expected e.g. { locker: { driver: "redis", driver_instance_id: "redis" }, redis: { addr: "127.0.0.1:6379" } }',
     });
   }
   return { lockers, instances };

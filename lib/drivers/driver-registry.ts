@@ -12,9 +12,13 @@ const factories = new Map<string, LockerDriverFactory>();
  */
 export function registerLockerDriver<C>(factory: LockerDriverFactory<C>): void {
   if (typeof factory?.name !== 'string' || !/^[a-z][a-z0-9_-]*$/i.test(factory.name)) {
-    throw new LockerConfigError({ section: 'registerLockerDriver', field: 'name', message: 'expected a name of letters, digits, "_" or "-"' });
+    throw new LockerConfigError({
+      section: 'registerLockerDriver',
+      field: 'name',
+      message: 'expected a name of letters, digits, "_" or "-"',
+    });
   }
-  factories.set(factory.name, factory as LockerDriverFactory);
+  factories.set(factory.name, factory);
 }
 
 export function getLockerDriverFactory(name: string): LockerDriverFactory | undefined {

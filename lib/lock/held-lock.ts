@@ -29,6 +29,13 @@ export interface HeldLockInit {
 
 const logger = new Logger('NestLocker');
 
+/** An event as the lock reports it; the lock adds who and what. */
+type LockEventBody = LockEvent extends infer E
+  ? E extends LockEvent
+    ? Omit<E, 'driverInstanceId' | 'key' | 'fencingToken'>
+    : never
+  : never;
+
 /**
  * The driver-independent half of a lock: local lease deadline, loss detection, signal and events.
  * Drivers confirm renewals with `confirm(sentAt)` and report refusals with `lose('refused')`.
@@ -164,10 +171,10 @@ export class HeldLock implements Lock {
     }, delay);
   }
 
-  private emit(event: { type: 'acquired' | 'released' } | { type: 'extended'; ttl: number } | { type: 'lost'; error: LockLostError } | { type: 'renewal-failed'; error: unknown }): void {
+  private emit(event: LockEventBody): void {
     const base = { driverInstanceId: this.init.driverInstanceId, key: this.key, fencingToken: this.fencingToken };
     try {
-      this.init.events({ ...base, ...event } as LockEvent);
+      this.init.events({ ...base, ...event });
     } catch (error) {
       logger.error(`A lock event listener threw for "${this.key}": ${String(error)}`);
     }

@@ -54,7 +54,10 @@ export class WaitScope {
       };
       const onAbort = (): void => finish(signal?.reason);
       const remaining = this.remaining();
-      const timer = setTimeout(() => finish(ms < remaining ? undefined : this.timeoutError()), Math.max(0, Math.min(ms, remaining, MAX_TIMER_MS)));
+      const timer = setTimeout(
+        () => finish(ms < remaining ? undefined : this.timeoutError()),
+        Math.max(0, Math.min(ms, remaining, MAX_TIMER_MS)),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
       disarm = wakeSource?.(() => finish());
       if (settled) disarm?.();

@@ -20,7 +20,11 @@ export interface NormalizedLockOptions {
 
 export function assertTtl(value: unknown, field: string, where: string): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new LockerConfigError({ section: where, field, message: `expected a positive whole number of milliseconds, got ${describe(value)}` });
+    throw new LockerConfigError({
+      section: where,
+      field,
+      message: `expected a positive whole number of milliseconds, got ${describe(value)}`,
+    });
   }
 }
 
@@ -29,7 +33,12 @@ export function assertLockKey(key: unknown, where: string): asserts key is strin
     throw new LockerConfigError({ section: where, field: 'key', message: `expected a non-empty string, got ${describe(key)}` });
   }
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
-    throw new LockerConfigError({ section: where, field: 'key', key: key.slice(0, 40), message: `expected at most ${MAX_KEY_BYTES} bytes, got ${Buffer.byteLength(key)}` });
+    throw new LockerConfigError({
+      section: where,
+      field: 'key',
+      key: key.slice(0, 40),
+      message: `expected at most ${MAX_KEY_BYTES} bytes, got ${Buffer.byteLength(key)}`,
+    });
   }
 }
 
@@ -41,7 +50,11 @@ export function normalizeLockOptions(options: LockerCallOptions | undefined, whe
   }
   for (const name of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(name)) {
-      throw new LockerConfigError({ section: where, field: name, message: `unknown option; expected one of ${[...KNOWN_OPTIONS].join(', ')}` });
+      throw new LockerConfigError({
+        section: where,
+        field: name,
+        message: `unknown option; expected one of ${[...KNOWN_OPTIONS].join(', ')}`,
+      });
     }
   }
   const merged = { ...LOCK_DEFAULTS, ...stripUndefined(options) };
@@ -53,7 +66,11 @@ export function normalizeLockOptions(options: LockerCallOptions | undefined, whe
     throw new LockerConfigError({ section: where, field: 'fair', message: `expected a boolean, got ${describe(merged.fair)}` });
   }
   if (typeof merged.locker !== 'string' || merged.locker === '') {
-    throw new LockerConfigError({ section: where, field: 'locker', message: `expected a locker section name, got ${describe(merged.locker)}` });
+    throw new LockerConfigError({
+      section: where,
+      field: 'locker',
+      message: `expected a locker section name, got ${describe(merged.locker)}`,
+    });
   }
   const { waitTime, signal } = merged;
   if (waitTime !== undefined && (typeof waitTime !== 'number' || !Number.isFinite(waitTime) || waitTime < 0)) {
@@ -62,7 +79,7 @@ export function normalizeLockOptions(options: LockerCallOptions | undefined, whe
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new LockerConfigError({ section: where, field: 'signal', message: `expected an AbortSignal, got ${describe(signal)}` });
   }
-  return merged as NormalizedLockOptions;
+  return merged;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -17,7 +17,11 @@ export function requireOptionalPeer<T>(packageName: string, driver: string, sect
 }
 
 /** Rejects with a LockerConfigError naming the address when `connecting` does not finish in time. */
-export async function connectOrExplain<T>(connecting: Promise<T>, timeoutMs: number, explain: (reason: string) => LockerConfigError): Promise<T> {
+export async function connectOrExplain<T>(
+  connecting: Promise<T>,
+  timeoutMs: number,
+  explain: (reason: string) => LockerConfigError,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);

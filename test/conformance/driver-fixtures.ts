@@ -44,7 +44,10 @@ export async function redisFixture(): Promise<DriverFixture> {
     driver: 'redis',
     server,
     shortTtl: 400,
-    config: () => ({ redis: { addr: server.addr, db: 0, max_idle: 5, idle_timeout: 30 }, locker: { driver: 'redis', driver_instance_id: 'redis' } }),
+    config: () => ({
+      redis: { addr: server.addr, db: 0, max_idle: 5, idle_timeout: 30 },
+      locker: { driver: 'redis', driver_instance_id: 'redis' },
+    }),
     async state(key) {
       const tagged = `nest-locker:{${key}}`;
       const keys = (await inspector.keys(`${tagged.replace(/[*?[\]]/g, '\\$&')}*`)).filter((name) => !name.endsWith(':fence'));
@@ -67,7 +70,10 @@ export async function etcdFixture(): Promise<DriverFixture> {
     shortTtl: 2000,
     config: () => ({ etcd: { endpoints: [server.addr] }, locker: { driver: 'etcd', driver_instance_id: 'etcd' } }),
     async state(key) {
-      const entries = await inspector.getAll().prefix(`nest-locker/${encodeURIComponent(key)}/`).count();
+      const entries = await inspector
+        .getAll()
+        .prefix(`nest-locker/${encodeURIComponent(key)}/`)
+        .count();
       return { entries, subscriptions: 0 };
     },
     async close() {

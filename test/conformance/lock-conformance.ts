@@ -46,7 +46,7 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       await waiting;
       assert.deepEqual(order, ['first unlocks', 'second acquired']);
       assert.equal(second.current?.key, key);
-      assert.ok(second.current!.fencingToken > 0n);
+      assert.ok(second.current.fencingToken > 0n);
       await second.unlock();
       await second.unlock(); // idempotent
       assert.equal(second.current, undefined);
@@ -73,17 +73,35 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       const key = freshKey('seed-wait');
       const holder = await app.service.acquire(key);
       const started = performance.now();
-      const error = await other.service.create().lock(key, { waitTime: 300 }).then(() => undefined, (caught: unknown) => caught);
+      const error = await other.service
+        .create()
+        .lock(key, { waitTime: 300 })
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
       const waited = performance.now() - started;
       assert.ok(error instanceof LockWaitTimeoutError, `expected LockWaitTimeoutError, got ${String(error)}`);
       assert.equal(error.code, 'LOCK_WAIT_TIMEOUT');
       assert.equal(error.key, key);
       assert.equal(error.waitTime, 300);
       assert.ok(waited >= 299, `gave up after ${waited} ms, before its waitTime`);
-      assert.deepEqual(await eventually(() => state(key), (s) => s.entries === 1 && s.subscriptions === 0), { entries: 1, subscriptions: 0 });
+      assert.deepEqual(
+        await eventually(
+          () => state(key),
+          (s) => s.entries === 1 && s.subscriptions === 0,
+        ),
+        { entries: 1, subscriptions: 0 },
+      );
       assert.equal(holder.held, true, 'the holder keeps its lock');
       await holder.release();
-      assert.deepEqual(await eventually(() => state(key), (s) => s.entries === 0), { entries: 0, subscriptions: 0 });
+      assert.deepEqual(
+        await eventually(
+          () => state(key),
+          (s) => s.entries === 0,
+        ),
+        { entries: 0, subscriptions: 0 },
+      );
     });
   });
 
@@ -95,7 +113,7 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       await lock.release();
       const next = await other.service.tryAcquire(key);
       assert.ok(next?.held);
-      await next!.release();
+      await next.release();
     });
 
     it('withLock runs the body under the lock, exposes it in LockContext and releases on success and on throw', async () => {
@@ -107,10 +125,15 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
         return lock.fencingToken;
       });
       assert.equal(seen?.key, key);
-      assert.equal(result, seen!.fencingToken);
-      assert.equal(seen!.held, false);
-      assert.ok(seen!.signal.reason instanceof LockReleasedError);
-      await assert.rejects(app.service.withLock(key, async () => { throw new Error('body failed'); }), /body failed/);
+      assert.equal(result, seen.fencingToken);
+      assert.equal(seen.held, false);
+      assert.ok(seen.signal.reason instanceof LockReleasedError);
+      await assert.rejects(
+        app.service.withLock(key, async () => {
+          throw new Error('body failed');
+        }),
+        /body failed/,
+      );
       const free = await other.service.tryAcquire(key);
       assert.ok(free, 'released after the body threw');
       await free.release();
@@ -136,7 +159,13 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       await sleep(100);
       controller.abort(new Error('caller gave up'));
       await assert.rejects(waiting, /caller gave up/);
-      assert.deepEqual(await eventually(() => state(key), (s) => s.entries === 1 && s.subscriptions === 0), { entries: 1, subscriptions: 0 });
+      assert.deepEqual(
+        await eventually(
+          () => state(key),
+          (s) => s.entries === 1 && s.subscriptions === 0,
+        ),
+        { entries: 1, subscriptions: 0 },
+      );
       await holder.release();
       const next = await other.service.acquire(key, { waitTime: 1000 });
       await next.release();
@@ -147,12 +176,24 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       const holder = await app.service.acquire(key);
       const got: bigint[] = [];
       const waiters = Array.from({ length: 5 }, (_, i) =>
-        (i % 2 ? other : app).service.withLock(key, async (lock) => { got.push(lock.fencingToken); await sleep(5); }, { waitTime: 10_000 }));
+        (i % 2 ? other : app).service.withLock(
+          key,
+          async (lock) => {
+            got.push(lock.fencingToken);
+            await sleep(5);
+          },
+          { waitTime: 10_000 },
+        ),
+      );
       await sleep(50);
       await holder.release();
       await Promise.all(waiters);
       assert.equal(got.length, 5);
-      assert.deepEqual([...got].sort((a, b) => (a < b ? -1 : 1)), got, 'tokens grow in the order the lock was held');
+      assert.deepEqual(
+        [...got].sort((a, b) => (a < b ? -1 : 1)),
+        got,
+        'tokens grow in the order the lock was held',
+      );
       assert.ok(got[0] > holder.fencingToken);
     });
   });
@@ -216,12 +257,21 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
 
     it('emits acquired, released and lost events', async () => {
       const key = freshKey('events');
-      const seen = firstValueFrom(app.service.events.pipe(filter((event: LockEvent) => event.key === key), take(4), toArray()));
+      const seen = firstValueFrom(
+        app.service.events.pipe(
+          filter((event: LockEvent) => event.key === key),
+          take(4),
+          toArray(),
+        ),
+      );
       const first = await app.service.acquire(key);
       await first.release();
       const second = await app.service.acquire(key, { ttl: fixture.shortTtl, keepAlive: false });
       const events = await seen;
-      assert.deepEqual(events.map((event) => event.type), ['acquired', 'released', 'acquired', 'lost']);
+      assert.deepEqual(
+        events.map((event) => event.type),
+        ['acquired', 'released', 'acquired', 'lost'],
+      );
       const lost = events[3] as Extract<LockEvent, { type: 'lost' }>;
       assert.equal(lost.error.reason, 'expired');
       assert.equal(lost.fencingToken, second.fencingToken);
@@ -244,7 +294,10 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       it(`${name} fails with LockerConfigError naming "${field}", and a held lock is kept`, async () => {
         const key = freshKey('bad');
         const held = await app.service.acquire(key);
-        const error = await app.service.acquire(key, options as never).then(() => undefined, (caught: unknown) => caught);
+        const error = await app.service.acquire(key, options as never).then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
         assert.ok(error instanceof LockerConfigError, `expected LockerConfigError, got ${String(error)}`);
         assert.equal(error.field, field);
         assert.match(error.message, new RegExp(field));
@@ -255,7 +308,10 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
 
     it('an empty key fails with LockerConfigError naming "key"', async () => {
       for (const key of ['', undefined, 42]) {
-        const error = await app.service.acquire(key as never).then(() => undefined, (caught: unknown) => caught);
+        const error = await app.service.acquire(key as never).then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
         assert.ok(error instanceof LockerConfigError);
         assert.equal(error.field, 'key');
       }
@@ -281,7 +337,12 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
   });
 
   // memory lives in one process: no other node to exclude, no server to restart
-  if (driver !== 'memory') serverOnlyTests(() => fixture, () => app, () => other);
+  if (driver !== 'memory')
+    serverOnlyTests(
+      () => fixture,
+      () => app,
+      () => other,
+    );
 }
 
 function serverOnlyTests(fixture: () => DriverFixture, app: () => LockerApp, other: () => LockerApp): void {
@@ -293,7 +354,9 @@ function serverOnlyTests(fixture: () => DriverFixture, app: () => LockerApp, oth
       writeFileSync(counterFile, '0');
       try {
         const iterations = 15;
-        const runs = await Promise.all(Array.from({ length: 4 }, () => runHammer({ config: fixture().config(), key, iterations, counterFile })));
+        const runs = await Promise.all(
+          Array.from({ length: 4 }, () => runHammer({ config: fixture().config(), key, iterations, counterFile })),
+        );
         const sections = runs.flat();
         assert.equal(sections.length, 4 * iterations);
         assert.deepEqual(overlaps(sections), []);

@@ -19,9 +19,12 @@ export interface TestServer {
 /** A private redis-server on a free loopback port, without persistence. */
 export async function startRedis(): Promise<TestServer> {
   const port = await freePort();
-  const server = new ServerProcess('redis-server', process.env.REDIS_SERVER_BIN ?? 'redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--daemonize', 'no',
-  ], port);
+  const server = new ServerProcess(
+    'redis-server',
+    process.env.REDIS_SERVER_BIN ?? 'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--daemonize', 'no'],
+    port,
+  );
   await server.start();
   return wrap(server);
 }
@@ -31,15 +34,39 @@ export async function startEtcd(): Promise<TestServer> {
   const [port, peerPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'nest-locker-etcd-'));
   const peer = `http://127.0.0.1:${peerPort}`;
-  const server = new ServerProcess('etcd', process.env.ETCD_BIN ?? 'etcd', [
-    '--name', 'nl', '--data-dir', dataDir,
-    '--listen-client-urls', `http://127.0.0.1:${port}`, '--advertise-client-urls', `http://127.0.0.1:${port}`,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `nl=${peer}`,
-    '--log-level', 'error',
-  ], port, () => etcdHealthy(port));
+  const server = new ServerProcess(
+    'etcd',
+    process.env.ETCD_BIN ?? 'etcd',
+    [
+      '--name',
+      'nl',
+      '--data-dir',
+      dataDir,
+      '--listen-client-urls',
+      `http://127.0.0.1:${port}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${port}`,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `nl=${peer}`,
+      '--log-level',
+      'error',
+    ],
+    port,
+    () => etcdHealthy(port),
+  );
   await server.start();
   const wrapped = wrap(server);
-  return { ...wrapped, stop: async () => { await server.stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+  return {
+    ...wrapped,
+    stop: async () => {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 function wrap(server: ServerProcess): TestServer {

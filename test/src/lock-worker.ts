@@ -37,13 +37,17 @@ async function main(): Promise<void> {
   }
   const sections: CriticalSection[] = [];
   for (let i = 0; i < (args.iterations ?? 1); i++) {
-    await locker.withLock(args.key, async (lock) => {
-      const start = wallNow();
-      const value = Number(readFileSync(args.counterFile as string, 'utf8'));
-      await sleep(1); // widen the window in which a second holder would lose an update
-      writeFileSync(args.counterFile as string, String(value + 1));
-      sections.push({ worker: process.pid, start, end: wallNow(), token: lock.fencingToken.toString() });
-    }, { ttl: args.ttl });
+    await locker.withLock(
+      args.key,
+      async (lock) => {
+        const start = wallNow();
+        const value = Number(readFileSync(args.counterFile as string, 'utf8'));
+        await sleep(1); // widen the window in which a second holder would lose an update
+        writeFileSync(args.counterFile as string, String(value + 1));
+        sections.push({ worker: process.pid, start, end: wallNow(), token: lock.fencingToken.toString() });
+      },
+      { ttl: args.ttl },
+    );
   }
   process.stdout.write(`${JSON.stringify(sections)}\n`);
   await app.close();

@@ -47,7 +47,11 @@ export const etcdDriverFactory: LockerDriverFactory<EtcdDriverSettings> = {
     });
     await connectOrExplain(client.get('nest-locker-connect-check').exec(), settings.connectTimeout, (reason) => {
       client.close();
-      return new LockerConfigError({ section: settings.section, field: 'endpoints', message: `cannot reach etcd at ${settings.endpoints.join(', ')}: ${reason}` });
+      return new LockerConfigError({
+        section: settings.section,
+        field: 'endpoints',
+        message: `cannot reach etcd at ${settings.endpoints.join(', ')}: ${reason}`,
+      });
     });
     return new EtcdLockDriver(client, context);
   },

@@ -29,7 +29,11 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   private readonly sessions = new Map<number, EtcdLeaseSession>();
   private readonly entries = new WeakMap<HeldLock, QueueEntry>();
 
-  constructor(private readonly client: Etcd3, context: DriverContext, private readonly ownsClient = true) {
+  constructor(
+    private readonly client: Etcd3,
+    context: DriverContext,
+    private readonly ownsClient = true,
+  ) {
     super(context);
   }
 
@@ -104,7 +108,12 @@ export class EtcdLockDriver extends AbstractLockerDriver {
 
   /** The entry right before ours, read in one txn that also proves our entry still exists. */
   private async predecessor(entry: QueueEntry): Promise<{ key: string; revision: string } | undefined> {
-    const before = this.client.getAll().prefix(entry.lockPrefix).maxCreateRevision(String(BigInt(entry.revision) - 1n)).sort('Create', 'Descend').limit(1);
+    const before = this.client
+      .getAll()
+      .prefix(entry.lockPrefix)
+      .maxCreateRevision(String(BigInt(entry.revision) - 1n))
+      .sort('Create', 'Descend')
+      .limit(1);
     const response = await this.client.if(entry.name, 'Create', '==', entry.revision).then(before).commit();
     if (!response.succeeded) throw new QueuePositionLost();
     const kv = response.responses[0].response_range?.kvs[0] as IKeyValue | undefined;
@@ -122,21 +131,25 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   private waitForDelete(predecessor: { key: string; revision: string }, scope: WaitScope): Promise<void> {
     let watcher: Watcher | undefined;
     let cancelled = false;
-    return scope
-      .sleep(Infinity, (wake) => {
-        const building = this.client.watch().key(predecessor.key).startRevision(String(BigInt(predecessor.revision) + 1n)).only('delete').create();
-        building.then((created) => {
-          watcher = created;
-          created.on('delete', wake);
-          created.on('disconnected', wake);
-          created.on('error', wake);
-          if (cancelled) void created.cancel().catch(() => undefined);
-        }, wake);
-        return () => {
-          cancelled = true;
-          void watcher?.cancel().catch(() => undefined);
-        };
-      });
+    return scope.sleep(Infinity, (wake) => {
+      const building = this.client
+        .watch()
+        .key(predecessor.key)
+        .startRevision(String(BigInt(predecessor.revision) + 1n))
+        .only('delete')
+        .create();
+      building.then((created) => {
+        watcher = created;
+        created.on('delete', wake);
+        created.on('disconnected', wake);
+        created.on('error', wake);
+        if (cancelled) void created.cancel().catch(() => undefined);
+      }, wake);
+      return () => {
+        cancelled = true;
+        void watcher?.cancel().catch(() => undefined);
+      };
+    });
   }
 
   /** The entry is first: for a fixed-TTL lock that waited, its own lease starts now. */

@@ -57,7 +57,11 @@ export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
       settings.connectTimeout,
       (reason) => {
         client.disconnect();
-        return new LockerConfigError({ section: settings.section, field: 'addr', message: `cannot reach redis at ${settings.addr}: ${reason}` });
+        return new LockerConfigError({
+          section: settings.section,
+          field: 'addr',
+          message: `cannot reach redis at ${settings.addr}: ${reason}`,
+        });
       },
     );
     return new RedisLockDriver(client, context);

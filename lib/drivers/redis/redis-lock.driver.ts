@@ -41,7 +41,11 @@ export class RedisLockDriver extends AbstractLockerDriver {
   private readonly renewals = new RenewalBatcher((locks) => this.renewMany(locks));
 
   /** `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`. */
-  constructor(client: Redis, context: DriverContext, private readonly ownsClient = true) {
+  constructor(
+    client: Redis,
+    context: DriverContext,
+    private readonly ownsClient = true,
+  ) {
     super(context);
     client.defineCommand('lockerAcquire', { numberOfKeys: 2, lua: ACQUIRE_SCRIPT });
     client.defineCommand('lockerRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
