@@ -1,9 +1,12 @@
+import { DiscoveryModule } from '@nestjs/core';
 import { DynamicModule, InjectionToken, Module, ModuleMetadata, OptionalFactoryDependency, Provider } from '@nestjs/common';
 import { resolveLockerConfig, ResolvedLockerConfig } from './config/resolve-locker-config';
 import type { LockerConfig, LockerModuleOptions } from './interfaces/locker-config.interface';
 import { LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS, LOCKER_RESOLVED_CONFIG } from './locker.constants';
 import { LockerDrivers } from './locker-drivers';
 import { LockerService } from './locker.service';
+import { LockedIntervalExplorer } from './scheduling/locked-interval.explorer';
+import { LockedIntervalRegistry } from './scheduling/locked-interval.registry';
 import { getLockerDriverToken } from './utils/get-locker-driver-token.util';
 
 export interface LockerModuleAsyncOptions extends LockerModuleOptions, Pick<ModuleMetadata, 'imports'> {
@@ -28,7 +31,8 @@ export class LockerModule {
       useFactory: async (...deps: unknown[]) => resolveLockerConfig(await useFactory(...deps)),
       inject,
     };
-    return { ...LockerModule.build(configProvider, driverInstanceIds, moduleOptions), imports };
+    const built = LockerModule.build(configProvider, driverInstanceIds, moduleOptions);
+    return { ...built, imports: [...(built.imports ?? []), ...imports] };
   }
 
   private static build(configProvider: Provider, driverInstanceIds: string[], options: LockerModuleOptions): DynamicModule {
@@ -40,6 +44,7 @@ export class LockerModule {
     return {
       module: LockerModule,
       global: options.isGlobal ?? true,
+      imports: [DiscoveryModule],
       providers: [
         configProvider,
         { provide: LOCKER_MODULE_OPTIONS, useValue: options },
@@ -50,8 +55,10 @@ export class LockerModule {
         },
         ...driverProviders,
         LockerService,
+        LockedIntervalRegistry,
+        LockedIntervalExplorer,
       ],
-      exports: [LockerService, ...driverProviders.map((provider) => (provider as { provide: string }).provide)],
+      exports: [LockerService, LockedIntervalRegistry, ...driverProviders.map((provider) => (provider as { provide: string }).provide)],
     };
   }
 }

@@ -1,6 +1,5 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { LockContext } from './context/lock-context';
 import { LockerClosedError, LockerConfigError } from './errors';
 import type { Lock } from './interfaces/lock.interface';
 import type { LockEvent } from './interfaces/lock-event.interface';
@@ -9,11 +8,13 @@ import type { LockerModuleOptions } from './interfaces/locker-config.interface';
 import { DEFAULT_SHUTDOWN_TIMEOUT, LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS } from './locker.constants';
 import { LockerDrivers } from './locker-drivers';
 import { Locker } from './locker';
+import { LockerHost } from './locker-host';
+import { runLocked } from './lock/run-locked';
 import { assertLockKey, normalizeLockOptions } from './utils/lock-options';
 
 /** Takes locks on the drivers of the config; exported by `LockerModule`. */
 @Injectable()
-export class LockerService implements BeforeApplicationShutdown, OnApplicationShutdown {
+export class LockerService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(LockerService.name);
   private readonly shutdown = new AbortController();
   private readonly running = new Set<Promise<unknown>>();
@@ -22,6 +23,11 @@ export class LockerService implements BeforeApplicationShutdown, OnApplicationSh
     @Inject(LOCKER_DRIVERS) private readonly drivers: LockerDrivers,
     @Inject(LOCKER_MODULE_OPTIONS) private readonly options: LockerModuleOptions,
   ) {}
+
+  /** From now on, `@WithLock` methods take their locks here. */
+  onModuleInit(): void {
+    LockerHost.attach(this);
+  }
 
   /** Acquired, released, extended, lost and renewal-failed events of every lock of this module. */
   get events(): Observable<LockEvent> {
@@ -44,19 +50,16 @@ export class LockerService implements BeforeApplicationShutdown, OnApplicationSh
     return this.take(key, options, false, 'tryAcquire()');
   }
 
-  /** Runs `fn` while holding the lock and releases it afterwards, whatever `fn` does. */
+  /**
+   * Runs `fn` while holding the lock and releases it afterwards, whatever `fn` does. Re-entrant: inside a
+   * body that already holds `key` (same locker section), `fn` runs under that lock.
+   */
   async withLock<T>(key: string, fn: (lock: Lock) => Promise<T>, options?: LockerCallOptions): Promise<T> {
     if (typeof fn !== 'function') {
       throw new LockerConfigError({ section: 'withLock()', field: 'fn', message: 'expected a function to run under the lock' });
     }
-    const lock = await this.acquire(key, options);
-    return this.track(async () => {
-      try {
-        return await LockContext.run(lock, () => fn(lock));
-      } finally {
-        await lock.release();
-      }
-    });
+    assertLockKey(key, 'withLock()');
+    return (await runLocked(this, key, options, fn)) as T;
   }
 
   /** Runs work that shutdown must wait for (a locked body). */
@@ -83,6 +86,7 @@ export class LockerService implements BeforeApplicationShutdown, OnApplicationSh
   }
 
   async onApplicationShutdown(): Promise<void> {
+    LockerHost.detach(this);
     await this.drivers.close();
   }
 

@@ -1,5 +1,13 @@
 /** Stable machine-readable codes; one per error class. */
-export type LockerErrorCode = 'LOCKER_ERROR' | 'LOCK_WAIT_TIMEOUT' | 'LOCK_LOST' | 'LOCK_RELEASED' | 'LOCKER_CONFIG' | 'LOCKER_CLOSED';
+export type LockerErrorCode =
+  | 'LOCKER_ERROR'
+  | 'LOCK_WAIT_TIMEOUT'
+  | 'LOCK_LOST'
+  | 'LOCK_RELEASED'
+  | 'LOCKER_CONFIG'
+  | 'LOCKER_CLOSED'
+  | 'LOCK_BUSY'
+  | 'LOCKER_NOT_READY';
 
 export interface LockerErrorFields {
   /** The lock key the error is about, when there is one. */

@@ -1,0 +1,42 @@
+import { LockerConfigError } from '../errors';
+import type { LockKey, WithLockOptions } from '../interfaces/with-lock-options.interface';
+import { WITH_LOCK_METADATA } from '../locker.constants';
+import { LockerHost } from '../locker-host';
+import { assertWithLockOptions, runLocked } from '../lock/run-locked';
+import { copyMethodMetadata, keepFunctionIdentity } from '../utils/copy-method-metadata';
+import { compileLockKey } from '../utils/lock-key';
+import { normalizeLockOptions } from '../utils/lock-options';
+
+/**
+ * Runs the method under a lock: `@WithLock('report')`, `@WithLock('order:{0.id}')` (a template over the
+ * arguments: `{N}` is argument N, `{N.a.b}` a property path into it), or `@WithLock((order) => ...)`.
+ * Works on any class (providers, controllers, plain classes) and keeps the method's other decorators,
+ * in either order. Inside the method, `LockContext.current()` is the lock.
+ */
+export function WithLock(key: LockKey, options: WithLockOptions = {}): MethodDecorator {
+  return (target, propertyKey, descriptor) => {
+    const where = `@WithLock on ${className(target)}.${String(propertyKey)}`;
+    const original: unknown = descriptor.value;
+    if (typeof original !== 'function') {
+      throw new LockerConfigError({ section: where, message: 'expected a method; @WithLock decorates methods only' });
+    }
+    const keyOf = compileLockKey(key, where);
+    const { onBusy, minHold, ...lockOptions } = options;
+    assertWithLockOptions({ onBusy, minHold }, where);
+    normalizeLockOptions(lockOptions, where);
+
+    const wrapper = function (this: unknown, ...args: unknown[]): Promise<unknown> {
+      const service = LockerHost.service(where);
+      return runLocked(service, keyOf(args), options, () => Promise.resolve(original.apply(this, args)));
+    };
+    keepFunctionIdentity(original, wrapper);
+    copyMethodMetadata(original, wrapper);
+    Reflect.defineMetadata(WITH_LOCK_METADATA, { key, options }, wrapper);
+    descriptor.value = wrapper as typeof descriptor.value;
+    return descriptor;
+  };
+}
+
+export function className(target: object): string {
+  return typeof target === 'function' ? target.name : target.constructor.name;
+}

@@ -1,0 +1,85 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
+import { LockerConfigError } from '../errors';
+import type { LockedIntervalOptions, ResolvedLockedIntervalOptions } from '../interfaces/locked-interval-options.interface';
+import type { LockerModuleOptions } from '../interfaces/locker-config.interface';
+import { DEFAULT_SHUTDOWN_TIMEOUT, LOCKED_INTERVAL_METADATA, LOCKER_MODULE_OPTIONS } from '../locker.constants';
+import { LockerService } from '../locker.service';
+import { LOCK_DEFAULTS } from '../utils/lock-options';
+import { LockedIntervalRegistry } from './locked-interval.registry';
+import { LockedLoop } from './locked-loop';
+
+/** Finds `@LockedInterval` methods at bootstrap, checks them, starts their loops, and stops them at shutdown. */
+@Injectable()
+export class LockedIntervalExplorer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('LockedInterval');
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly registry: LockedIntervalRegistry,
+    private readonly locker: LockerService,
+    @Inject(LOCKER_MODULE_OPTIONS) private readonly moduleOptions: LockerModuleOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const found = [...this.discovery.getProviders(), ...this.discovery.getControllers()].flatMap((wrapper) => this.loopsOf(wrapper));
+    const owners = new Map<string, string>(); // "key:<locker>/<key>" and "name:<name>" → Class.method
+    for (const { options, owner } of found) {
+      for (const [id, what] of [
+        [`key:${options.locker}/${options.key}`, `lock "${options.key}"`],
+        [`name:${options.name}`, `name "${options.name}"`],
+      ]) {
+        const previous = owners.get(id);
+        if (previous) {
+          throw new LockerConfigError({
+            section: `@LockedInterval on ${owner}`,
+            field: id.startsWith('key') ? 'key' : 'name',
+            message: `${what} is already used by the loop on ${previous}; give one of them its own key and name`,
+          });
+        }
+        owners.set(id, owner);
+      }
+    }
+    for (const { options, body } of found) {
+      this.locker.create(options.locker); // an unknown locker section fails here, at bootstrap
+      this.registry.add(new LockedLoop(options, body, this.locker));
+    }
+    for (const loop of this.registry.all()) loop.start();
+    if (found.length > 0) this.logger.log(`Started ${found.length} locked loop(s): ${found.map((loop) => loop.options.name).join(', ')}`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const timeout = this.moduleOptions.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = Promise.all(this.registry.all().map((loop) => loop.stop()));
+    await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, timeout)))]);
+    clearTimeout(timer);
+  }
+
+  private loopsOf(wrapper: InstanceWrapper): { options: ResolvedLockedIntervalOptions; body: () => unknown; owner: string }[] {
+    const instance = wrapper.instance as Record<string, unknown> | undefined;
+    if (!instance || !wrapper.isDependencyTreeStatic() || typeof instance !== 'object') return [];
+    const prototype = Object.getPrototypeOf(instance) as object;
+    return this.scanner.getAllMethodNames(prototype).flatMap((method) => {
+      const target = instance[method];
+      const options =
+        typeof target === 'function'
+          ? (Reflect.getMetadata(LOCKED_INTERVAL_METADATA, target) as LockedIntervalOptions | undefined)
+          : undefined;
+      if (!options) return [];
+      const owner = `${instance.constructor.name}.${method}`;
+      const key = options.key ?? owner;
+      const resolved: ResolvedLockedIntervalOptions = {
+        interval: options.interval ?? 0,
+        key,
+        locker: options.locker ?? LOCK_DEFAULTS.locker,
+        ttl: options.ttl ?? LOCK_DEFAULTS.ttl,
+        lockRetryInterval: options.lockRetryInterval ?? 1000,
+        name: options.name ?? key,
+      };
+      return [{ options: resolved, body: () => (target as () => unknown).call(instance), owner }];
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import { LockerConfigError } from '../errors';
+import type { LockKey } from '../interfaces/with-lock-options.interface';
+import { describe } from './lock-options';
+
+/** `{0}` is the first argument, `{1.user.id}` a property path into the second. */
+const PLACEHOLDER = /\{(\d+)((?:\.[A-Za-z_$][\w$]*)*)\}/g;
+
+/** Turns a `LockKey` into a function of the call's arguments; checks its shape once, at decoration. */
+export function compileLockKey(key: LockKey, where: string): (args: unknown[]) => string {
+  if (typeof key === 'function') {
+    return (args) => {
+      const value: unknown = key(...args);
+      if (typeof value !== 'string' || value === '') {
+        throw new LockerConfigError({
+          section: where,
+          field: 'key',
+          message: `the key function returned ${describe(value)}; expected a non-empty string`,
+        });
+      }
+      return value;
+    };
+  }
+  if (typeof key !== 'string' || key === '') {
+    throw new LockerConfigError({
+      section: where,
+      field: 'key',
+      message: `expected a non-empty string, a template like 'order:{0.id}', or a function; got ${describe(key)}`,
+    });
+  }
+  if (!PLACEHOLDER.test(key)) return () => key;
+  return (args) =>
+    key.replace(PLACEHOLDER, (placeholder: string, index: string, path: string) => {
+      let value: unknown = args[Number(index)];
+      for (const name of path.split('.').slice(1))
+        value = value === null || value === undefined ? undefined : (value as Record<string, unknown>)[name];
+      if (!['string', 'number', 'bigint', 'boolean'].includes(typeof value) || value === '') {
+        throw new LockerConfigError({
+          section: where,
+          field: 'key',
+          message: `${placeholder} in '${key}' is ${describe(value)} for this call; expected a string or number`,
+        });
+      }
+      return String(value);
+    });
+}
