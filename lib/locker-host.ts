@@ -9,7 +9,7 @@ const services: LockerService[] = [];
  */
 export const LockerHost = {
   attach(service: LockerService): void {
-    services.push(service);
+    if (!services.includes(service)) services.push(service);
   },
   detach(service: LockerService): void {
     const index = services.lastIndexOf(service);

@@ -25,9 +25,10 @@ export function WithLock(key: LockKey, options: WithLockOptions = {}): MethodDec
     assertWithLockOptions({ onBusy, minHold }, where);
     normalizeLockOptions(lockOptions, where);
 
-    const wrapper = function (this: unknown, ...args: unknown[]): Promise<unknown> {
+    // async, so that "not ready" and key errors reject like any failure of the method would
+    const wrapper = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       const service = LockerHost.service(where);
-      return runLocked(service, keyOf(args), options, () => Promise.resolve(original.apply(this, args)));
+      return runLocked(service, keyOf(args), options, async () => original.apply(this, args) as unknown);
     };
     keepFunctionIdentity(original, wrapper);
     copyMethodMetadata(original, wrapper);

@@ -93,7 +93,9 @@ export class LockedLoop {
         this.lock = undefined;
       }
       if (stop.aborted) return;
-      this.logger.warn(`Loop "${name}" lost lock "${key}"; contending again in ${lockRetryInterval} ms`);
+      this.logger.warn(
+        `Loop "${name}" lost lock "${key}" (${String(lock.signal.reason ?? 'lease deadline passed')}); contending again in ${lockRetryInterval} ms`,
+      );
       await this.pauseFor(lockRetryInterval, stop);
     }
   }

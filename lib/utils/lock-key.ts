@@ -27,7 +27,7 @@ export function compileLockKey(key: LockKey, where: string): (args: unknown[]) =
       message: `expected a non-empty string, a template like 'order:{0.id}', or a function; got ${describe(key)}`,
     });
   }
-  if (!PLACEHOLDER.test(key)) return () => key;
+  if (!new RegExp(PLACEHOLDER.source).test(key)) return () => key; // not PLACEHOLDER.test: /g keeps state
   return (args) =>
     key.replace(PLACEHOLDER, (placeholder: string, index: string, path: string) => {
       let value: unknown = args[Number(index)];

@@ -210,6 +210,21 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       await lock.release();
     });
 
+    it('a lock that waited longer than its TTL is fully held once taken', async () => {
+      const key = freshKey('long-wait');
+      const ttl = fixture.shortTtl;
+      const holder = await app.service.acquire(key, { ttl });
+      const waiting = other.service.acquire(key, { ttl });
+      await sleep(ttl * 1.5);
+      await holder.release();
+      const lock = await waiting;
+      assert.equal(lock.held, true);
+      await sleep(ttl * 1.2);
+      assert.equal(lock.held, true, 'kept alive after taking it');
+      assert.equal(lock.signal.aborted, false);
+      await lock.release();
+    });
+
     it('extend() renews a fixed-TTL lock; release is idempotent', async () => {
       const key = freshKey('extend');
       const ttl = fixture.shortTtl;

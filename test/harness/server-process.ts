@@ -32,7 +32,11 @@ export class ServerProcess {
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     child.once('exit', () => running.delete(child));
-    await this.waitForPort(child);
+    const spawnFailed = new Promise<never>((_, reject) =>
+      child.once('error', (error) => reject(new Error(`cannot start ${this.name}: ${error.message}`))),
+    );
+    spawnFailed.catch(() => undefined); // an error after start-up is the exit's business
+    await Promise.race([this.waitForPort(child), spawnFailed]);
   }
 
   /** SIGKILL: no clean shutdown, no chance to persist anything. */

@@ -18,14 +18,21 @@ export class EtcdLeaseSession {
   private idleSince = monotonicNow();
   private timer?: NodeJS.Timeout;
   private retired = false;
+  private lastConfirmedSentAt = monotonicNow();
 
   constructor(
     private readonly client: Etcd3,
     readonly ttl: number,
     private readonly onRetire: (session: EtcdLeaseSession) => void,
   ) {
+    // lastConfirmedSentAt starts now, before the grant is sent: the lease cannot start earlier
     this.leaseId = client.leaseClient.leaseGrant({ TTL: Math.ceil(ttl / 1000) }).then((granted) => String(granted.ID));
     this.leaseId.then(() => this.schedule(ttl / 3)).catch(() => this.retire());
+  }
+
+  /** When the last keep-alive etcd confirmed was sent: the lease lasts at least until then + ttl. */
+  get confirmedSentAt(): number {
+    return this.lastConfirmedSentAt;
   }
 
   get alive(): boolean {
@@ -65,6 +72,7 @@ export class EtcdLeaseSession {
         this.retire();
         return false;
       }
+      this.lastConfirmedSentAt = Math.max(this.lastConfirmedSentAt, sentAt);
       for (const lock of this.locks) lock.confirm(sentAt);
       return true;
     } finally {

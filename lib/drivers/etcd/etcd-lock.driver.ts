@@ -160,7 +160,8 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     }
     const lock = this.hold(request, {
       fencingToken: BigInt(entry.revision),
-      sentAt,
+      // A shared lease is as fresh as its last confirmed keep-alive, however long we queued.
+      sentAt: entry.session ? entry.session.confirmedSentAt : sentAt,
       remote: {
         release: () => this.dequeue(entry),
         extend: (ttl) => this.extend(lock, entry, ttl),

@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { loadLockerConfig, LockerModule } from 'nest-locker';
+import { APP_ENV, readAppEnv } from './app-env.config';
+import { CleanupJob } from './cleanup.job';
+import { LedgerRepository } from './ledger.repository';
+import { LockWaitTimeoutFilter } from './lock-wait-timeout.filter';
+import { PaymentsController } from './payments.controller';
+import { PaymentsService } from './payments.service';
+import { ReportBuilderService } from './report-builder.service';
+
+const env = readAppEnv();
+
+@Module({
+  imports: [
+    // [locker] (redis) serves @WithLock; [jobs_locker] (etcd) serves the report loop. A bad file fails here.
+    LockerModule.forRoot(loadLockerConfig(env.lockerConfig)),
+    ScheduleModule.forRoot(),
+  ],
+  controllers: [PaymentsController],
+  providers: [
+    { provide: APP_ENV, useValue: env },
+    { provide: APP_FILTER, useClass: LockWaitTimeoutFilter },
+    LedgerRepository,
+    PaymentsService,
+    ReportBuilderService,
+    CleanupJob,
+  ],
+})
+export class AppModule {}

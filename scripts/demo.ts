@@ -1,0 +1,242 @@
+// The README's main command (`npm run demo`): three instances of the sample app share a private redis and
+// etcd; one report job runs in the cluster and moves when its node dies or shuts down; one order is paid
+// three times at once and charged once; a cron job runs once per tick. Without redis/etcd, it runs one
+// instance on the memory driver. Every step is bounded; every process it starts is stopped.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parse, stringify } from 'smol-toml';
+import { freePort } from '../test/harness/free-port';
+import { startEtcd, startRedis, TestServer } from '../test/harness/servers';
+import { AppInstance } from './demo/app-instance';
+import { reportOf, summarize } from './demo/cluster-summary';
+import { DemoFailure, LogBus, LogLine, seconds } from './demo/log-bus';
+
+const ROOT = resolve(__dirname, '..', '..');
+const MAIN = join(ROOT, 'dist', 'sample-app', 'src', 'main.js');
+const STEP_MS = 20_000;
+const ORDER = '42';
+
+const bus = new LogBus();
+const work = mkdtempSync(join(tmpdir(), 'nest-locker-demo-'));
+const ledgerDir = join(work, 'ledger');
+const instances: AppInstance[] = [];
+const servers: TestServer[] = [];
+process.once('exit', () => rmSync(work, { recursive: true, force: true }));
+
+const say = (text: string): void => console.log(`\n==> ${text}`);
+
+async function main(): Promise<void> {
+  const backends = await startBackends();
+  if (backends) await clusterDemo(backends.redis, backends.etcd);
+  else await memoryDemo();
+}
+
+/** redis-server and etcd on free loopback ports, or undefined (with the reason said) when they cannot run. */
+async function startBackends(): Promise<{ redis: TestServer; etcd: TestServer } | undefined> {
+  const missing = [
+    ['redis-server', process.env.REDIS_SERVER_BIN ?? 'redis-server'],
+    ['etcd', process.env.ETCD_BIN ?? 'etcd'],
+  ].filter(([, bin]) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).error !== undefined);
+  if (missing.length > 0) {
+    say(`${missing.map(([name]) => name).join(' and ')}: not available here (scripts/ensure-deps.sh could not install it)`);
+    return undefined;
+  }
+  say('starting a private redis-server and etcd on free loopback ports');
+  try {
+    const redis = await startRedis();
+    servers.push(redis);
+    const etcd = await startEtcd();
+    servers.push(etcd);
+    console.log(`    redis ${redis.addr}, etcd ${etcd.addr}`);
+    return { redis, etcd };
+  } catch (error) {
+    say(`could not start redis/etcd: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+async function clusterDemo(redis: TestServer, etcd: TestServer): Promise<void> {
+  const config = writeConfig((toml) => {
+    toml.redis = { ...toml.redis, addr: redis.addr };
+    toml.etcd = { ...toml.etcd, endpoints: [etcd.addr] };
+  });
+  await startInstances(['node-a', 'node-b', 'node-c'], config);
+
+  say('waiting for the report job ([jobs_locker], etcd) to run on one of them');
+  const first = await step('a first report', (line) => reportOf(line) !== undefined);
+  const runner1 = instanceNamed(reportOf(first)!.by);
+  console.log(`    the report job runs on ${runner1.name}`);
+
+  await payRace(instances);
+
+  say(`SIGKILL ${runner1.name}: its lock stays until its 3 s lease runs out`);
+  const killedAt = performance.now();
+  runner1.kill();
+  const second = await step('a report by another instance', (line) => byOtherThan(line, [runner1.name]), killedAt);
+  const runner2 = instanceNamed(reportOf(second)!.by);
+  const afterKill = second.at - killedAt;
+  console.log(
+    `    ${runner2.name} took over: first report ${seconds(afterKill)} after the kill${lockTakenNote(runner2, killedAt, second)}`,
+  );
+
+  say(`SIGTERM ${runner2.name}: graceful shutdown releases its locks`);
+  const terminatedAt = performance.now();
+  runner2.terminate();
+  const third = await step('a report by the third instance', (line) => byOtherThan(line, [runner1.name, runner2.name]), terminatedAt);
+  const runner3 = instanceNamed(reportOf(third)!.by);
+  const afterTerm = third.at - terminatedAt;
+  console.log(
+    `    ${runner3.name} took over: first report ${seconds(afterTerm)} after SIGTERM${lockTakenNote(runner3, terminatedAt, third)}`,
+  );
+  const exitedAt = await runner2.waitForExit(15_000);
+  console.log(`    ${runner2.name} exited ${seconds(exitedAt - terminatedAt)} after SIGTERM`);
+
+  say('letting the survivor run one more cleanup tick');
+  await step('one more cleanup tick', (line) => line.text.includes('cleanup tick'), performance.now());
+  await stopInstances();
+
+  const summary = summarize(
+    bus.lines,
+    instances.map((instance) => instance.name),
+  );
+  say('summary');
+  console.log(`    report job ran on: ${runner1.name} → ${runner2.name} → ${runner3.name}`);
+  console.log(`    handoff after SIGKILL: ${seconds(afterKill)} to the next report (expected: the 3 s lease + the 0.3 s build)`);
+  console.log(`    handoff after SIGTERM: ${seconds(afterTerm)} to the next report (expected: the 0.3 s build; released at shutdown)`);
+  printCommonSummary(summary);
+}
+
+/** Memory locks do not cross processes: one instance shows the API; the cluster needs redis and etcd. */
+async function memoryDemo(): Promise<void> {
+  say('running ONE instance on the memory driver instead (memory locks do not cross processes)');
+  const config = writeConfig((toml) => {
+    for (const section of ['locker', 'jobs_locker']) toml[section] = { driver: 'memory', driver_instance_id: 'memory' };
+  });
+  await startInstances(['node-a'], config);
+  const first = await step('a first report', (line) => reportOf(line) !== undefined);
+  console.log(`    the report job runs on ${reportOf(first)!.by}`);
+  await payRace([instances[0], instances[0], instances[0]]);
+  say('letting the cleanup job tick twice');
+  const tick = await step('a cleanup tick', (line) => line.text.includes('cleanup tick'), performance.now());
+  await step('a second cleanup tick', (line) => line.text.includes('cleanup tick'), tick.at + 1);
+  await stopInstances();
+  say('summary (memory driver, one instance; install redis-server and etcd for the cluster demo)');
+  printCommonSummary(summarize(bus.lines, ['node-a']));
+}
+
+async function startInstances(names: string[], config: string): Promise<void> {
+  say(`starting ${names.join(', ')} (node dist/sample-app/src/main.js), LEDGER_DIR=${ledgerDir}`);
+  for (const name of names) {
+    const instance = new AppInstance(name, await freePort(), MAIN, { LOCKER_CONFIG: config, LEDGER_DIR: ledgerDir }, bus);
+    instances.push(instance);
+    instance.start();
+  }
+  const since = performance.now();
+  await Promise.all(
+    names.map((name) => step(`${name} listening`, (line) => line.instance === name && line.text.includes('listening on'), since)),
+  );
+}
+
+/** The same POST at every target at once: exactly one may charge. */
+async function payRace(targets: AppInstance[]): Promise<void> {
+  say(`POST /orders/${ORDER}/pay at ${targets.map((target) => target.name).join(', ')} at the same moment`);
+  const responses = await race(
+    Promise.all(
+      targets.map(async (target) => {
+        const response = await fetch(`${target.url}/orders/${ORDER}/pay`, { method: 'POST', signal: AbortSignal.timeout(STEP_MS) });
+        return `${response.status} ${await response.text()}`;
+      }),
+    ),
+  );
+  targets.forEach((target, index) => console.log(`    ${target.name} → ${responses[index]}`));
+  const charged = responses.filter((response) => response.includes('"status":"charged"')).length;
+  if (charged !== 1) throw new DemoFailure(`expected exactly one "charged" response, got ${charged}`);
+}
+
+function printCommonSummary(summary: ReturnType<typeof summarize>): void {
+  const ledger = join(ledgerDir, `order-${ORDER}.jsonl`);
+  const charges = readFileSync(ledger, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('"event":"charged"')).length;
+  const counts = (map: Map<string, number>): string => [...map].map(([name, count]) => `${name} ${count}`).join(', ');
+  console.log(`    reports built: ${counts(summary.reports)}; fencing tokens ${summary.tokensIncrease ? 'never went back' : 'WENT BACK'}`);
+  console.log(`    charges of order ${ORDER} in the ledger: ${charges}`);
+  console.log(`    cleanup ticks: ${summary.ticks} ticks, ran on ${counts(summary.cleanups)}`);
+  if (summary.skipped > 0) {
+    console.log(`    cleanup ticks no instance ran: ${summary.skipped} (a killed holder keeps the lock until its 5 s lease runs out)`);
+  }
+  console.log(`    cleanup ticks that ran twice: ${summary.twice.length === 0 ? 'none' : summary.twice.join('; ')}`);
+  const losses = [...summary.losses].filter(([, count]) => count > 0);
+  console.log(
+    losses.length === 0
+      ? '    lock losses logged: none'
+      : `    lock losses logged: ${counts(summary.losses)} — UNEXPECTED, no holder was paused or cut off (see the log above)`,
+  );
+  if (charges !== 1) throw new DemoFailure(`expected 1 charge in the ledger, found ${charges}`);
+  if (summary.twice.length > 0) throw new DemoFailure('a cleanup tick ran on more than one instance');
+}
+
+/** A copy of sample-app/app.toml, changed by `edit`, in the demo's temporary directory; its path. */
+function writeConfig(edit: (toml: Record<string, Record<string, unknown>>) => void): string {
+  const toml = parse(readFileSync(join(ROOT, 'sample-app', 'app.toml'), 'utf8')) as Record<string, Record<string, unknown>>;
+  edit(toml);
+  const path = join(work, 'app.toml');
+  writeFileSync(path, stringify(toml));
+  return path;
+}
+
+function instanceNamed(name: string): AppInstance {
+  const instance = instances.find((candidate) => candidate.name === name);
+  if (!instance) throw new DemoFailure(`a report names an unknown instance "${name}"`);
+  return instance;
+}
+
+function byOtherThan(line: LogLine, names: string[]): boolean {
+  const report = reportOf(line);
+  return report !== undefined && !names.includes(report.by);
+}
+
+/**
+ * When the loop took the lock on `instance` for the run that produced `report`: the library's last
+ * "holds lock" line there before the report (the line is the library's, not the app's).
+ */
+function lockTakenNote(instance: AppInstance, since: number, report: LogLine): string {
+  const taken = bus.lines.filter(
+    (line) =>
+      line.at >= since && line.at <= report.at && line.instance === instance.name && line.text.includes('holds lock "report-builder"'),
+  );
+  return taken.length > 0 ? ` (lock taken ${seconds(taken[taken.length - 1].at - since)} after it)` : '';
+}
+
+/** Waits for a log line, failing the demo if an instance dies unasked or `STEP_MS` passes. */
+function step(what: string, test: (line: LogLine) => boolean, since = 0): Promise<LogLine> {
+  return race(bus.waitFor(what, test, since, STEP_MS));
+}
+
+function race<T>(work: Promise<T>): Promise<T> {
+  return Promise.race([work, ...instances.map((instance) => instance.crashed)]);
+}
+
+async function stopInstances(): Promise<void> {
+  await Promise.all(instances.map((instance) => instance.stop()));
+}
+
+async function stopEverything(): Promise<void> {
+  await Promise.allSettled(instances.map((instance) => instance.stop()));
+  await Promise.allSettled(servers.map((server) => server.stop()));
+}
+
+main()
+  .then(async () => {
+    await stopEverything();
+    say('done: every instance and server stopped');
+  })
+  .catch(async (error: unknown) => {
+    const message = error instanceof DemoFailure ? error.message : (error as Error).stack;
+    console.error(`\n[demo] FAILED: ${message}`);
+    await stopEverything();
+    process.exitCode = 1;
+  });
