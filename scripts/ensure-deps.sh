@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[deps] npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # This registry lacks oxlint's binaries for other platforms, so the lock file cannot list them and
+  # npm ci refuses it; npm install then installs the same versions from the same lock file.
+  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error
 fi
 
 missing=()
