@@ -18,6 +18,8 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
   private readonly logger = new Logger(LockerService.name);
   private readonly shutdown = new AbortController();
   private readonly running = new Set<Promise<unknown>>();
+  /** Acquisitions on their way to the server; shutdown waits for them so none is left holding a lock. */
+  private readonly acquiring = new Set<Promise<unknown>>();
 
   constructor(
     @Inject(LOCKER_DRIVERS) private readonly drivers: LockerDrivers,
@@ -81,6 +83,7 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     clearTimeout(timer);
     if (outcome === 'timeout')
       this.logger.warn(`${this.running.size} locked bodies still running after ${timeout} ms; releasing their locks`);
+    await Promise.allSettled([...this.acquiring]); // aborted above; each gives back what it took
     const held = this.drivers.all().flatMap((driver) => driver.heldLocks());
     await Promise.allSettled(held.map((lock) => lock.release()));
   }
@@ -102,14 +105,27 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
         message: 'fair (FIFO) mode is not available on the redis driver yet; use etcd or leave fair unset',
       });
     }
-    return driver.acquire({
+    const requestSignal = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
+    const acquiring = driver.acquire({
       key,
       section: section.name,
       keyPrefix: section.keyPrefix,
       ...lease,
       wait,
       waitTime,
-      signal: signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal,
+      signal: requestSignal,
     });
+    this.acquiring.add(acquiring);
+    try {
+      const lock = await acquiring;
+      // Taken just as the caller aborted or the app began shutting down: give it back, do not hand it out.
+      if (lock && requestSignal.aborted) {
+        await lock.release();
+        throw requestSignal.reason;
+      }
+      return lock;
+    } finally {
+      this.acquiring.delete(acquiring);
+    }
   }
 }

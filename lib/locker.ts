@@ -6,6 +6,7 @@ import type { LockerService } from './locker.service';
 /** The seed's lock object: one held lock at a time, `lock()` blocks until acquired, `unlock()` releases. */
 export class Locker {
   private held?: Lock;
+  private taking = false;
 
   constructor(
     private readonly service: LockerService,
@@ -19,13 +20,16 @@ export class Locker {
   }
 
   async lock(key: string, options?: LockOptions): Promise<void> {
-    if (this.held?.held) {
-      throw new LockerError(`This Locker already holds "${this.held.key}"; call unlock() first, or create() another Locker.`, {
-        key,
-        section: this.section,
-      });
+    if (this.held?.held || this.taking) {
+      const what = this.taking ? 'is already taking a lock' : `already holds "${this.held?.key}"`;
+      throw new LockerError(`This Locker ${what}; call unlock() first, or create() another Locker.`, { key, section: this.section });
     }
-    this.held = await this.service.acquire(key, { ...options, locker: this.section });
+    this.taking = true;
+    try {
+      this.held = await this.service.acquire(key, { ...options, locker: this.section });
+    } finally {
+      this.taking = false;
+    }
   }
 
   /** Idempotent. */

@@ -19,7 +19,7 @@ const selected = only ? specs.filter((path) => path.includes(only)) : specs;
 
 const result = spawnSync(
   process.execPath,
-  ['--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...selected],
+  ['--test', '--test-reporter=spec', '--test-timeout=120000', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...selected],
   {
     stdio: 'inherit',
   },

@@ -20,7 +20,10 @@ describe('redis waiters', () => {
     await server?.stop();
   });
 
-  const clients = async () => String(await inspector.client('LIST')).split('\n').filter(Boolean).length - 1; // minus the inspector
+  const clients = async () =>
+    String(await inspector.client('LIST'))
+      .split('\n')
+      .filter(Boolean).length - 1; // minus the inspector
 
   it('share one subscriber connection per driver instance, whatever the number of waiting keys and waiters', async () => {
     assert.equal(await clients(), 1, 'one command connection before anyone waits');

@@ -1,7 +1,7 @@
 import { LockerConfigError } from '../errors';
 import type { LockedIntervalOptions } from '../interfaces/locked-interval-options.interface';
 import { LOCKED_INTERVAL_METADATA } from '../locker.constants';
-import { assertLockKey, assertTtl, describe } from '../utils/lock-options';
+import { assertLockKey, assertTtl, describe, isDuration, MAX_DURATION_MS } from '../utils/lock-options';
 import { className } from './with-lock.decorator';
 
 const FIELDS = ['interval', 'key', 'locker', 'ttl', 'lockRetryInterval', 'name'];
@@ -34,8 +34,12 @@ function validate(options: LockedIntervalOptions, where: string): void {
   }
   for (const field of ['interval', 'lockRetryInterval'] as const) {
     const value = options[field];
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-      throw new LockerConfigError({ section: where, field, message: `expected milliseconds >= 0, got ${describe(value)}` });
+    if (value !== undefined && !isDuration(value)) {
+      throw new LockerConfigError({
+        section: where,
+        field,
+        message: `expected milliseconds from 0 to ${MAX_DURATION_MS}, got ${describe(value)}`,
+      });
     }
   }
   if (options.ttl !== undefined) assertTtl(options.ttl, 'ttl', where);

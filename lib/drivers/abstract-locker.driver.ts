@@ -33,6 +33,7 @@ export abstract class AbstractLockerDriver implements LockerDriver {
         this.held.delete(settled);
         this.onSettled(settled);
       },
+      onExtended: (extended) => this.onExtended(extended),
     });
     this.held.add(lock);
     return lock;
@@ -40,4 +41,7 @@ export abstract class AbstractLockerDriver implements LockerDriver {
 
   /** Stop keep-alive and other per-lock work. */
   protected abstract onSettled(lock: HeldLock): void;
+
+  /** The lock's TTL may have changed: keep-alive follows. */
+  protected onExtended(_lock: HeldLock): void {}
 }

@@ -25,6 +25,8 @@ export interface HeldLockInit {
   events: LockEventSink;
   /** Called once, when the lock is released or lost. */
   onSettled: (lock: HeldLock) => void;
+  /** Called after a successful extend(), so keep-alive can move to the new ttl / 3. */
+  onExtended?: (lock: HeldLock) => void;
 }
 
 const logger = new Logger('NestLocker');
@@ -47,6 +49,8 @@ export class HeldLock implements Lock {
   private currentTtl: number;
   private deadline: number;
   private lastSentAt: number;
+  /** Monotonic send time of the last extend(); renewals sent before it no longer count. */
+  private extendSentAt = -Infinity;
   private state: 'held' | 'released' | 'lost' = 'held';
   private readonly controller = new AbortController();
   private deadlineTimer?: NodeJS.Timeout;
@@ -87,10 +91,12 @@ export class HeldLock implements Lock {
     return this.state !== 'held';
   }
 
-  /** A renewal sent at `sentAt` was confirmed by the server: the lease runs at least until sentAt + ttl. */
+  /**
+   * A renewal sent at `sentAt` with `ttl` was confirmed by the server: the lease runs at least until
+   * sentAt + ttl. A renewal sent before the last extend() is stale: the extend decided the lease.
+   */
   confirm(sentAt: number, ttl = this.currentTtl): void {
-    if (this.state !== 'held') return;
-    this.currentTtl = ttl;
+    if (this.state !== 'held' || sentAt < this.extendSentAt) return;
     this.lastSentAt = Math.max(this.lastSentAt, sentAt);
     this.deadline = Math.max(this.deadline, sentAt + ttl - leaseSafetyMargin(ttl));
   }
@@ -115,16 +121,27 @@ export class HeldLock implements Lock {
     if (reason !== 'refused') this.init.remote.release().catch(() => undefined);
   }
 
+  /**
+   * Sets the lease to `ttl` from now, longer or shorter. Renewals sent from now on carry the new TTL;
+   * the deadline becomes exactly sentAt + ttl - margin (a shorter TTL must shorten it too).
+   */
   async extend(ttl: number = this.currentTtl): Promise<void> {
     assertTtl(ttl, 'ttl', 'extend()');
     if (!this.held) throw this.lostError('extend() was called after the lock was released or lost');
     const sentAt = monotonicNow();
+    this.currentTtl = ttl;
+    this.extendSentAt = sentAt;
     const ours = await this.init.remote.extend(ttl);
     if (!ours) {
       this.lose('refused', 'extend() was refused by the server');
       throw this.signal.reason as Error;
     }
-    this.confirm(sentAt, ttl);
+    if (this.state !== 'held') throw this.lostError('the lock was lost while extend() was in flight');
+    this.lastSentAt = sentAt;
+    this.deadline = sentAt + ttl - leaseSafetyMargin(ttl);
+    clearTimeout(this.deadlineTimer);
+    this.armDeadline();
+    this.init.onExtended?.(this);
     this.emit({ type: 'extended', ttl });
   }
 

@@ -17,7 +17,9 @@ export class RenewalBatcher {
 
   constructor(private readonly renewMany: (locks: HeldLock[]) => Promise<RenewalResult[]>) {}
 
+  /** Renews `lock` every ttl / 3 from now on; tracking it again (after extend) restarts its schedule. */
   track(lock: HeldLock): void {
+    clearTimeout(this.timers.get(lock));
     this.schedule(lock, lock.ttl / 3);
   }
 
@@ -55,20 +57,21 @@ export class RenewalBatcher {
     this.due = [];
     if (batch.length === 0) return;
     const sentAt = monotonicNow();
+    const ttls = batch.map((lock) => lock.ttl); // what renewMany sends
     let results: RenewalResult[];
     try {
       results = await this.renewMany(batch);
     } catch (error) {
       results = batch.map(() => (error instanceof Error ? error : new Error(String(error))));
     }
-    batch.forEach((lock, index) => this.settle(lock, results[index], sentAt));
+    batch.forEach((lock, index) => this.settle(lock, results[index], sentAt, ttls[index]));
   }
 
-  private settle(lock: HeldLock, result: RenewalResult, sentAt: number): void {
+  private settle(lock: HeldLock, result: RenewalResult, sentAt: number, ttl: number): void {
     if (!this.timers.has(lock) || lock.settled) return;
     if (result === true) {
-      lock.confirm(sentAt);
-      this.schedule(lock, sentAt + lock.ttl / 3 - monotonicNow());
+      lock.confirm(sentAt, ttl);
+      this.schedule(lock, Math.max(sentAt, lock.renewedSentAt) + lock.ttl / 3 - monotonicNow());
     } else if (result === false) {
       lock.lose('refused', 'the server no longer has it under our token');
     } else {

@@ -3,7 +3,7 @@ import { LockBusyError, LockerConfigError, LockWaitTimeoutError } from '../error
 import type { Lock } from '../interfaces/lock.interface';
 import type { WithLockOptions } from '../interfaces/with-lock-options.interface';
 import type { LockerService } from '../locker.service';
-import { describe, LOCK_DEFAULTS } from '../utils/lock-options';
+import { describe, isDuration, LOCK_DEFAULTS, MAX_DURATION_MS } from '../utils/lock-options';
 import { monotonicNow } from '../utils/clock';
 
 const ON_BUSY = ['wait', 'skip', 'throw'];
@@ -18,8 +18,12 @@ export function assertWithLockOptions(options: WithLockOptions | undefined, wher
     });
   }
   const minHold = options?.minHold;
-  if (minHold !== undefined && (typeof minHold !== 'number' || !Number.isFinite(minHold) || minHold < 0)) {
-    throw new LockerConfigError({ section: where, field: 'minHold', message: `expected milliseconds >= 0, got ${describe(minHold)}` });
+  if (minHold !== undefined && !isDuration(minHold)) {
+    throw new LockerConfigError({
+      section: where,
+      field: 'minHold',
+      message: `expected milliseconds from 0 to ${MAX_DURATION_MS}, got ${describe(minHold)}`,
+    });
   }
 }
 

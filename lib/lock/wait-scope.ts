@@ -55,7 +55,7 @@ export class WaitScope {
       const onAbort = (): void => finish(signal?.reason);
       const remaining = this.remaining();
       const timer = setTimeout(
-        () => finish(ms < remaining ? undefined : this.timeoutError()),
+        () => finish(this.remaining() <= 0 ? this.timeoutError() : undefined),
         Math.max(0, Math.min(ms, remaining, MAX_TIMER_MS)),
       );
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -4,6 +4,9 @@ import type { LockerCallOptions } from '../interfaces/lock-options.interface';
 /** The one place lock defaults live. */
 export const LOCK_DEFAULTS = { ttl: 60_000, keepAlive: true, fair: false, locker: 'locker' } as const;
 
+/** setTimeout's ceiling (about 24.8 days): no TTL, wait or hold may be longer. */
+export const MAX_DURATION_MS = 2_147_483_647;
+
 /** Keys longer than this are refused: they cost memory on every server round trip. */
 export const MAX_KEY_BYTES = 1024;
 
@@ -19,11 +22,11 @@ export interface NormalizedLockOptions {
 }
 
 export function assertTtl(value: unknown, field: string, where: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > MAX_DURATION_MS) {
     throw new LockerConfigError({
       section: where,
       field,
-      message: `expected a positive whole number of milliseconds, got ${describe(value)}`,
+      message: `expected a positive whole number of milliseconds up to ${MAX_DURATION_MS}, got ${describe(value)}`,
     });
   }
 }
@@ -73,13 +76,22 @@ export function normalizeLockOptions(options: LockerCallOptions | undefined, whe
     });
   }
   const { waitTime, signal } = merged;
-  if (waitTime !== undefined && (typeof waitTime !== 'number' || !Number.isFinite(waitTime) || waitTime < 0)) {
-    throw new LockerConfigError({ section: where, field: 'waitTime', message: `expected milliseconds >= 0, got ${describe(waitTime)}` });
+  if (waitTime !== undefined && !isDuration(waitTime)) {
+    throw new LockerConfigError({
+      section: where,
+      field: 'waitTime',
+      message: `expected milliseconds from 0 to ${MAX_DURATION_MS}, got ${describe(waitTime)}`,
+    });
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new LockerConfigError({ section: where, field: 'signal', message: `expected an AbortSignal, got ${describe(signal)}` });
   }
   return merged;
+}
+
+/** A number of milliseconds a timer can wait: 0 to MAX_DURATION_MS. */
+export function isDuration(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_DURATION_MS;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

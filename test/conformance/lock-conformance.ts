@@ -239,6 +239,23 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       assert.equal(lock.held, false);
     });
 
+    it('extend() to a shorter TTL shortens the lease: kept alive at the new pace, or expiring sooner', async () => {
+      const ttl = fixture.shortTtl;
+      const kept = await app.service.acquire(freshKey('shorter-kept'), { ttl: ttl * 5 });
+      await kept.extend(ttl);
+      await sleep(ttl * 2);
+      assert.equal(kept.held, true, 'renewed every ttl / 3 of the new TTL');
+      assert.equal(await other.service.tryAcquire(kept.key), null);
+      await kept.release();
+
+      const fixed = await app.service.acquire(freshKey('shorter-fixed'), { ttl: ttl * 5, keepAlive: false });
+      await fixed.extend(ttl);
+      const next = await other.service.acquire(fixed.key, { waitTime: ttl * 3 });
+      assert.equal(fixed.held, false, 'the old holder no longer believes it holds the lock');
+      assert.ok(fixed.signal.reason instanceof LockLostError);
+      await next.release();
+    });
+
     it("a stale holder's release and extend change nothing for the next holder", async () => {
       const key = freshKey('stale');
       const ttl = fixture.shortTtl;
@@ -303,6 +320,8 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       ['negative waitTime', { waitTime: -1 }, 'waitTime'],
       ['non-boolean keepAlive', { keepAlive: 'no' }, 'keepAlive'],
       ['a typo in an option', { ttll: 1000 }, 'ttll'],
+      ['a TTL past what a timer can wait', { ttl: 2 ** 31 }, 'ttl'],
+      ['a waitTime past what a timer can wait', { waitTime: 2 ** 31 }, 'waitTime'],
       ['an unknown locker section', { locker: 'nope' }, 'locker'],
     ];
     for (const [name, options, field] of cases) {
@@ -334,6 +353,27 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
   });
 
   describe('application shutdown', () => {
+    it('gives back a lock whose acquisition was in flight when shutdown began', async () => {
+      const key = freshKey('shutdown-in-flight');
+      const leaving = await startLockerApp(fixture.config());
+      const acquiring = leaving.service.acquire(key).then(
+        (lock) => lock,
+        (error: unknown) => error,
+      );
+      await leaving.close();
+      const outcome = await acquiring;
+      if (outcome instanceof Error) assert.equal((outcome as { code?: string }).code, 'LOCKER_CLOSED');
+      else assert.equal((outcome as Lock).held, false, 'not held after shutdown');
+      if (driver !== 'memory')
+        assert.deepEqual(
+          await eventually(
+            () => state(key),
+            (s) => s.entries === 0,
+          ),
+          { entries: 0, subscriptions: 0 },
+        );
+    });
+
     it('releases every held lock so another node takes over at once, and refuses new locks', async () => {
       const key = freshKey('shutdown');
       const leaving = await startLockerApp(fixture.config());

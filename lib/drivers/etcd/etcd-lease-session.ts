@@ -80,11 +80,13 @@ export class EtcdLeaseSession {
     }
   }
 
-  /** Stops keep-alive and revokes the lease (deleting every key on it), retrying until etcd answers. */
+  /** Stops keep-alive, loses its locks and revokes the lease (deleting every key on it), retrying until etcd answers. */
   retire(): void {
     if (this.retired) return;
     this.retired = true;
     clearTimeout(this.timer);
+    // Every lock on the lease goes with it; none may stay `held` over keys that are being revoked.
+    for (const lock of [...this.locks]) lock.lose('deadline', 'its shared etcd lease was retired');
     this.onRetire(this);
     void this.revoke(0);
   }

@@ -17,6 +17,8 @@ interface QueueEntry {
   /** The keep-alive session whose lease carries the entry, or the lock's own fixed lease. */
   session?: EtcdLeaseSession;
   fixedLeaseId?: string;
+  /** Keeps the session from retiring as idle while the entry waits on it (a held lock is attached instead). */
+  unpin?: () => void;
 }
 
 /**
@@ -43,11 +45,17 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     const lockPrefix = `${request.keyPrefix}${encodeURIComponent(request.key)}/`;
     for (;;) {
       const sentAt = monotonicNow();
-      const entry = await this.enqueue(lockPrefix, request);
+      let entry: QueueEntry;
+      try {
+        entry = await this.enqueue(lockPrefix, request);
+      } catch (error) {
+        if (error instanceof QueuePositionLost) continue;
+        throw error;
+      }
       try {
         if (await this.isFirst(entry, request, scope)) return await this.grant(entry, request, sentAt);
       } catch (error) {
-        await this.dequeue(entry);
+        await this.dequeue(entry).catch(() => undefined); // the original error matters more
         if (error instanceof QueuePositionLost) continue;
         throw error;
       }
@@ -83,26 +91,28 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   private async enqueue(lockPrefix: string, request: AcquireRequest): Promise<QueueEntry> {
     const name = lockPrefix + randomBytes(8).toString('hex');
     const session = request.keepAlive ? this.session(request.ttl) : undefined;
-    const leaseId = session ? await session.leaseId : await this.grantFixedLease(request.ttl);
-    const response = await this.client.if(name, 'Create', '==', 0).then(this.client.put(name).value('').lease(leaseId)).commit();
-    return { lockPrefix, name, revision: response.header.revision, session, fixedLeaseId: session ? undefined : leaseId };
+    const unpin = session?.addWaiter();
+    try {
+      const leaseId = session ? await session.leaseId : await this.grantFixedLease(request.ttl);
+      const put = this.client.put(name).value('').lease(leaseId);
+      const response = await this.client.if(name, 'Create', '==', 0).then(put).commit();
+      return { lockPrefix, name, revision: response.header.revision, session, fixedLeaseId: session ? undefined : leaseId, unpin };
+    } catch (error) {
+      unpin?.();
+      // The session's lease went away (etcd was down past its TTL): enqueue again on a fresh one.
+      if (/lease not found/i.test(String(error))) throw new QueuePositionLost();
+      throw error;
+    }
   }
 
   /** True once no entry with a lower create revision is left; waits (watching the predecessor) while `wait`. */
   private async isFirst(entry: QueueEntry, request: AcquireRequest, scope: WaitScope): Promise<boolean> {
-    let leaveWaitingSession: (() => void) | undefined;
-    try {
-      for (;;) {
-        const predecessor = await this.predecessor(entry);
-        if (!predecessor) return true;
-        if (!request.wait) return false;
-        if (!leaveWaitingSession) {
-          leaveWaitingSession = await this.moveToWaitingSession(entry, request.ttl);
-        }
-        await this.waitForDelete(predecessor, scope);
-      }
-    } finally {
-      leaveWaitingSession?.();
+    for (;;) {
+      const predecessor = await this.predecessor(entry);
+      if (!predecessor) return true;
+      if (!request.wait) return false;
+      if (!entry.session) await this.moveToWaitingSession(entry, request.ttl);
+      await this.waitForDelete(predecessor, scope);
     }
   }
 
@@ -121,11 +131,14 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   }
 
   /** A waiting fixed-TTL entry must not expire in the queue: it waits on a kept-alive lease. */
-  private async moveToWaitingSession(entry: QueueEntry, ttl: number): Promise<() => void> {
-    const session = entry.session ?? this.session(ttl);
-    const leave = session.addWaiter();
-    if (!entry.session) await this.moveEntry(entry, { session, leaseId: await session.leaseId });
-    return leave;
+  private async moveToWaitingSession(entry: QueueEntry, ttl: number): Promise<void> {
+    const session = this.session(ttl);
+    const unpin = session.addWaiter();
+    if (!(await this.moveEntry(entry, { session, leaseId: await session.leaseId }))) {
+      unpin();
+      throw new QueuePositionLost();
+    }
+    entry.unpin = unpin;
   }
 
   private waitForDelete(predecessor: { key: string; revision: string }, scope: WaitScope): Promise<void> {
@@ -169,6 +182,8 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     });
     this.entries.set(lock, entry);
     entry.session?.attach(lock);
+    entry.unpin?.();
+    entry.unpin = undefined;
     return lock;
   }
 
@@ -200,10 +215,20 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     return response.succeeded;
   }
 
-  /** Removes our entry (owner-checked by its unique name and revision) and its own lease, if any. */
+  /**
+   * Removes our entry (owner-checked by its unique name and revision) and its own lease, if any. If etcd
+   * cannot be told, the shared lease carrying the entry is retired, so the entry goes with it within a TTL.
+   */
   private async dequeue(entry: QueueEntry): Promise<void> {
+    entry.unpin?.();
+    entry.unpin = undefined;
     if (entry.fixedLeaseId) return this.revokeLease(entry.fixedLeaseId);
-    await this.client.if(entry.name, 'Create', '==', entry.revision).then(this.client.delete().key(entry.name)).commit();
+    try {
+      await this.client.if(entry.name, 'Create', '==', entry.revision).then(this.client.delete().key(entry.name)).commit();
+    } catch (error) {
+      entry.session?.retire();
+      throw error;
+    }
   }
 
   private async grantFixedLease(ttl: number): Promise<string> {

@@ -68,6 +68,10 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     this.renewals.untrack(lock);
   }
 
+  protected override onExtended(lock: HeldLock): void {
+    if (lock.keepAlive) this.renewals.track(lock);
+  }
+
   private take(id: string, request: AcquireRequest): HeldLock {
     const owner = randomUUID();
     const fencingToken = (this.fences.get(id) ?? 0n) + 1n;

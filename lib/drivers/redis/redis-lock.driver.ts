@@ -63,12 +63,14 @@ export class RedisLockDriver extends AbstractLockerDriver {
     const names = redisKeyNames(request.keyPrefix, request.key);
     const scope = new WaitScope(request);
     scope.check();
+    // One owner per call: a retried attempt whose first reply was lost finds its own lock, not a stranger's.
+    const owner = randomUUID();
     const queue = this.queues.get(names.lock);
     if (!queue || !request.wait) {
-      const first = await this.attempt(names, request);
+      const first = await this.attempt(names, request, owner);
       if (typeof first !== 'number' || !request.wait) return typeof first === 'number' ? null : first;
     }
-    return this.waitInQueue(names, request, scope);
+    return this.waitInQueue(names, request, scope, owner);
   }
 
   async close(): Promise<void> {
@@ -81,11 +83,21 @@ export class RedisLockDriver extends AbstractLockerDriver {
     this.renewals.untrack(lock);
   }
 
-  /** One SET NX: the lock, or the PTTL of the current holder. */
-  private async attempt(names: RedisKeyNames, request: AcquireRequest): Promise<HeldLock | number> {
-    const owner = randomUUID();
+  protected override onExtended(lock: HeldLock): void {
+    if (lock.keepAlive) this.renewals.track(lock);
+  }
+
+  /** One SET NX: the lock, or the PTTL of the current holder. If no reply comes, frees what it may have taken. */
+  private async attempt(names: RedisKeyNames, request: AcquireRequest, owner: string): Promise<HeldLock | number> {
     const sentAt = monotonicNow();
-    const [taken, value] = await this.client.lockerAcquire(names.lock, names.fence, owner, request.ttl, FENCE_IDLE_MS);
+    let taken: number;
+    let value: string | number;
+    try {
+      [taken, value] = await this.client.lockerAcquire(names.lock, names.fence, owner, request.ttl, FENCE_IDLE_MS);
+    } catch (error) {
+      this.client.lockerRelease(names.lock, owner, names.channel).catch(() => undefined);
+      throw error;
+    }
     if (taken !== 1) return Number(value);
     const lock = this.hold(request, {
       fencingToken: BigInt(value),
@@ -100,7 +112,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
     return lock;
   }
 
-  private async waitInQueue(names: RedisKeyNames, request: AcquireRequest, scope: WaitScope): Promise<Lock> {
+  private async waitInQueue(names: RedisKeyNames, request: AcquireRequest, scope: WaitScope, owner: string): Promise<Lock> {
     const queue = this.queues.get(names.lock) ?? this.openQueue(names);
     const me: Waiter = { notified: false };
     queue.waiters.push(me);
@@ -111,10 +123,11 @@ export class RedisLockDriver extends AbstractLockerDriver {
     };
     try {
       while (queue.waiters[0] !== me) await scope.sleep(Infinity, wakeSource);
-      await (queue.unlisten as Promise<() => void>);
+      // Without a subscription (subscriber connection down) waiters still wake at the holder's expiry.
+      await queue.unlisten?.catch(() => undefined);
       for (;;) {
         me.notified = false;
-        const result = await this.attempt(names, request);
+        const result = await this.attempt(names, request, owner);
         if (typeof result !== 'number') return result;
         await scope.sleep(result >= 0 ? result + PTTL_SLACK_MS : PTTL_SLACK_MS, wakeSource);
       }

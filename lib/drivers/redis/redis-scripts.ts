@@ -8,7 +8,7 @@ export const FENCE_IDLE_MS = 86_400_000;
 
 /**
  * KEYS: lock, fence. ARGV: owner, ttl ms, fence idle ms.
- * Returns {1, token} when taken, {0, pttl} when busy. The token is max(last + 1, server time in µs):
+ * Returns {1, token} when taken (also when the same owner took it already), {0, pttl} when busy. The token is max(last + 1, server time in µs):
  * the counter makes it strictly increasing, the server clock keeps it growing after a restart that lost
  * the counter (no persistence), since no key is acquired more than once per microsecond.
  */
@@ -20,6 +20,10 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local token = string.format('%.0f', math.max(last + 1, micros))
   redis.call('SET', KEYS[2], token, 'PX', ARGV[3])
   return {1, token}
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  -- our earlier attempt took it but its reply was lost: the fence holds our token, since we hold the lock
+  return {1, redis.call('GET', KEYS[2])}
 end
 return {0, redis.call('PTTL', KEYS[1])}
 `;
