@@ -11,6 +11,7 @@ import { Locker } from './locker';
 import { LockerHost } from './locker-host';
 import { runLocked } from './lock/run-locked';
 import { assertLockKey, normalizeLockOptions } from './utils/lock-options';
+import { settleWithin } from './utils/settle-within';
 
 /** Takes locks on the drivers of the config; exported by `LockerModule`. */
 @Injectable()
@@ -77,12 +78,9 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
   async beforeApplicationShutdown(): Promise<void> {
     this.shutdown.abort(new LockerClosedError());
     const timeout = this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeout)));
-    const outcome = await Promise.race([Promise.allSettled([...this.running]), timedOut]);
-    clearTimeout(timer);
-    if (outcome === 'timeout')
+    if (!(await settleWithin(Promise.allSettled([...this.running]), timeout))) {
       this.logger.warn(`${this.running.size} locked bodies still running after ${timeout} ms; releasing their locks`);
+    }
     await Promise.allSettled([...this.acquiring]); // aborted above; each gives back what it took
     const held = this.drivers.all().flatMap((driver) => driver.heldLocks());
     await Promise.allSettled(held.map((lock) => lock.release()));

@@ -7,6 +7,7 @@ import type { LockerModuleOptions } from '../interfaces/locker-config.interface'
 import { DEFAULT_SHUTDOWN_TIMEOUT, LOCKED_INTERVAL_METADATA, LOCKER_MODULE_OPTIONS } from '../locker.constants';
 import { LockerService } from '../locker.service';
 import { LOCK_DEFAULTS } from '../utils/lock-options';
+import { settleWithin } from '../utils/settle-within';
 import { LockedIntervalRegistry } from './locked-interval.registry';
 import { LockedLoop } from './locked-loop';
 
@@ -52,10 +53,7 @@ export class LockedIntervalExplorer implements OnApplicationBootstrap, BeforeApp
 
   async beforeApplicationShutdown(): Promise<void> {
     const timeout = this.moduleOptions.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
-    let timer: NodeJS.Timeout | undefined;
-    const stopped = Promise.all(this.registry.all().map((loop) => loop.stop()));
-    await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, timeout)))]);
-    clearTimeout(timer);
+    await settleWithin(Promise.all(this.registry.all().map((loop) => loop.stop())), timeout);
   }
 
   private loopsOf(wrapper: InstanceWrapper): { options: ResolvedLockedIntervalOptions; body: () => unknown; owner: string }[] {
