@@ -3,5 +3,4 @@ export const LOCKER_RESOLVED_CONFIG = 'nest-locker:resolved_config';
 export const LOCKER_MODULE_OPTIONS = 'nest-locker:module_options';
 export const LOCKER_DRIVERS = 'nest-locker:drivers';
 export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000;
-export const WITH_LOCK_METADATA = 'nest-locker:with_lock';
 export const LOCKED_INTERVAL_METADATA = 'nest-locker:locked_interval';

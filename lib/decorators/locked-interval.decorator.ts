@@ -1,7 +1,7 @@
 import { LockerConfigError } from '../errors';
 import type { LockedIntervalOptions } from '../interfaces/locked-interval-options.interface';
 import { LOCKED_INTERVAL_METADATA } from '../locker.constants';
-import { assertLockKey, assertTtl, describe, isDuration, MAX_DURATION_MS } from '../utils/lock-options';
+import { assertDuration, assertLockKey, assertTtl, describe } from '../utils/lock-options';
 import { className } from './with-lock.decorator';
 
 const FIELDS = ['interval', 'key', 'locker', 'ttl', 'lockRetryInterval', 'name'];
@@ -33,14 +33,7 @@ function validate(options: LockedIntervalOptions, where: string): void {
       throw new LockerConfigError({ section: where, field, message: `unknown option; expected one of ${FIELDS.join(', ')}` });
   }
   for (const field of ['interval', 'lockRetryInterval'] as const) {
-    const value = options[field];
-    if (value !== undefined && !isDuration(value)) {
-      throw new LockerConfigError({
-        section: where,
-        field,
-        message: `expected milliseconds from 0 to ${MAX_DURATION_MS}, got ${describe(value)}`,
-      });
-    }
+    if (options[field] !== undefined) assertDuration(options[field], field, where);
   }
   if (options.ttl !== undefined) assertTtl(options.ttl, 'ttl', where);
   if (options.key !== undefined) assertLockKey(options.key, where);

@@ -1,6 +1,5 @@
 import { LockerConfigError } from '../errors';
 import type { LockKey, WithLockOptions } from '../interfaces/with-lock-options.interface';
-import { WITH_LOCK_METADATA } from '../locker.constants';
 import { LockerHost } from '../locker-host';
 import { assertWithLockOptions, runLocked } from '../lock/run-locked';
 import { copyMethodMetadata, keepFunctionIdentity } from '../utils/copy-method-metadata';
@@ -32,7 +31,6 @@ export function WithLock(key: LockKey, options: WithLockOptions = {}): MethodDec
     };
     keepFunctionIdentity(original, wrapper);
     copyMethodMetadata(original, wrapper);
-    Reflect.defineMetadata(WITH_LOCK_METADATA, { key, options }, wrapper);
     descriptor.value = wrapper as typeof descriptor.value;
     return descriptor;
   };

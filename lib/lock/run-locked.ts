@@ -3,7 +3,7 @@ import { LockBusyError, LockerConfigError, LockWaitTimeoutError } from '../error
 import type { Lock } from '../interfaces/lock.interface';
 import type { WithLockOptions } from '../interfaces/with-lock-options.interface';
 import type { LockerService } from '../locker.service';
-import { describe, isDuration, LOCK_DEFAULTS, MAX_DURATION_MS } from '../utils/lock-options';
+import { assertDuration, describe, LOCK_DEFAULTS } from '../utils/lock-options';
 import { monotonicNow } from '../utils/clock';
 
 const ON_BUSY = ['wait', 'skip', 'throw'];
@@ -17,14 +17,7 @@ export function assertWithLockOptions(options: WithLockOptions | undefined, wher
       message: `expected 'wait', 'skip' or 'throw', got ${describe(options.onBusy)}`,
     });
   }
-  const minHold = options?.minHold;
-  if (minHold !== undefined && !isDuration(minHold)) {
-    throw new LockerConfigError({
-      section: where,
-      field: 'minHold',
-      message: `expected milliseconds from 0 to ${MAX_DURATION_MS}, got ${describe(minHold)}`,
-    });
-  }
+  if (options?.minHold !== undefined) assertDuration(options.minHold, 'minHold', where);
 }
 
 /**

@@ -76,22 +76,22 @@ export function normalizeLockOptions(options: LockerCallOptions | undefined, whe
     });
   }
   const { waitTime, signal } = merged;
-  if (waitTime !== undefined && !isDuration(waitTime)) {
-    throw new LockerConfigError({
-      section: where,
-      field: 'waitTime',
-      message: `expected milliseconds from 0 to ${MAX_DURATION_MS}, got ${describe(waitTime)}`,
-    });
-  }
+  if (waitTime !== undefined) assertDuration(waitTime, 'waitTime', where);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new LockerConfigError({ section: where, field: 'signal', message: `expected an AbortSignal, got ${describe(signal)}` });
   }
   return merged;
 }
 
-/** A number of milliseconds a timer can wait: 0 to MAX_DURATION_MS. */
-export function isDuration(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_DURATION_MS;
+/** A number of milliseconds a timer can wait: 0 to MAX_DURATION_MS, naming the field otherwise. */
+export function assertDuration(value: unknown, field: string, where: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DURATION_MS) {
+    throw new LockerConfigError({
+      section: where,
+      field,
+      message: `expected milliseconds from 0 to ${MAX_DURATION_MS}, got ${describe(value)}`,
+    });
+  }
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
