@@ -96,13 +96,6 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     const { locker, waitTime, signal, ...lease } = normalizeLockOptions(options, where);
     const { section, driver } = this.drivers.locker(locker);
     if (this.shutdown.signal.aborted) throw new LockerClosedError(key, section.name);
-    if (lease.fair && driver.type === 'redis') {
-      throw new LockerConfigError({
-        section: where,
-        field: 'fair',
-        message: 'fair (FIFO) mode is not available on the redis driver yet; use etcd or leave fair unset',
-      });
-    }
     const requestSignal = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
     const acquiring = driver.acquire({
       key,

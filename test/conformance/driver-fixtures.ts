@@ -50,9 +50,9 @@ export async function redisFixture(): Promise<DriverFixture> {
     }),
     async state(key) {
       const tagged = `nest-locker:{${key}}`;
-      const keys = (await inspector.keys(`${tagged.replace(/[*?[\]]/g, '\\$&')}*`)).filter((name) => !name.endsWith(':fence'));
+      const [held, queued] = await Promise.all([inspector.exists(tagged), inspector.llen(`${tagged}:queue`)]);
       const [, subscriptions] = (await inspector.pubsub('NUMSUB', `${tagged}:released`)) as [string, number];
-      return { entries: keys.length, subscriptions: Number(subscriptions) };
+      return { entries: held + queued, subscriptions: Number(subscriptions) };
     },
     async close() {
       inspector.disconnect();

@@ -31,6 +31,7 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
   });
 
   const state = (key: string) => fixture.state(key, app.driver(fixture.driver));
+  const startApps = (count: number) => Promise.all(Array.from({ length: count }, () => startLockerApp(fixture.config())));
 
   describe('the seed usages', () => {
     it('lock() blocks until the holder unlocks, then the waiter holds it', async () => {
@@ -195,6 +196,53 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
         'tokens grow in the order the lock was held',
       );
       assert.ok(got[0] > holder.fencingToken);
+    });
+  });
+
+  describe('fair mode', () => {
+    it('serves waiters on different nodes in the order they arrived', async () => {
+      const key = freshKey('fair-order');
+      const nodes = fixture.driver === 'memory' ? [app, app, app, app] : [other, ...(await startApps(3))];
+      try {
+        const holder = await app.service.acquire(key, { fair: true });
+        const served: number[] = [];
+        const waiters: Promise<void>[] = [];
+        for (const [index, node] of nodes.entries()) {
+          waiters.push(node.service.withLock(key, async () => void served.push(index), { fair: true, waitTime: 10_000 }));
+          await eventually(
+            () => state(key),
+            (s) => s.entries === index + 2,
+          );
+        }
+        await holder.release();
+        await Promise.all(waiters);
+        assert.deepEqual(served, [0, 1, 2, 3]);
+      } finally {
+        if (fixture.driver !== 'memory') await Promise.all(nodes.slice(1).map((node) => node.close()));
+      }
+    });
+
+    it('a fair waiter that gives up leaves the queue, and the next one is served', async () => {
+      const key = freshKey('fair-leave');
+      const holder = await app.service.acquire(key, { fair: true });
+      const quitter = other.service.acquire(key, { fair: true, waitTime: 300 });
+      await eventually(
+        () => state(key),
+        (s) => s.entries === 2,
+      );
+      const patient = app.service.acquire(key, { fair: true, waitTime: 10_000 });
+      await assert.rejects(quitter, LockWaitTimeoutError);
+      await holder.release();
+      const next = await patient;
+      assert.equal((await state(key)).entries, 1);
+      await next.release();
+      assert.deepEqual(
+        await eventually(
+          () => state(key),
+          (s) => s.entries === 0,
+        ),
+        { entries: 0, subscriptions: 0 },
+      );
     });
   });
 

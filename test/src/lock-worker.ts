@@ -15,6 +15,7 @@ interface WorkerArgs {
   config: LockerConfig;
   key: string;
   ttl?: number;
+  fair?: boolean;
   iterations?: number;
   counterFile?: string;
 }
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(LockerModule.forRoot(args.config), { logger: ['error'] });
   const locker = app.get(LockerService);
   if (args.mode === 'hold') {
-    const lock = await locker.acquire(args.key, { ttl: args.ttl });
+    const lock = await locker.acquire(args.key, { ttl: args.ttl, fair: args.fair });
     process.stdout.write(`${JSON.stringify({ acquired: lock.fencingToken.toString() })}\n`);
     await new Promise(() => undefined);
   }

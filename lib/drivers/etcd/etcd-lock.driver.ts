@@ -46,14 +46,15 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     for (;;) {
       const sentAt = monotonicNow();
       let entry: QueueEntry;
+      let first: boolean;
       try {
-        entry = await this.enqueue(lockPrefix, request);
+        ({ entry, first } = await this.enqueue(lockPrefix, request));
       } catch (error) {
         if (error instanceof QueuePositionLost) continue;
         throw error;
       }
       try {
-        if (await this.isFirst(entry, request, scope)) return await this.grant(entry, request, sentAt);
+        if (first || (await this.isFirst(entry, request, scope))) return await this.grant(entry, request, sentAt);
       } catch (error) {
         await this.dequeue(entry).catch(() => undefined); // the original error matters more
         if (error instanceof QueuePositionLost) continue;
@@ -87,16 +88,22 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     return session;
   }
 
-  /** Writes our unique entry; a fixed-TTL lock gets a lease of its own that is never kept alive. */
-  private async enqueue(lockPrefix: string, request: AcquireRequest): Promise<QueueEntry> {
+  /**
+   * Writes our unique entry and, in the same txn, reads the oldest entry: when that is ours the lock is
+   * taken in one round trip. A fixed-TTL lock gets a lease of its own that is never kept alive.
+   */
+  private async enqueue(lockPrefix: string, request: AcquireRequest): Promise<{ entry: QueueEntry; first: boolean }> {
     const name = lockPrefix + randomBytes(8).toString('hex');
     const session = request.keepAlive ? this.session(request.ttl) : undefined;
     const unpin = session?.addWaiter();
     try {
       const leaseId = session ? await session.leaseId : await this.grantFixedLease(request.ttl);
       const put = this.client.put(name).value('').lease(leaseId);
-      const response = await this.client.if(name, 'Create', '==', 0).then(put).commit();
-      return { lockPrefix, name, revision: response.header.revision, session, fixedLeaseId: session ? undefined : leaseId, unpin };
+      const oldest = this.client.getAll().prefix(lockPrefix).sort('Create', 'Ascend').limit(1);
+      const response = await this.client.if(name, 'Create', '==', 0).then(put, oldest).commit();
+      const holder = response.responses[1]?.response_range?.kvs[0] as IKeyValue | undefined;
+      const entry = { lockPrefix, name, revision: response.header.revision, session, fixedLeaseId: session ? undefined : leaseId, unpin };
+      return { entry, first: holder?.key.toString() === name };
     } catch (error) {
       unpin?.();
       // The session's lease went away (etcd was down past its TTL): enqueue again on a fresh one.

@@ -6,10 +6,19 @@
 export interface RedisKeyNames {
   lock: string;
   fence: string;
+  /** Fair mode: owners in arrival order (a list) and when each one's place lapses (a sorted set, server ms). */
+  queue: string;
+  queueLeases: string;
   channel: string;
 }
 
 export function redisKeyNames(prefix: string, key: string): RedisKeyNames {
   const tagged = `${prefix}{${key.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)}}`;
-  return { lock: tagged, fence: `${tagged}:fence`, channel: `${tagged}:released` };
+  return {
+    lock: tagged,
+    fence: `${tagged}:fence`,
+    queue: `${tagged}:queue`,
+    queueLeases: `${tagged}:queue-leases`,
+    channel: `${tagged}:released`,
+  };
 }

@@ -9,11 +9,21 @@ import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driv
 import { monotonicNow } from '../../utils/clock';
 import { redisKeyNames, RedisKeyNames } from './redis-key-names';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
-import { ACQUIRE_SCRIPT, FENCE_IDLE_MS, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
+import { ACQUIRE_SCRIPT, FENCE_IDLE_MS, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
 
 /** The client with our scripts defined on it (EVALSHA, with EVAL after a server restart). */
 interface ScriptedRedis extends Redis {
-  lockerAcquire(lock: string, fence: string, owner: string, ttl: number, fenceIdle: number): Promise<[number, string | number]>;
+  lockerAcquire(
+    lock: string,
+    fence: string,
+    queue: string,
+    queueLeases: string,
+    owner: string,
+    ttl: number,
+    fenceIdle: number,
+    queuePlace: number,
+  ): Promise<[number, string | number]>;
+  lockerLeaveQueue(queue: string, queueLeases: string, owner: string, channel: string): Promise<number>;
   lockerRelease(lock: string, owner: string, channel: string): Promise<number>;
   lockerRenew(keyCount: number, ...keysThenOwnersAndTtls: (string | number)[]): Promise<number[]>;
 }
@@ -32,6 +42,12 @@ interface Waiter {
 /** When a waiter should re-check if no release was announced (lease of a dead holder ran out). */
 const PTTL_SLACK_MS = 1;
 
+/**
+ * Fair mode: how long a waiter's place in the server's queue lasts unless renewed (every third of it).
+ * A waiter that died keeps the lock idle at most this long after a release.
+ */
+export const FAIR_PLACE_MS = 2_000;
+
 export class RedisLockDriver extends AbstractLockerDriver {
   readonly type = 'redis';
   private readonly client: ScriptedRedis;
@@ -47,7 +63,8 @@ export class RedisLockDriver extends AbstractLockerDriver {
     private readonly ownsClient = true,
   ) {
     super(context);
-    client.defineCommand('lockerAcquire', { numberOfKeys: 2, lua: ACQUIRE_SCRIPT });
+    client.defineCommand('lockerAcquire', { numberOfKeys: 4, lua: ACQUIRE_SCRIPT });
+    client.defineCommand('lockerLeaveQueue', { numberOfKeys: 2, lua: LEAVE_QUEUE_SCRIPT });
     client.defineCommand('lockerRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
     this.client = client as ScriptedRedis;
@@ -87,13 +104,26 @@ export class RedisLockDriver extends AbstractLockerDriver {
     if (lock.keepAlive) this.renewals.track(lock);
   }
 
-  /** One SET NX: the lock, or the PTTL of the current holder. If no reply comes, frees what it may have taken. */
+  /**
+   * One SET NX: the lock, or how long until it is worth trying again (a fair waiter also takes or renews
+   * its place in the queue). If no reply comes, frees what it may have taken.
+   */
   private async attempt(names: RedisKeyNames, request: AcquireRequest, owner: string): Promise<HeldLock | number> {
     const sentAt = monotonicNow();
+    const place = request.fair && request.wait ? FAIR_PLACE_MS : 0;
     let taken: number;
     let value: string | number;
     try {
-      [taken, value] = await this.client.lockerAcquire(names.lock, names.fence, owner, request.ttl, FENCE_IDLE_MS);
+      [taken, value] = await this.client.lockerAcquire(
+        names.lock,
+        names.fence,
+        names.queue,
+        names.queueLeases,
+        owner,
+        request.ttl,
+        FENCE_IDLE_MS,
+        place,
+      );
     } catch (error) {
       this.client.lockerRelease(names.lock, owner, names.channel).catch(() => undefined);
       throw error;
@@ -129,8 +159,12 @@ export class RedisLockDriver extends AbstractLockerDriver {
         me.notified = false;
         const result = await this.attempt(names, request, owner);
         if (typeof result !== 'number') return result;
-        await scope.sleep(result >= 0 ? result + PTTL_SLACK_MS : PTTL_SLACK_MS, wakeSource);
+        const retryIn = Math.max(result, 0) + PTTL_SLACK_MS;
+        await scope.sleep(request.fair ? Math.min(retryIn, FAIR_PLACE_MS / 3) : retryIn, wakeSource);
       }
+    } catch (error) {
+      if (request.fair) this.client.lockerLeaveQueue(names.queue, names.queueLeases, owner, names.channel).catch(() => undefined);
+      throw error;
     } finally {
       const wasHead = queue.waiters[0] === me;
       queue.waiters.splice(queue.waiters.indexOf(me), 1);
@@ -161,10 +195,12 @@ export class RedisLockDriver extends AbstractLockerDriver {
   }
 
   private async release(names: RedisKeyNames, owner: string): Promise<void> {
-    await this.client.lockerRelease(names.lock, owner, names.channel);
-    // A local waiter need not wait for the published message to come back.
+    const released = this.client.lockerRelease(names.lock, owner, names.channel);
+    // A local waiter tries at once: its attempt goes down the same connection after the release, so the
+    // server runs them in that order and the handoff costs one round trip.
     const queue = this.queues.get(names.lock);
     if (queue) this.wakeHead(queue);
+    await released;
   }
 
   private async renewMany(locks: HeldLock[]): Promise<boolean[]> {

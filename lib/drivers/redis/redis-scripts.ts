@@ -1,20 +1,46 @@
 /**
  * Lua run atomically on the server. Owner checks happen here, never in the client, so a stale holder
- * cannot release or extend the next holder's lock.
+ * cannot release or extend the next holder's lock. Fair-mode queue places are timed by the server's
+ * clock (TIME), so clients' clocks never matter.
  */
 
 /** How long an idle fencing counter is kept; after that the server clock alone keeps tokens growing. */
 export const FENCE_IDLE_MS = 86_400_000;
 
 /**
- * KEYS: lock, fence. ARGV: owner, ttl ms, fence idle ms.
- * Returns {1, token} when taken (also when the same owner took it already), {0, pttl} when busy. The token is max(last + 1, server time in µs):
+ * Drops lapsed places from the head of the fair queue and returns the live head (or nil) and the server
+ * time in ms. Places further back are dropped when they reach the head.
+ */
+const LIVE_QUEUE_HEAD = `
+local function live_queue_head(queue, leases)
+  local now = redis.call('TIME')
+  local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  while true do
+    local head = redis.call('LINDEX', queue, 0)
+    if not head then return nil, now_ms, now end
+    local lapses = tonumber(redis.call('ZSCORE', leases, head) or '0')
+    if lapses > now_ms then return head, now_ms, now, lapses end
+    redis.call('LPOP', queue)
+    redis.call('ZREM', leases, head)
+  end
+end
+`;
+
+/**
+ * KEYS: lock, fence, queue, queue leases. ARGV: owner, ttl ms, fence idle ms, queue place ms (0 = do not queue).
+ * Returns {1, token} when taken (also when the same owner took it already), {0, ms} when busy: ms until
+ * the holder's lease or the queue head's place runs out. A free lock with a live queue head is busy for
+ * everyone else, fair or not, so no one jumps the queue. The token is max(last + 1, server time in µs):
  * the counter makes it strictly increasing, the server clock keeps it growing after a restart that lost
  * the counter (no persistence), since no key is acquired more than once per microsecond.
  */
-export const ACQUIRE_SCRIPT = `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  local now = redis.call('TIME')
+export const ACQUIRE_SCRIPT = `${LIVE_QUEUE_HEAD}
+local head, now_ms, now, head_lapses = live_queue_head(KEYS[3], KEYS[4])
+if (not head or head == ARGV[1]) and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  if head == ARGV[1] then
+    redis.call('LPOP', KEYS[3])
+    redis.call('ZREM', KEYS[4], ARGV[1])
+  end
   local micros = tonumber(now[1]) * 1000000 + tonumber(now[2])
   local last = tonumber(redis.call('GET', KEYS[2]) or '0')
   local token = string.format('%.0f', math.max(last + 1, micros))
@@ -25,7 +51,29 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   -- our earlier attempt took it but its reply was lost: the fence holds our token, since we hold the lock
   return {1, redis.call('GET', KEYS[2])}
 end
-return {0, redis.call('PTTL', KEYS[1])}
+local place = tonumber(ARGV[4])
+if place > 0 then
+  if not redis.call('ZSCORE', KEYS[4], ARGV[1]) then redis.call('RPUSH', KEYS[3], ARGV[1]) end
+  redis.call('ZADD', KEYS[4], now_ms + place, ARGV[1])
+  redis.call('PEXPIRE', KEYS[3], place * 2)
+  redis.call('PEXPIRE', KEYS[4], place * 2)
+  if head == nil then head_lapses = now_ms + place end
+end
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl > 0 then return {0, pttl} end
+return {0, (head_lapses or now_ms) - now_ms}
+`;
+
+/**
+ * KEYS: queue, queue leases. ARGV: owner, channel. A fair waiter that gives up leaves its place; if it
+ * was first, the next one is told.
+ */
+export const LEAVE_QUEUE_SCRIPT = `
+local first = redis.call('LINDEX', KEYS[1], 0) == ARGV[1]
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if first then redis.call('PUBLISH', ARGV[2], '') end
+return 1
 `;
 
 /** KEYS: lock. ARGV: owner, channel. Deletes only our own lock and tells waiters. */

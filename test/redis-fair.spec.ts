@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { startRedis, TestServer } from './harness/servers';
+import { LockerApp, startLockerApp } from './helpers/locker-app';
+import { eventually } from './helpers/wait';
+import { spawnWorker } from './helpers/workers';
+
+/** Fair mode's queue, seen on the redis server, with a queued waiter that is paused or killed. */
+describe('redis fair mode', () => {
+  let server: TestServer;
+  let inspector: Redis;
+  let app: LockerApp;
+  before(async () => {
+    server = await startRedis();
+    inspector = new Redis({ host: '127.0.0.1', port: server.port });
+    app = await startLockerApp({ redis: { addr: server.addr }, locker: { driver: 'redis', driver_instance_id: 'redis' } });
+  });
+  after(async () => {
+    await app?.close();
+    inspector?.disconnect();
+    await server?.stop();
+  });
+
+  const queueLength = (key: string) => inspector.llen(`nest-locker:{${key}}:queue`);
+
+  /** A separate process queued for `key` as a fair waiter (the worker would hold the lock once it gets it). */
+  async function queuedWorker(key: string) {
+    const child = spawnWorker({
+      mode: 'hold',
+      key,
+      fair: true,
+      config: { redis: { addr: server.addr }, locker: { driver: 'redis', driver_instance_id: 'redis' } },
+    });
+    assert.equal(
+      await eventually(
+        () => queueLength(key),
+        (length) => length === 1,
+        10_000,
+      ),
+      1,
+      'the worker is queued on the server',
+    );
+    return child;
+  }
+
+  it('no one takes a released lock ahead of a live queued waiter, fair or not; a paused waiter loses its place', async () => {
+    const key = 'fair-no-barging';
+    const holder = await app.service.acquire(key);
+    const waiter = await queuedWorker(key);
+    try {
+      waiter.kill('SIGSTOP'); // its place stays live for a while, but it cannot take the lock
+      await holder.release();
+      assert.equal(await app.service.tryAcquire(key), null, 'a plain tryAcquire does not jump the queue');
+      assert.equal(await app.service.tryAcquire(key, { fair: true }), null, 'neither does a fair one');
+      const next = await app.service.acquire(key, { fair: true, waitTime: 10_000 });
+      assert.equal(await queueLength(key), 0, "the paused waiter's place lapsed on the server's clock");
+      await next.release();
+    } finally {
+      waiter.kill('SIGKILL');
+    }
+  });
+
+  it("a killed waiter's place lapses, so the lock is not stuck behind it", async () => {
+    const key = 'fair-dead-waiter';
+    const holder = await app.service.acquire(key);
+    const waiter = await queuedWorker(key);
+    waiter.kill('SIGKILL');
+    const next = app.service.acquire(key, { fair: true, waitTime: 10_000 });
+    await eventually(
+      () => queueLength(key),
+      (length) => length === 2,
+    );
+    await holder.release();
+    const lock = await next;
+    assert.ok(lock.held);
+    assert.equal(await queueLength(key), 0);
+    await lock.release();
+  });
+});
