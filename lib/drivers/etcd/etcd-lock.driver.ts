@@ -2,12 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
 import type { HeldLock } from '../../lock/held-lock';
+import { LocalWaitQueues, QueueResource, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import { LockLostError } from '../../errors';
 import type { Lock } from '../../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 import { EtcdLeaseSession } from './etcd-lease-session';
+
+/** Lock entries are `<prefix><URI-encoded key>/<hex>`; a NUL-led key is never one. */
+const WATCH_STREAM_KEEPER_KEY = '\0nest-locker/watch-stream-keeper';
+
+/** A waiter re-reads its predecessor this often even without a delete seen (the watch may be down). */
+const WATCHLESS_RECHECK_MS = 1_000;
 
 /** One queued or held entry: `<prefix><escaped key>/<random id>`, ordered by create revision. */
 interface QueueEntry {
@@ -30,6 +37,9 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   readonly type = 'etcd';
   private readonly sessions = new Map<number, EtcdLeaseSession>();
   private readonly entries = new WeakMap<HeldLock, QueueEntry>();
+  /** Local waiters per lock prefix; their first is woken by a watch on deletes under the prefix. */
+  private readonly queues = new LocalWaitQueues((lockPrefix) => this.watchDeletes(lockPrefix));
+  private streamKeeper?: Promise<Watcher>;
 
   constructor(
     private readonly client: Etcd3,
@@ -43,6 +53,13 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     const scope = new WaitScope(request);
     scope.check();
     const lockPrefix = `${request.keyPrefix}${encodeURIComponent(request.key)}/`;
+    if (!request.wait) return this.takeInEtcd(lockPrefix, request);
+    // Local waiters queue here: only the first has an entry in etcd, whatever their number.
+    return this.queues.take(lockPrefix, scope, async (turn) => (await this.takeInEtcd(lockPrefix, request, turn)) as Lock);
+  }
+
+  /** Enqueues in etcd and, with a turn to wait in, waits for the entries ahead to go; else gives up at once. */
+  private async takeInEtcd(lockPrefix: string, request: AcquireRequest, turn?: Turn): Promise<Lock | null> {
     for (;;) {
       const sentAt = monotonicNow();
       let entry: QueueEntry;
@@ -54,7 +71,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
         throw error;
       }
       try {
-        if (first || (await this.isFirst(entry, request, scope))) return await this.grant(entry, request, sentAt);
+        if (first || (await this.isFirst(entry, request, turn))) return await this.grant(entry, request, sentAt);
       } catch (error) {
         await this.dequeue(entry).catch(() => undefined); // the original error matters more
         if (error instanceof QueuePositionLost) continue;
@@ -66,6 +83,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   }
 
   async close(): Promise<void> {
+    void this.streamKeeper?.then((keeper) => keeper.cancel()).catch(() => undefined);
     for (const session of [...this.sessions.values()]) session.retire();
     if (this.ownsClient) this.client.close();
   }
@@ -112,19 +130,19 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     }
   }
 
-  /** True once no entry with a lower create revision is left; waits (watching the predecessor) while `wait`. */
-  private async isFirst(entry: QueueEntry, request: AcquireRequest, scope: WaitScope): Promise<boolean> {
+  /** True once no entry with a lower create revision is left; with a turn, waits for deletes under the prefix. */
+  private async isFirst(entry: QueueEntry, request: AcquireRequest, turn?: Turn): Promise<boolean> {
     for (;;) {
-      const predecessor = await this.predecessor(entry);
-      if (!predecessor) return true;
-      if (!request.wait) return false;
+      turn?.attempting();
+      if (!(await this.predecessor(entry))) return true;
+      if (!turn) return false;
       if (!entry.session) await this.moveToWaitingSession(entry, request.ttl);
-      await this.waitForDelete(predecessor, scope);
+      await turn.sleep(WATCHLESS_RECHECK_MS);
     }
   }
 
   /** The entry right before ours, read in one txn that also proves our entry still exists. */
-  private async predecessor(entry: QueueEntry): Promise<{ key: string; revision: string } | undefined> {
+  private async predecessor(entry: QueueEntry): Promise<string | undefined> {
     const before = this.client
       .getAll()
       .prefix(entry.lockPrefix)
@@ -134,7 +152,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     const response = await this.client.if(entry.name, 'Create', '==', entry.revision).then(before).commit();
     if (!response.succeeded) throw new QueuePositionLost();
     const kv = response.responses[0].response_range?.kvs[0] as IKeyValue | undefined;
-    return kv ? { key: kv.key.toString(), revision: response.header.revision } : undefined;
+    return kv?.key.toString();
   }
 
   /** A waiting fixed-TTL entry must not expire in the queue: it waits on a kept-alive lease. */
@@ -148,28 +166,30 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     entry.unpin = unpin;
   }
 
-  private waitForDelete(predecessor: { key: string; revision: string }, scope: WaitScope): Promise<void> {
-    let watcher: Watcher | undefined;
-    let cancelled = false;
-    return scope.sleep(Infinity, (wake) => {
-      const building = this.client
-        .watch()
-        .key(predecessor.key)
-        .startRevision(String(BigInt(predecessor.revision) + 1n))
-        .only('delete')
-        .create();
-      building.then((created) => {
-        watcher = created;
-        created.on('delete', wake);
-        created.on('disconnected', wake);
-        created.on('error', wake);
-        if (cancelled) void created.cancel().catch(() => undefined);
-      }, wake);
-      return () => {
-        cancelled = true;
-        void watcher?.cancel().catch(() => undefined);
-      };
-    });
+  /**
+   * Wakes the first local waiter on every delete under the prefix. The watch starts at the current
+   * revision (a past start revision would leave it to etcd's 100 ms catch-up loop); the waiter reads
+   * its predecessor only once the watch exists, so no delete falls between the two.
+   */
+  private watchDeletes(lockPrefix: string): QueueResource {
+    this.keepWatchStreamOpen();
+    const wake = () => this.queues.wakeHead(lockPrefix);
+    const watching = this.client.watch().prefix(lockPrefix).only('delete').create();
+    watching.then(
+      (watcher) => watcher.on('delete', wake).on('disconnected', wake).on('connected', wake).on('error', wake),
+      () => undefined,
+    );
+    return { ready: watching, close: () => void watching.then((watcher) => watcher.cancel()).catch(() => undefined) };
+  }
+
+  /**
+   * etcd3 closes its watch stream when its last watcher goes, and opening one again costs milliseconds
+   * on every wait; one idle watcher on a key no lock uses keeps the stream open.
+   */
+  private keepWatchStreamOpen(): void {
+    if (this.streamKeeper) return;
+    this.streamKeeper = this.client.watch().key(WATCH_STREAM_KEEPER_KEY).create();
+    this.streamKeeper.catch(() => (this.streamKeeper = undefined));
   }
 
   /** The entry is first: for a fixed-TTL lock that waited, its own lease starts now. */

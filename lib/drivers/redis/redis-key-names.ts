@@ -19,6 +19,9 @@ export function redisKeyNames(prefix: string, key: string): RedisKeyNames {
     fence: `${tagged}:fence`,
     queue: `${tagged}:queue`,
     queueLeases: `${tagged}:queue-leases`,
-    channel: `${tagged}:released`,
+    channel: releasedChannel(tagged),
   };
 }
+
+/** Where releases of the lock named `lock` are published. */
+export const releasedChannel = (lock: string): string => `${lock}:released`;

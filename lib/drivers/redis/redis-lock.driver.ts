@@ -3,11 +3,12 @@ import type { Redis } from 'ioredis';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
 import type { HeldLock } from '../../lock/held-lock';
 import { RenewalBatcher } from '../../lock/renewal-batcher';
+import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
-import { redisKeyNames, RedisKeyNames } from './redis-key-names';
+import { releasedChannel, redisKeyNames, RedisKeyNames } from './redis-key-names';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { ACQUIRE_SCRIPT, FENCE_IDLE_MS, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
 
@@ -24,19 +25,8 @@ interface ScriptedRedis extends Redis {
     queuePlace: number,
   ): Promise<[number, string | number]>;
   lockerLeaveQueue(queue: string, queueLeases: string, owner: string, channel: string): Promise<number>;
-  lockerRelease(lock: string, owner: string, channel: string): Promise<number>;
+  lockerRelease(lock: string, queue: string, queueLeases: string, owner: string, channel: string): Promise<number>;
   lockerRenew(keyCount: number, ...keysThenOwnersAndTtls: (string | number)[]): Promise<number[]>;
-}
-
-/** Local waiters of one key: only the head contends with the server, so a handoff costs O(1) commands. */
-interface WaitQueue {
-  waiters: Waiter[];
-  unlisten?: Promise<() => void>;
-}
-
-interface Waiter {
-  notified: boolean;
-  wake?: () => void;
 }
 
 /** When a waiter should re-check if no release was announced (lease of a dead holder ran out). */
@@ -52,7 +42,10 @@ export class RedisLockDriver extends AbstractLockerDriver {
   readonly type = 'redis';
   private readonly client: ScriptedRedis;
   private readonly subscriber: RedisReleaseSubscriber;
-  private readonly queues = new Map<string, WaitQueue>();
+  /** Local waiters per lock name: only the first contends with the server, woken by published releases. */
+  private readonly queues: LocalWaitQueues;
+  /** Per lock name, the owner id of the local waiter that is first here (and so in the server's queue). */
+  private readonly headOwners = new Map<string, string>();
   private readonly owners = new WeakMap<HeldLock, { lock: string; owner: string }>();
   private readonly renewals = new RenewalBatcher((locks) => this.renewMany(locks));
 
@@ -65,10 +58,19 @@ export class RedisLockDriver extends AbstractLockerDriver {
     super(context);
     client.defineCommand('lockerAcquire', { numberOfKeys: 4, lua: ACQUIRE_SCRIPT });
     client.defineCommand('lockerLeaveQueue', { numberOfKeys: 2, lua: LEAVE_QUEUE_SCRIPT });
-    client.defineCommand('lockerRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    client.defineCommand('lockerRelease', { numberOfKeys: 3, lua: RELEASE_SCRIPT });
     client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
     this.client = client as ScriptedRedis;
     this.subscriber = new RedisReleaseSubscriber(client);
+    this.queues = new LocalWaitQueues((lock) => {
+      // A release naming the fair queue's first waiter wakes only the process where that waiter is first.
+      const onRelease = (next?: string) => {
+        if (!next || this.headOwners.get(lock) === next) this.queues.wakeHead(lock);
+      };
+      const listening = this.subscriber.listen(releasedChannel(lock), onRelease);
+      listening.catch(() => undefined); // waiters fall back to polling at the holder's expiry
+      return { ready: listening, close: () => void listening.then((stop) => stop()).catch(() => undefined) };
+    });
   }
 
   /** Connections this driver uses: the command connection, plus the shared subscriber once someone waited. */
@@ -82,12 +84,11 @@ export class RedisLockDriver extends AbstractLockerDriver {
     scope.check();
     // One owner per call: a retried attempt whose first reply was lost finds its own lock, not a stranger's.
     const owner = randomUUID();
-    const queue = this.queues.get(names.lock);
-    if (!queue || !request.wait) {
+    if (!this.queues.waiting(names.lock) || !request.wait) {
       const first = await this.attempt(names, request, owner);
       if (typeof first !== 'number' || !request.wait) return typeof first === 'number' ? null : first;
     }
-    return this.waitInQueue(names, request, scope, owner);
+    return this.queues.take(names.lock, scope, (turn) => this.waitAsHead(names, request, owner, turn));
   }
 
   async close(): Promise<void> {
@@ -125,7 +126,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
         place,
       );
     } catch (error) {
-      this.client.lockerRelease(names.lock, owner, names.channel).catch(() => undefined);
+      this.client.lockerRelease(names.lock, names.queue, names.queueLeases, owner, names.channel).catch(() => undefined);
       throw error;
     }
     if (taken !== 1) return Number(value);
@@ -142,64 +143,31 @@ export class RedisLockDriver extends AbstractLockerDriver {
     return lock;
   }
 
-  private async waitInQueue(names: RedisKeyNames, request: AcquireRequest, scope: WaitScope, owner: string): Promise<Lock> {
-    const queue = this.queues.get(names.lock) ?? this.openQueue(names);
-    const me: Waiter = { notified: false };
-    queue.waiters.push(me);
-    const wakeSource = (wake: () => void) => {
-      me.wake = wake;
-      if (me.notified) wake();
-      return () => (me.wake = undefined);
-    };
+  /** The first local waiter: tries whenever a release is seen or the holder's lease should have run out. */
+  private async waitAsHead(names: RedisKeyNames, request: AcquireRequest, owner: string, turn: Turn): Promise<Lock> {
+    this.headOwners.set(names.lock, owner);
     try {
-      while (queue.waiters[0] !== me) await scope.sleep(Infinity, wakeSource);
-      // Without a subscription (subscriber connection down) waiters still wake at the holder's expiry.
-      await queue.unlisten?.catch(() => undefined);
       for (;;) {
-        me.notified = false;
+        turn.attempting();
         const result = await this.attempt(names, request, owner);
         if (typeof result !== 'number') return result;
         const retryIn = Math.max(result, 0) + PTTL_SLACK_MS;
-        await scope.sleep(request.fair ? Math.min(retryIn, FAIR_PLACE_MS / 3) : retryIn, wakeSource);
+        // a fair waiter renews its place in the server's queue before it lapses
+        await turn.sleep(request.fair ? Math.min(retryIn, FAIR_PLACE_MS / 3) : retryIn);
       }
     } catch (error) {
       if (request.fair) this.client.lockerLeaveQueue(names.queue, names.queueLeases, owner, names.channel).catch(() => undefined);
       throw error;
     } finally {
-      const wasHead = queue.waiters[0] === me;
-      queue.waiters.splice(queue.waiters.indexOf(me), 1);
-      if (queue.waiters.length > 0) {
-        if (wasHead) this.wakeHead(queue);
-      } else this.closeQueue(names.lock, queue);
+      if (this.headOwners.get(names.lock) === owner) this.headOwners.delete(names.lock);
     }
   }
 
-  private openQueue(names: RedisKeyNames): WaitQueue {
-    const queue: WaitQueue = { waiters: [] };
-    queue.unlisten = this.subscriber.listen(names.channel, () => this.wakeHead(queue));
-    queue.unlisten.catch(() => undefined);
-    this.queues.set(names.lock, queue);
-    return queue;
-  }
-
-  private closeQueue(lockName: string, queue: WaitQueue): void {
-    if (this.queues.get(lockName) === queue) this.queues.delete(lockName);
-    queue.unlisten?.then((stop) => stop()).catch(() => undefined);
-  }
-
-  private wakeHead(queue: WaitQueue): void {
-    const head = queue.waiters[0];
-    if (!head) return;
-    head.notified = true;
-    head.wake?.();
-  }
-
   private async release(names: RedisKeyNames, owner: string): Promise<void> {
-    const released = this.client.lockerRelease(names.lock, owner, names.channel);
+    const released = this.client.lockerRelease(names.lock, names.queue, names.queueLeases, owner, names.channel);
     // A local waiter tries at once: its attempt goes down the same connection after the release, so the
     // server runs them in that order and the handoff costs one round trip.
-    const queue = this.queues.get(names.lock);
-    if (queue) this.wakeHead(queue);
+    this.queues.wakeHead(names.lock);
     await released;
   }
 

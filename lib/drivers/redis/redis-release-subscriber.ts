@@ -1,7 +1,10 @@
 import type { Redis } from 'ioredis';
 
+/** Called with the published message, or with nothing when a release may have been missed. */
+export type ReleaseListener = (message?: string) => void;
+
 interface ChannelListeners {
-  listeners: Set<() => void>;
+  listeners: Set<ReleaseListener>;
   subscribed: Promise<unknown>;
 }
 
@@ -17,7 +20,7 @@ export class RedisReleaseSubscriber {
   constructor(private readonly client: Redis) {}
 
   /** Resolves once the server confirmed the subscription; the returned function stops listening. */
-  async listen(channel: string, listener: () => void): Promise<() => void> {
+  async listen(channel: string, listener: ReleaseListener): Promise<() => void> {
     const connection = this.connect();
     let entry = this.channels.get(channel);
     if (!entry) {
@@ -41,9 +44,8 @@ export class RedisReleaseSubscriber {
     return stop;
   }
 
-  /** Wakes the listeners of a channel now (a release made by this process). */
-  notify(channel: string): void {
-    this.channels.get(channel)?.listeners.forEach((listener) => listener());
+  private notify(channel: string, message?: string): void {
+    this.channels.get(channel)?.listeners.forEach((listener) => listener(message));
   }
 
   get connectionCount(): number {
@@ -61,7 +63,7 @@ export class RedisReleaseSubscriber {
     if (this.connection) return this.connection;
     const connection = this.client.duplicate();
     let connectedOnce = false;
-    connection.on('message', (channel: string) => this.notify(channel));
+    connection.on('message', (channel: string, message: string) => this.notify(channel, message));
     connection.on('ready', () => {
       if (connectedOnce) for (const channel of this.channels.keys()) this.notify(channel);
       connectedOnce = true;

@@ -68,19 +68,22 @@ return {0, (head_lapses or now_ms) - now_ms}
  * KEYS: queue, queue leases. ARGV: owner, channel. A fair waiter that gives up leaves its place; if it
  * was first, the next one is told.
  */
-export const LEAVE_QUEUE_SCRIPT = `
+export const LEAVE_QUEUE_SCRIPT = `${LIVE_QUEUE_HEAD}
 local first = redis.call('LINDEX', KEYS[1], 0) == ARGV[1]
 redis.call('LREM', KEYS[1], 1, ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-if first then redis.call('PUBLISH', ARGV[2], '') end
+if first then redis.call('PUBLISH', ARGV[2], live_queue_head(KEYS[1], KEYS[2]) or '') end
 return 1
 `;
 
-/** KEYS: lock. ARGV: owner, channel. Deletes only our own lock and tells waiters. */
-export const RELEASE_SCRIPT = `
+/**
+ * KEYS: lock, queue, queue leases. ARGV: owner, channel. Deletes only our own lock and tells waiters:
+ * the message names the fair queue's first waiter, so only its process tries (empty: everyone may).
+ */
+export const RELEASE_SCRIPT = `${LIVE_QUEUE_HEAD}
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[2], '')
+  redis.call('PUBLISH', ARGV[2], live_queue_head(KEYS[2], KEYS[3]) or '')
   return 1
 end
 return 0

@@ -1,0 +1,28 @@
+import { NestFactory } from '@nestjs/core';
+import { LockerConfig, LockerModule, LockerService } from 'nest-locker';
+import { BenchClient, BenchServers, Contender } from './contender';
+
+/** nest-locker as an app uses it: LockerModule in a Nest application context, locks through LockerService. */
+function nestLocker(id: string, backend: 'redis' | 'etcd', fair: boolean, describe: string): Contender {
+  const config = (servers: BenchServers): LockerConfig =>
+    backend === 'redis'
+      ? { redis: { addr: servers.redis }, locker: { driver: 'redis', driver_instance_id: 'redis' } }
+      : { etcd: { endpoints: [servers.etcd] }, locker: { driver: 'etcd', driver_instance_id: 'etcd' } };
+  return {
+    id,
+    backend,
+    describe,
+    async connect(servers): Promise<BenchClient> {
+      const app = await NestFactory.createApplicationContext(LockerModule.forRoot(config(servers)), { logger: ['error'] });
+      const locker = app.get(LockerService);
+      return {
+        acquire: (key, options) => locker.acquire(key, { ...options, fair }),
+        close: () => app.close(),
+      };
+    },
+  };
+}
+
+export const nestLockerRedis = nestLocker('nest-locker (redis)', 'redis', false, 'LockerService.acquire, keep-alive on (default)');
+export const nestLockerRedisFair = nestLocker('nest-locker (redis, fair)', 'redis', true, 'LockerService.acquire with fair: true');
+export const nestLockerEtcd = nestLocker('nest-locker (etcd)', 'etcd', false, 'LockerService.acquire, keep-alive on (default)');

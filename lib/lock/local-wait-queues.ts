@@ -1,0 +1,84 @@
+import type { WaitScope } from './wait-scope';
+
+/** The first waiter's hold on its turn: it alone asks the server. */
+export interface Turn {
+  /** Call before each request to the server: a release seen from now on cuts the next sleep short. */
+  attempting(): void;
+  /** Sleeps up to `ms` (rejecting at the wait deadline or abort), woken early by `wakeHead`. */
+  sleep(ms: number): Promise<void>;
+}
+
+/** What a driver keeps per waited-on key while anyone waits (a subscription, say). */
+export interface QueueResource {
+  /** Settles once the resource works; the first waiter awaits it before asking the server. */
+  ready?: Promise<unknown>;
+  close(): void;
+}
+
+interface Waiter {
+  notified: boolean;
+  wake?: () => void;
+}
+
+interface Queue {
+  waiters: Waiter[];
+  resource?: QueueResource;
+}
+
+/**
+ * The waiters of each key in this process, first come first served. Only the first one talks to the
+ * server, so a thousand local waiters cost what one costs; when it is done (holding the lock or giving
+ * up) the next one takes its turn at once.
+ */
+export class LocalWaitQueues {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(private readonly openResource?: (key: string) => QueueResource) {}
+
+  /** True while someone in this process waits for `key`. */
+  waiting(key: string): boolean {
+    return this.queues.has(key);
+  }
+
+  /** Wakes the first waiter of `key`: a release was seen. */
+  wakeHead(key: string): void {
+    const head = this.queues.get(key)?.waiters[0];
+    if (!head) return;
+    head.notified = true;
+    head.wake?.();
+  }
+
+  /** Queues for `key`; when first, runs `asHead`, then gives the turn to the next waiter. */
+  async take<T>(key: string, scope: WaitScope, asHead: (turn: Turn) => Promise<T>): Promise<T> {
+    const queue = this.queues.get(key) ?? this.open(key);
+    const me: Waiter = { notified: false };
+    queue.waiters.push(me);
+    const wakeSource = (wake: () => void) => {
+      me.wake = wake;
+      if (me.notified) wake();
+      return () => (me.wake = undefined);
+    };
+    try {
+      while (queue.waiters[0] !== me) await scope.sleep(Infinity, wakeSource);
+      await queue.resource?.ready?.catch(() => undefined); // without it, the head still polls
+      return await asHead({ attempting: () => (me.notified = false), sleep: (ms) => scope.sleep(ms, wakeSource) });
+    } finally {
+      const wasHead = queue.waiters[0] === me;
+      queue.waiters.splice(queue.waiters.indexOf(me), 1);
+      if (queue.waiters.length === 0) this.close(key, queue);
+      else if (wasHead) this.wakeHead(key);
+    }
+  }
+
+  private open(key: string): Queue {
+    const queue: Queue = { waiters: [] };
+    this.queues.set(key, queue);
+    queue.resource = this.openResource?.(key);
+    return queue;
+  }
+
+  private close(key: string, queue: Queue): void {
+    if (this.queues.get(key) === queue) this.queues.delete(key);
+    queue.resource?.close();
+  }
+}
