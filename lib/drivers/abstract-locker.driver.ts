@@ -1,15 +1,18 @@
-import { HeldLock, HeldLockInit } from '../lock/held-lock';
+import { HeldLock, HeldLockInit, HeldLockOwner } from '../lock/held-lock';
 import type { Lock } from '../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext, LockerDriver } from '../interfaces/locker-driver.interface';
+import type { LockEventSink } from '../interfaces/lock-event.interface';
 
 /** Tracks held locks and wires them to the event sink; drivers implement the server side. */
-export abstract class AbstractLockerDriver implements LockerDriver {
+export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwner {
   abstract readonly type: string;
   readonly instanceId: string;
+  readonly events: LockEventSink;
   private readonly held = new Set<HeldLock>();
 
   protected constructor(protected readonly context: DriverContext) {
     this.instanceId = context.instanceId;
+    this.events = context.events;
   }
 
   abstract acquire(request: AcquireRequest): Promise<Lock | null>;
@@ -20,23 +23,30 @@ export abstract class AbstractLockerDriver implements LockerDriver {
   }
 
   /** Builds the lock object for an acquisition the server granted. */
-  protected hold(request: AcquireRequest, init: Pick<HeldLockInit, 'fencingToken' | 'sentAt' | 'remote'>): HeldLock {
+  protected hold(request: AcquireRequest, granted: Pick<HeldLockInit, 'fencingToken' | 'sentAt' | 'remote'>): HeldLock {
     const lock = new HeldLock({
-      ...init,
       key: request.key,
       section: request.section,
-      driverInstanceId: this.instanceId,
+      fencingToken: granted.fencingToken,
       ttl: request.ttl,
       keepAlive: request.keepAlive,
-      events: this.context.events,
-      onSettled: (settled) => {
-        this.held.delete(settled);
-        this.onSettled(settled);
-      },
-      onExtended: (extended) => this.onExtended(extended),
+      sentAt: granted.sentAt,
+      remote: granted.remote,
+      owner: this,
     });
     this.held.add(lock);
     return lock;
+  }
+
+  /** @internal the lock was released or lost. */
+  lockSettled(lock: HeldLock): void {
+    this.held.delete(lock);
+    this.onSettled(lock);
+  }
+
+  /** @internal the lock's TTL changed. */
+  lockExtended(lock: HeldLock): void {
+    this.onExtended(lock);
   }
 
   /** Stop keep-alive and other per-lock work. */

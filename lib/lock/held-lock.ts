@@ -4,6 +4,7 @@ import type { Lock } from '../interfaces/lock.interface';
 import type { LockEvent, LockEventSink } from '../interfaces/lock-event.interface';
 import { leaseSafetyMargin, monotonicNow } from '../utils/clock';
 import { assertTtl } from '../utils/lock-options';
+import { SlotTimer } from '../utils/slot-timer';
 
 /** The server side of one held lock; every call is owner-checked by the driver. */
 export interface LockRemote {
@@ -12,24 +13,33 @@ export interface LockRemote {
   extend(ttl: number): Promise<boolean>;
 }
 
+/** The driver that took a lock: the lock reports to it (one object for all its locks, not closures per lock). */
+export interface HeldLockOwner {
+  readonly instanceId: string;
+  readonly events: LockEventSink;
+  /** Called once, when the lock is released or lost. */
+  lockSettled(lock: HeldLock): void;
+  /** Called after a successful extend(), so keep-alive can move to the new ttl / 3. */
+  lockExtended(lock: HeldLock): void;
+}
+
 export interface HeldLockInit {
   key: string;
   section: string;
-  driverInstanceId: string;
   fencingToken: bigint;
   ttl: number;
   keepAlive: boolean;
   /** Monotonic time the acquiring request was sent: the lease cannot have started earlier. */
   sentAt: number;
   remote: LockRemote;
-  events: LockEventSink;
-  /** Called once, when the lock is released or lost. */
-  onSettled: (lock: HeldLock) => void;
-  /** Called after a successful extend(), so keep-alive can move to the new ttl / 3. */
-  onExtended?: (lock: HeldLock) => void;
+  owner: HeldLockOwner;
 }
 
 const logger = new Logger('NestLocker');
+
+const DEADLINE_SLOT_MS = 10;
+/** Every held lock's deadline check, on shared timers. */
+const deadlines = new SlotTimer<HeldLock>((lock) => lock.checkDeadline(), true, DEADLINE_SLOT_MS);
 
 /** An event as the lock reports it; the lock adds who and what. */
 type LockEventBody = LockEvent extends infer E
@@ -44,19 +54,30 @@ type LockEventBody = LockEvent extends infer E
  */
 export class HeldLock implements Lock {
   readonly key: string;
+  readonly section: string;
   readonly fencingToken: bigint;
   readonly keepAlive: boolean;
+  /** @internal the driver's handle on the server side (drivers keep per-lock state here, not in maps). */
+  readonly remote: LockRemote;
+  private readonly owner: HeldLockOwner;
   private currentTtl: number;
   private deadline: number;
   private lastSentAt: number;
   /** Monotonic send time of the last extend(); renewals sent before it no longer count. */
   private extendSentAt = -Infinity;
   private state: 'held' | 'released' | 'lost' = 'held';
-  private readonly controller = new AbortController();
-  private deadlineTimer?: NodeJS.Timeout;
+  /** Why the lock ended (LockReleasedError or LockLostError); the signal's reason. */
+  private endReason?: Error;
+  /** Made on first use of `signal`: an AbortSignal costs about 700 bytes, most locks never read it. */
+  private controller?: AbortController;
+  /** A precise timer for the last few ms before the deadline (the shared slot timer fires early). */
+  private finalTimer?: NodeJS.Timeout;
 
-  constructor(private readonly init: HeldLockInit) {
+  constructor(init: HeldLockInit) {
     this.key = init.key;
+    this.section = init.section;
+    this.remote = init.remote;
+    this.owner = init.owner;
     this.fencingToken = init.fencingToken;
     this.keepAlive = init.keepAlive;
     this.currentTtl = init.ttl;
@@ -71,15 +92,20 @@ export class HeldLock implements Lock {
   }
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.endReason) this.controller.abort(this.endReason);
+    }
     return this.controller.signal;
+  }
+
+  /** Why it ended: a LockReleasedError or LockLostError; undefined while held. */
+  get ended(): Error | undefined {
+    return this.endReason;
   }
 
   get ttl(): number {
     return this.currentTtl;
-  }
-
-  get section(): string {
-    return this.init.section;
   }
 
   /** Monotonic time the last confirmed renewal (or the acquisition) was sent. */
@@ -111,14 +137,14 @@ export class HeldLock implements Lock {
   lose(reason: LockLostReason, detail?: string, cause?: unknown): void {
     if (this.state !== 'held') return;
     this.state = 'lost';
-    const error = new LockLostError({ key: this.key, section: this.init.section, reason, detail, cause });
-    this.controller.abort(error);
-    this.settle(); // after the abort: the driver reads the reason (etcd retires a session on 'deadline')
+    const error = new LockLostError({ key: this.key, section: this.section, reason, detail, cause });
+    this.end(error); // before settling: the driver reads the reason (etcd retires a session on 'deadline')
+    this.settle();
     if (reason === 'expired') logger.warn(error.message);
     else logger.error(error.message);
     this.emit({ type: 'lost', error });
     // Free the key at once if the server still has it as ours (owner-checked, so harmless otherwise).
-    if (reason !== 'refused') this.init.remote.release().catch(() => undefined);
+    if (reason !== 'refused') this.remote.release().catch(() => undefined);
   }
 
   /**
@@ -131,17 +157,16 @@ export class HeldLock implements Lock {
     const sentAt = monotonicNow();
     this.currentTtl = ttl;
     this.extendSentAt = sentAt;
-    const ours = await this.init.remote.extend(ttl);
+    const ours = await this.remote.extend(ttl);
     if (!ours) {
       this.lose('refused', 'extend() was refused by the server');
-      throw this.signal.reason as Error;
+      throw this.endReason as Error;
     }
     if (this.state !== 'held') throw this.lostError('the lock was lost while extend() was in flight');
     this.lastSentAt = sentAt;
     this.deadline = sentAt + ttl - leaseSafetyMargin(ttl);
-    clearTimeout(this.deadlineTimer);
     this.armDeadline();
-    this.init.onExtended?.(this);
+    this.owner.lockExtended(this);
     this.emit({ type: 'extended', ttl });
   }
 
@@ -149,9 +174,9 @@ export class HeldLock implements Lock {
     if (this.state !== 'held') return;
     this.state = 'released';
     this.settle();
-    this.controller.abort(new LockReleasedError(this.key, this.init.section));
+    this.end(new LockReleasedError(this.key, this.section));
     try {
-      await this.init.remote.release();
+      await this.remote.release();
     } catch (error) {
       // Keep-alive has stopped, so the server frees the key when its lease runs out.
       logger.warn(`Release of lock "${this.key}" did not reach the server; it expires within ${this.currentTtl} ms: ${String(error)}`);
@@ -164,34 +189,44 @@ export class HeldLock implements Lock {
   }
 
   private lostError(detail: string): LockLostError {
-    const reason = this.signal.reason;
-    if (reason instanceof LockLostError) return reason;
-    return new LockLostError({ key: this.key, section: this.init.section, reason: 'refused', detail });
+    if (this.endReason instanceof LockLostError) return this.endReason;
+    return new LockLostError({ key: this.key, section: this.section, reason: 'refused', detail });
+  }
+
+  private end(reason: Error): void {
+    this.endReason = reason;
+    this.controller?.abort(reason);
   }
 
   private settle(): void {
-    clearTimeout(this.deadlineTimer);
-    this.init.onSettled(this);
+    deadlines.cancel(this);
+    clearTimeout(this.finalTimer);
+    this.owner.lockSettled(this);
   }
 
   /**
-   * Fires at the deadline; if a renewal moved it meanwhile, sleeps again until the new one.
-   * Not unref'd: a held lock keeps the process alive, so its loss is always reported.
+   * Checks at the deadline; if a renewal moved it meanwhile, waits again until the new one. The shared
+   * slot timer may fire a little early: the last stretch is timed exactly. Ref'd: a held lock keeps the
+   * process alive, so its loss is always reported.
    */
   private armDeadline(): void {
-    const delay = Math.max(0, this.deadline - monotonicNow());
-    this.deadlineTimer = setTimeout(() => {
-      if (this.state !== 'held') return;
-      if (monotonicNow() < this.deadline) return this.armDeadline();
-      if (this.keepAlive) this.lose('deadline', `no renewal confirmed within ${this.currentTtl} ms`);
-      else this.lose('expired', `its ${this.currentTtl} ms TTL ran out`);
-    }, delay);
+    clearTimeout(this.finalTimer);
+    const remaining = this.deadline - monotonicNow();
+    if (remaining > DEADLINE_SLOT_MS) deadlines.schedule(this, this.deadline);
+    else this.finalTimer = setTimeout(() => this.checkDeadline(), Math.max(0, remaining));
+  }
+
+  /** @internal called by the shared deadline timer. */
+  checkDeadline(): void {
+    if (this.state !== 'held') return;
+    if (monotonicNow() < this.deadline) return this.armDeadline();
+    if (this.keepAlive) this.lose('deadline', `no renewal confirmed within ${this.currentTtl} ms`);
+    else this.lose('expired', `its ${this.currentTtl} ms TTL ran out`);
   }
 
   private emit(event: LockEventBody): void {
-    const base = { driverInstanceId: this.init.driverInstanceId, key: this.key, fencingToken: this.fencingToken };
     try {
-      this.init.events({ ...base, ...event });
+      this.owner.events({ driverInstanceId: this.owner.instanceId, key: this.key, fencingToken: this.fencingToken, ...event });
     } catch (error) {
       logger.error(`A lock event listener threw for "${this.key}": ${String(error)}`);
     }

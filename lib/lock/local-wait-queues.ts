@@ -4,13 +4,17 @@ import type { WaitScope } from './wait-scope';
 export interface Turn {
   /** Call before each request to the server: a release seen from now on cuts the next sleep short. */
   attempting(): void;
-  /** Sleeps up to `ms` (rejecting at the wait deadline or abort), woken early by `wakeHead`. */
+  /**
+   * Sleeps up to `ms` (rejecting at the wait deadline or abort), woken early by `wakeHead`. The first
+   * call only sets up the key's wake-up source (a subscription, a watch) and returns once it works:
+   * the caller asks the server again, since a release before that would have gone unseen.
+   */
   sleep(ms: number): Promise<void>;
 }
 
-/** What a driver keeps per waited-on key while anyone waits (a subscription, say). */
+/** What a driver keeps per waited-on key while anyone there sleeps (a subscription, a watch). */
 export interface QueueResource {
-  /** Settles once the resource works; the first waiter awaits it before asking the server. */
+  /** Settles once wake-ups flow; if it rejects, waiters just sleep their full time. */
   ready?: Promise<unknown>;
   close(): void;
 }
@@ -28,17 +32,13 @@ interface Queue {
 /**
  * The waiters of each key in this process, first come first served. Only the first one talks to the
  * server, so a thousand local waiters cost what one costs; when it is done (holding the lock or giving
- * up) the next one takes its turn at once.
+ * up) the next one takes its turn at once. An uncontended acquisition is first at once and never
+ * opens the key's wake-up source.
  */
 export class LocalWaitQueues {
   private readonly queues = new Map<string, Queue>();
 
   constructor(private readonly openResource?: (key: string) => QueueResource) {}
-
-  /** True while someone in this process waits for `key`. */
-  waiting(key: string): boolean {
-    return this.queues.has(key);
-  }
 
   /** Wakes the first waiter of `key`: a release was seen. */
   wakeHead(key: string): void {
@@ -58,10 +58,15 @@ export class LocalWaitQueues {
       if (me.notified) wake();
       return () => (me.wake = undefined);
     };
+    const sleep = async (ms: number): Promise<void> => {
+      if (queue.resource || !this.openResource) return scope.sleep(ms, wakeSource);
+      queue.resource = this.openResource(key);
+      await queue.resource.ready?.catch(() => undefined);
+      scope.check();
+    };
     try {
       while (queue.waiters[0] !== me) await scope.sleep(Infinity, wakeSource);
-      await queue.resource?.ready?.catch(() => undefined); // without it, the head still polls
-      return await asHead({ attempting: () => (me.notified = false), sleep: (ms) => scope.sleep(ms, wakeSource) });
+      return await asHead({ attempting: () => (me.notified = false), sleep });
     } finally {
       const wasHead = queue.waiters[0] === me;
       queue.waiters.splice(queue.waiters.indexOf(me), 1);
@@ -73,7 +78,6 @@ export class LocalWaitQueues {
   private open(key: string): Queue {
     const queue: Queue = { waiters: [] };
     this.queues.set(key, queue);
-    queue.resource = this.openResource?.(key);
     return queue;
   }
 

@@ -1,5 +1,6 @@
 import type { HeldLock } from './held-lock';
 import { monotonicNow } from '../utils/clock';
+import { SlotTimer } from '../utils/slot-timer';
 
 /** Per lock: true = renewed, false = refused by the server (not ours any more), Error = no answer. */
 export type RenewalResult = boolean | Error;
@@ -11,7 +12,9 @@ export type RenewalResult = boolean | Error;
  * the lock's own deadline declares it lost.
  */
 export class RenewalBatcher {
-  private readonly timers = new Map<HeldLock, NodeJS.Timeout>();
+  private readonly tracked = new Set<HeldLock>();
+  /** Renewals fall due on shared timers, a few ms early at most. */
+  private readonly timers = new SlotTimer<HeldLock>((lock) => this.enqueue(lock), false);
   private due: HeldLock[] = [];
   private flushQueued = false;
 
@@ -19,29 +22,27 @@ export class RenewalBatcher {
 
   /** Renews `lock` every ttl / 3 from now on; tracking it again (after extend) restarts its schedule. */
   track(lock: HeldLock): void {
-    clearTimeout(this.timers.get(lock));
+    this.tracked.add(lock);
     this.schedule(lock, lock.ttl / 3);
   }
 
   untrack(lock: HeldLock): void {
-    clearTimeout(this.timers.get(lock));
-    this.timers.delete(lock);
+    this.tracked.delete(lock);
+    this.timers.cancel(lock);
   }
 
   get size(): number {
-    return this.timers.size;
+    return this.tracked.size;
   }
 
   stop(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.tracked.clear();
     this.timers.clear();
     this.due = [];
   }
 
   private schedule(lock: HeldLock, delay: number): void {
-    const timer = setTimeout(() => this.enqueue(lock), Math.max(0, delay));
-    timer.unref();
-    this.timers.set(lock, timer);
+    this.timers.schedule(lock, monotonicNow() + Math.max(0, delay));
   }
 
   private enqueue(lock: HeldLock): void {
@@ -53,7 +54,7 @@ export class RenewalBatcher {
 
   private async flush(): Promise<void> {
     this.flushQueued = false;
-    const batch = this.due.filter((lock) => this.timers.has(lock) && !lock.settled);
+    const batch = this.due.filter((lock) => this.tracked.has(lock) && !lock.settled);
     this.due = [];
     if (batch.length === 0) return;
     const sentAt = monotonicNow();
@@ -68,7 +69,7 @@ export class RenewalBatcher {
   }
 
   private settle(lock: HeldLock, result: RenewalResult, sentAt: number, ttl: number): void {
-    if (!this.timers.has(lock) || lock.settled) return;
+    if (!this.tracked.has(lock) || lock.settled) return;
     if (result === true) {
       lock.confirm(sentAt, ttl);
       this.schedule(lock, Math.max(sentAt, lock.renewedSentAt) + lock.ttl / 3 - monotonicNow());

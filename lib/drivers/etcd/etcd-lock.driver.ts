@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
-import type { HeldLock } from '../../lock/held-lock';
+import type { HeldLock, LockRemote } from '../../lock/held-lock';
 import { LocalWaitQueues, QueueResource, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import { LockLostError } from '../../errors';
@@ -36,7 +36,6 @@ interface QueueEntry {
 export class EtcdLockDriver extends AbstractLockerDriver {
   readonly type = 'etcd';
   private readonly sessions = new Map<number, EtcdLeaseSession>();
-  private readonly entries = new WeakMap<HeldLock, QueueEntry>();
   /** Local waiters per lock prefix; their first is woken by a watch on deletes under the prefix. */
   private readonly queues = new LocalWaitQueues((lockPrefix) => this.watchDeletes(lockPrefix));
   private streamKeeper?: Promise<Watcher>;
@@ -89,10 +88,10 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   }
 
   protected onSettled(lock: HeldLock): void {
-    const entry = this.entries.get(lock);
+    const entry = (lock.remote as EtcdLockRemote).entry;
     entry?.session?.detach(lock);
     // A holder that missed its deadline cannot trust the shared lease any more.
-    if (lock.signal.reason instanceof LockLostError && lock.signal.reason.reason === 'deadline') entry?.session?.retire();
+    if (lock.ended instanceof LockLostError && lock.ended.reason === 'deadline') entry?.session?.retire();
   }
 
   private session(ttl: number): EtcdLeaseSession {
@@ -198,23 +197,22 @@ export class EtcdLockDriver extends AbstractLockerDriver {
       sentAt = monotonicNow();
       if (!(await this.moveEntry(entry, { leaseId: await this.grantFixedLease(request.ttl) }))) throw new QueuePositionLost();
     }
+    const remote = new EtcdLockRemote(this, entry);
     const lock = this.hold(request, {
       fencingToken: BigInt(entry.revision),
       // A shared lease is as fresh as its last confirmed keep-alive, however long we queued.
       sentAt: entry.session ? entry.session.confirmedSentAt : sentAt,
-      remote: {
-        release: () => this.dequeue(entry),
-        extend: (ttl) => this.extend(lock, entry, ttl),
-      },
+      remote,
     });
-    this.entries.set(lock, entry);
+    remote.lock = lock;
     entry.session?.attach(lock);
     entry.unpin?.();
     entry.unpin = undefined;
     return lock;
   }
 
-  private async extend(lock: HeldLock, entry: QueueEntry, ttl: number): Promise<boolean> {
+  /** @internal for EtcdLockRemote. */
+  async extend(lock: HeldLock, entry: QueueEntry, ttl: number): Promise<boolean> {
     if (!lock.keepAlive) return this.moveEntry(entry, { leaseId: await this.grantFixedLease(ttl) });
     const session = this.session(ttl);
     const previous = entry.session;
@@ -246,7 +244,8 @@ export class EtcdLockDriver extends AbstractLockerDriver {
    * Removes our entry (owner-checked by its unique name and revision) and its own lease, if any. If etcd
    * cannot be told, the shared lease carrying the entry is retired, so the entry goes with it within a TTL.
    */
-  private async dequeue(entry: QueueEntry): Promise<void> {
+  /** @internal for EtcdLockRemote. */
+  async dequeue(entry: QueueEntry): Promise<void> {
     entry.unpin?.();
     entry.unpin = undefined;
     if (entry.fixedLeaseId) return this.revokeLease(entry.fixedLeaseId);
@@ -265,6 +264,25 @@ export class EtcdLockDriver extends AbstractLockerDriver {
 
   private async revokeLease(ID: string): Promise<void> {
     await this.client.leaseClient.leaseRevoke({ ID }).catch(() => undefined);
+  }
+}
+
+/** The server side of one held lock: its queue entry (there may be thousands, so no closures). */
+class EtcdLockRemote implements LockRemote {
+  constructor(
+    private readonly driver: EtcdLockDriver,
+    readonly entry: QueueEntry,
+  ) {}
+
+  release(): Promise<void> {
+    return this.driver.dequeue(this.entry);
+  }
+
+  /** Set once the lock exists (the lock is built around this remote). */
+  lock?: HeldLock;
+
+  extend(ttl: number): Promise<boolean> {
+    return this.driver.extend(this.lock as HeldLock, this.entry, ttl);
   }
 }
 

@@ -13,14 +13,12 @@ export interface RedisKeyNames {
 }
 
 export function redisKeyNames(prefix: string, key: string): RedisKeyNames {
-  const tagged = `${prefix}{${key.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)}}`;
-  return {
-    lock: tagged,
-    fence: `${tagged}:fence`,
-    queue: `${tagged}:queue`,
-    queueLeases: `${tagged}:queue-leases`,
-    channel: releasedChannel(tagged),
-  };
+  return namesOfLock(`${prefix}{${key.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)}}`);
+}
+
+/** Every name of the lock whose own name is `lock`: a held lock keeps only that one. */
+export function namesOfLock(lock: string): RedisKeyNames {
+  return { lock, fence: `${lock}:fence`, queue: `${lock}:queue`, queueLeases: `${lock}:queue-leases`, channel: releasedChannel(lock) };
 }
 
 /** Where releases of the lock named `lock` are published. */

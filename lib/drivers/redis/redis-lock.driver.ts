@@ -1,14 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
-import type { HeldLock } from '../../lock/held-lock';
+import type { HeldLock, LockRemote } from '../../lock/held-lock';
 import { RenewalBatcher } from '../../lock/renewal-batcher';
 import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
-import { releasedChannel, redisKeyNames, RedisKeyNames } from './redis-key-names';
+import { namesOfLock, releasedChannel, redisKeyNames, RedisKeyNames } from './redis-key-names';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { ACQUIRE_SCRIPT, FENCE_IDLE_MS, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
 
@@ -46,7 +46,9 @@ export class RedisLockDriver extends AbstractLockerDriver {
   private readonly queues: LocalWaitQueues;
   /** Per lock name, the owner id of the local waiter that is first here (and so in the server's queue). */
   private readonly headOwners = new Map<string, string>();
-  private readonly owners = new WeakMap<HeldLock, { lock: string; owner: string }>();
+  /** Owner ids are this random prefix and a counter: unique everywhere, and short to keep per lock. */
+  private readonly ownerPrefix = `${randomBytes(12).toString('base64url')}:`;
+  private owners = 0;
   private readonly renewals = new RenewalBatcher((locks) => this.renewMany(locks));
 
   /** `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`. */
@@ -83,10 +85,10 @@ export class RedisLockDriver extends AbstractLockerDriver {
     const scope = new WaitScope(request);
     scope.check();
     // One owner per call: a retried attempt whose first reply was lost finds its own lock, not a stranger's.
-    const owner = randomUUID();
-    if (!this.queues.waiting(names.lock) || !request.wait) {
-      const first = await this.attempt(names, request, owner);
-      if (typeof first !== 'number' || !request.wait) return typeof first === 'number' ? null : first;
+    const owner = this.ownerPrefix + (++this.owners).toString(36);
+    if (!request.wait) {
+      const result = await this.attempt(names, request, owner);
+      return typeof result === 'number' ? null : result;
     }
     return this.queues.take(names.lock, scope, (turn) => this.waitAsHead(names, request, owner, turn));
   }
@@ -126,24 +128,17 @@ export class RedisLockDriver extends AbstractLockerDriver {
         place,
       );
     } catch (error) {
-      this.client.lockerRelease(names.lock, names.queue, names.queueLeases, owner, names.channel).catch(() => undefined);
+      this.release(names.lock, owner).catch(() => undefined);
       throw error;
     }
     if (taken !== 1) return Number(value);
-    const lock = this.hold(request, {
-      fencingToken: BigInt(value),
-      sentAt,
-      remote: {
-        release: () => this.release(names, owner),
-        extend: async (ttl) => (await this.client.lockerRenew(1, names.lock, owner, ttl))[0] === 1,
-      },
-    });
-    this.owners.set(lock, { lock: names.lock, owner });
+    const remote = new RedisLockRemote(this, names.lock, owner);
+    const lock = this.hold(request, { fencingToken: BigInt(value), sentAt, remote });
     if (request.keepAlive) this.renewals.track(lock);
     return lock;
   }
 
-  /** The first local waiter: tries whenever a release is seen or the holder's lease should have run out. */
+  /** The first local waiter: tries now, then whenever a release is seen or the holder's lease should have run out. */
   private async waitAsHead(names: RedisKeyNames, request: AcquireRequest, owner: string, turn: Turn): Promise<Lock> {
     this.headOwners.set(names.lock, owner);
     try {
@@ -163,7 +158,9 @@ export class RedisLockDriver extends AbstractLockerDriver {
     }
   }
 
-  private async release(names: RedisKeyNames, owner: string): Promise<void> {
+  /** @internal owner-checked release, for RedisLockRemote. */
+  async release(lockName: string, owner: string): Promise<void> {
+    const names = namesOfLock(lockName);
     const released = this.client.lockerRelease(names.lock, names.queue, names.queueLeases, owner, names.channel);
     // A local waiter tries at once: its attempt goes down the same connection after the release, so the
     // server runs them in that order and the handoff costs one round trip.
@@ -171,15 +168,34 @@ export class RedisLockDriver extends AbstractLockerDriver {
     await released;
   }
 
-  private async renewMany(locks: HeldLock[]): Promise<boolean[]> {
-    const keys: string[] = [];
-    const args: (string | number)[] = [];
-    for (const lock of locks) {
-      const ref = this.owners.get(lock) as { lock: string; owner: string };
-      keys.push(ref.lock);
-      args.push(ref.owner, lock.ttl);
-    }
-    const renewed = await this.client.lockerRenew(keys.length, ...keys, ...args);
+  /** @internal renews the given locks (each with its TTL) in one script; true per lock still ours. */
+  async renew(remotes: RedisLockRemote[], ttls: number[]): Promise<boolean[]> {
+    const args = remotes.flatMap((remote, index) => [remote.owner, ttls[index]]);
+    const renewed = await this.client.lockerRenew(remotes.length, ...remotes.map((remote) => remote.lock), ...args);
     return renewed.map((value) => value === 1);
+  }
+
+  private renewMany(locks: HeldLock[]): Promise<boolean[]> {
+    return this.renew(
+      locks.map((lock) => lock.remote as RedisLockRemote),
+      locks.map((lock) => lock.ttl),
+    );
+  }
+}
+
+/** The server side of one held lock: its name and our owner id, nothing more (there may be thousands). */
+class RedisLockRemote implements LockRemote {
+  constructor(
+    private readonly driver: RedisLockDriver,
+    readonly lock: string,
+    readonly owner: string,
+  ) {}
+
+  release(): Promise<void> {
+    return this.driver.release(this.lock, this.owner);
+  }
+
+  async extend(ttl: number): Promise<boolean> {
+    return (await this.driver.renew([this], [ttl]))[0];
   }
 }
