@@ -66,8 +66,9 @@ export class HeldLock implements Lock {
   /** Monotonic send time of the last extend(); renewals sent before it no longer count. */
   private extendSentAt = -Infinity;
   private state: 'held' | 'released' | 'lost' = 'held';
-  /** Why the lock ended (LockReleasedError or LockLostError); the signal's reason. */
-  private endReason?: Error;
+  private lostReason?: LockLostError;
+  /** Made only when asked for: an Error's stack trace costs more than the rest of a release. */
+  private releaseReason?: LockReleasedError;
   /** Made on first use of `signal`: an AbortSignal costs about 700 bytes, most locks never read it. */
   private controller?: AbortController;
   /** A precise timer for the last few ms before the deadline (the shared slot timer fires early). */
@@ -94,14 +95,17 @@ export class HeldLock implements Lock {
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
-      if (this.endReason) this.controller.abort(this.endReason);
+      const reason = this.ended;
+      if (reason) this.controller.abort(reason);
     }
     return this.controller.signal;
   }
 
   /** Why it ended: a LockReleasedError or LockLostError; undefined while held. */
   get ended(): Error | undefined {
-    return this.endReason;
+    if (this.state === 'lost') return this.lostReason;
+    if (this.state === 'released') return (this.releaseReason ??= new LockReleasedError(this.key, this.section));
+    return undefined;
   }
 
   get ttl(): number {
@@ -138,7 +142,8 @@ export class HeldLock implements Lock {
     if (this.state !== 'held') return;
     this.state = 'lost';
     const error = new LockLostError({ key: this.key, section: this.section, reason, detail, cause });
-    this.end(error); // before settling: the driver reads the reason (etcd retires a session on 'deadline')
+    this.lostReason = error; // before settling: the driver reads it (etcd retires a session on 'deadline')
+    this.controller?.abort(error);
     this.settle();
     if (reason === 'expired') logger.warn(error.message);
     else logger.error(error.message);
@@ -160,7 +165,7 @@ export class HeldLock implements Lock {
     const ours = await this.remote.extend(ttl);
     if (!ours) {
       this.lose('refused', 'extend() was refused by the server');
-      throw this.endReason as Error;
+      throw this.lostReason as Error;
     }
     if (this.state !== 'held') throw this.lostError('the lock was lost while extend() was in flight');
     this.lastSentAt = sentAt;
@@ -174,7 +179,7 @@ export class HeldLock implements Lock {
     if (this.state !== 'held') return;
     this.state = 'released';
     this.settle();
-    this.end(new LockReleasedError(this.key, this.section));
+    this.controller?.abort(this.ended);
     try {
       await this.remote.release();
     } catch (error) {
@@ -189,13 +194,8 @@ export class HeldLock implements Lock {
   }
 
   private lostError(detail: string): LockLostError {
-    if (this.endReason instanceof LockLostError) return this.endReason;
+    if (this.lostReason) return this.lostReason;
     return new LockLostError({ key: this.key, section: this.section, reason: 'refused', detail });
-  }
-
-  private end(reason: Error): void {
-    this.endReason = reason;
-    this.controller?.abort(reason);
   }
 
   private settle(): void {
