@@ -90,7 +90,9 @@ async function main(): Promise<void> {
       };
       for (const result of results) {
         if (result.scenario.rounds === 1 && round > 1) continue;
-        console.log(`[bench] round ${round}/${run.rounds}: ${result.scenario.title}`);
+        console.log(
+          `[bench] ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s, round ${round}/${run.rounds}: ${result.scenario.title}`,
+        );
         result.rounds.push({ rows: await result.scenario.runRound(context), rtt });
       }
     }
@@ -109,10 +111,12 @@ async function main(): Promise<void> {
     ].join('\n');
     mkdirSync(run.out, { recursive: true });
     writeFileSync(join(run.out, 'report.md'), report);
-    writeFileSync(
-      join(run.out, 'results.json'),
-      JSON.stringify({ startedAt, settings: run, results: results.map(({ scenario, rounds }) => ({ id: scenario.id, rounds })) }),
-    );
+    // Metrics per round; the handoff samples themselves are drawn in the charts, not kept (megabytes).
+    const metricsOnly = ({ scenario, rounds }: ScenarioRuns) => ({
+      id: scenario.id,
+      rounds: rounds.map(({ rows, rtt }) => ({ rtt, rows: rows.map(({ samples: _samples, ...row }) => row) })),
+    });
+    writeFileSync(join(run.out, 'results.json'), JSON.stringify({ startedAt, settings: run, results: results.map(metricsOnly) }));
     for (const [id, file, title] of [
       ['contention-8-workers', 'handoff-8-workers.svg', 'Handoff wait, 8 workers in one process'],
       ['contention-4-processes', 'handoff-4-processes.svg', 'Handoff wait, 4 processes'],

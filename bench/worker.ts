@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     await new Promise(() => undefined);
   }
   await client.close();
+  await new Promise((resolve) => process.stdout.write('', resolve)); // a pipe is written asynchronously
   process.exit(0);
 }
 

@@ -66,7 +66,7 @@ export class HeldLock implements Lock {
   /** Monotonic send time of the last extend(); renewals sent before it no longer count. */
   private extendSentAt = -Infinity;
   private state: 'held' | 'released' | 'lost' = 'held';
-  private lostReason?: LockLostError;
+  private lost?: LockLostError;
   /** Made only when asked for: an Error's stack trace costs more than the rest of a release. */
   private releaseReason?: LockReleasedError;
   /** Made on first use of `signal`: an AbortSignal costs about 700 bytes, most locks never read it. */
@@ -101,9 +101,14 @@ export class HeldLock implements Lock {
     return this.controller.signal;
   }
 
+  /** Why it was lost; undefined while held or after a release. */
+  get lostReason(): LockLostError | undefined {
+    return this.lost;
+  }
+
   /** Why it ended: a LockReleasedError or LockLostError; undefined while held. */
   get ended(): Error | undefined {
-    if (this.state === 'lost') return this.lostReason;
+    if (this.state === 'lost') return this.lost;
     if (this.state === 'released') return (this.releaseReason ??= new LockReleasedError(this.key, this.section));
     return undefined;
   }
@@ -142,7 +147,7 @@ export class HeldLock implements Lock {
     if (this.state !== 'held') return;
     this.state = 'lost';
     const error = new LockLostError({ key: this.key, section: this.section, reason, detail, cause });
-    this.lostReason = error; // before settling: the driver reads it (etcd retires a session on 'deadline')
+    this.lost = error; // before settling: the driver reads it (etcd retires a session on 'deadline')
     this.controller?.abort(error);
     this.settle();
     if (reason === 'expired') logger.warn(error.message);
@@ -165,7 +170,7 @@ export class HeldLock implements Lock {
     const ours = await this.remote.extend(ttl);
     if (!ours) {
       this.lose('refused', 'extend() was refused by the server');
-      throw this.lostReason as Error;
+      throw this.lost as Error;
     }
     if (this.state !== 'held') throw this.lostError('the lock was lost while extend() was in flight');
     this.lastSentAt = sentAt;
@@ -194,7 +199,7 @@ export class HeldLock implements Lock {
   }
 
   private lostError(detail: string): LockLostError {
-    if (this.lostReason) return this.lostReason;
+    if (this.lost) return this.lost;
     return new LockLostError({ key: this.key, section: this.section, reason: 'refused', detail });
   }
 

@@ -4,7 +4,6 @@ import { AbstractLockerDriver } from '../abstract-locker.driver';
 import type { HeldLock, LockRemote } from '../../lock/held-lock';
 import { LocalWaitQueues, QueueResource, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
-import { LockLostError } from '../../errors';
 import type { Lock } from '../../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
@@ -91,7 +90,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     const entry = (lock.remote as EtcdLockRemote).entry;
     entry?.session?.detach(lock);
     // A holder that missed its deadline cannot trust the shared lease any more.
-    if (lock.ended instanceof LockLostError && lock.ended.reason === 'deadline') entry?.session?.retire();
+    if (lock.lostReason?.reason === 'deadline') entry?.session?.retire();
   }
 
   private session(ttl: number): EtcdLeaseSession {
@@ -106,8 +105,9 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   }
 
   /**
-   * Writes our unique entry and, in the same txn, reads the oldest entry: when that is ours the lock is
-   * taken in one round trip. A fixed-TTL lock gets a lease of its own that is never kept alive.
+   * Writes our unique entry and, in the same txn, counts the entries: every other one is older, so when
+   * ours is the only one the lock is taken in one round trip. (A count reads etcd's index only; a sorted
+   * read would fetch every entry.) A fixed-TTL lock gets a lease of its own that is never kept alive.
    */
   private async enqueue(lockPrefix: string, request: AcquireRequest): Promise<{ entry: QueueEntry; first: boolean }> {
     const name = lockPrefix + randomBytes(8).toString('hex');
@@ -116,11 +116,10 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     try {
       const leaseId = session ? await session.leaseId : await this.grantFixedLease(request.ttl);
       const put = this.client.put(name).value('').lease(leaseId);
-      const oldest = this.client.getAll().prefix(lockPrefix).sort('Create', 'Ascend').limit(1);
-      const response = await this.client.if(name, 'Create', '==', 0).then(put, oldest).commit();
-      const holder = response.responses[1]?.response_range?.kvs[0] as IKeyValue | undefined;
+      const entries = this.client.getAll().prefix(lockPrefix).limit(1);
+      const response = await this.client.if(name, 'Create', '==', 0).then(put, entries).commit();
       const entry = { lockPrefix, name, revision: response.header.revision, session, fixedLeaseId: session ? undefined : leaseId, unpin };
-      return { entry, first: holder?.key.toString() === name };
+      return { entry, first: response.succeeded && response.responses[1]?.response_range?.count === '1' };
     } catch (error) {
       unpin?.();
       // The session's lease went away (etcd was down past its TTL): enqueue again on a fresh one.

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+/**
+ * `npm run bench` in miniature, so it cannot rot unnoticed: it must run every contender and write its
+ * report. It asserts what the run saw (rows, no overlapping holders), never how fast anything was.
+ */
+describe('npm run bench, shortened', () => {
+  it('runs every contender, writes report.md, results.json and the charts, and sees no two holders at once', () => {
+    const out = mkdtempSync(join(tmpdir(), 'nest-locker-bench-'));
+    try {
+      const run = spawnSync(process.execPath, ['--expose-gc', join(__dirname, '..', 'bench', 'run.js')], {
+        env: {
+          ...process.env,
+          BENCH_SECONDS: '0.3',
+          BENCH_ROUNDS: '1',
+          BENCH_MANY_KEYS: '200',
+          BENCH_ONLY: 'uncontended,contention-4-processes,many-keys',
+          BENCH_OUT: out,
+        },
+        encoding: 'utf8',
+        timeout: 240_000,
+      });
+      assert.equal(run.status, 0, run.stderr);
+      const report = readFileSync(join(out, 'report.md'), 'utf8');
+      for (const title of ['1. Uncontended', '2b. Contention: 4 OS processes', '5. Many keys', 'Against the goals'])
+        assert.match(report, new RegExp(title));
+      assert.match(readFileSync(join(out, 'handoff-4-processes.svg'), 'utf8'), /^<svg/);
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+        results: { id: string; rounds: { rows: { row: string; metrics: Record<string, number> }[] }[] }[];
+      };
+      const contention = results.results.find((result) => result.id === 'contention-4-processes')!.rounds[0].rows;
+      assert.equal(contention.length, 8, 'every contender ran');
+      for (const row of contention) {
+        assert.ok(row.metrics.acquisitionsPerSec > 0, `${row.row} acquired the lock`);
+        assert.equal(row.metrics.violations, 0, `${row.row}: two holders at once`);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
