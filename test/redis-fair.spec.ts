@@ -61,6 +61,23 @@ describe('redis fair mode', () => {
     }
   });
 
+  it('a plain waiter is not stuck behind a dead fair waiter until the holder’s TTL would have run out', async () => {
+    const key = 'fair-dead-head-plain-waiter';
+    const holderNode = await startLockerApp({ redis: { addr: server.addr }, locker: { driver: 'redis', driver_instance_id: 'redis' } });
+    try {
+      const holder = await holderNode.service.acquire(key, { ttl: 60_000, keepAlive: false });
+      const plain = app.service.acquire(key, { waitTime: 15_000 }); // sleeps on the holder's 60 s lease
+      const waiter = await queuedWorker(key);
+      waiter.kill('SIGKILL');
+      await holder.release(); // the release names the dead waiter: the plain waiter is not woken by it
+      const lock = await plain;
+      assert.ok(lock.held, "taken once the dead waiter's place lapsed, long before the 60 s lease");
+      await lock.release();
+    } finally {
+      await holderNode.close();
+    }
+  });
+
   it("a killed waiter's place lapses, so the lock is not stuck behind it", async () => {
     const key = 'fair-dead-waiter';
     const holder = await app.service.acquire(key);

@@ -61,8 +61,13 @@ export class LocalWaitQueues {
     const sleep = async (ms: number): Promise<void> => {
       if (queue.resource || !this.openResource) return scope.sleep(ms, wakeSource);
       queue.resource = this.openResource(key);
-      await queue.resource.ready?.catch(() => undefined);
-      scope.check();
+      const ready = queue.resource.ready;
+      // Until wake-ups flow, this sleep ends when they do, or as any sleep would (time, deadline, abort).
+      if (!ready) return;
+      await scope.sleep(ms, (wake) => {
+        ready.then(wake, wake);
+        return () => undefined;
+      });
     };
     try {
       while (queue.waiters[0] !== me) await scope.sleep(Infinity, wakeSource);

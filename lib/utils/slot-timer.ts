@@ -40,7 +40,8 @@ export class SlotTimer<T> {
     const start = this.slotOf.get(item);
     if (start === undefined) return;
     this.slotOf.delete(item);
-    const slot = this.slots.get(start) as Slot<T>;
+    const slot = this.slots.get(start);
+    if (!slot) return; // its slot is firing right now: fire() skips items no longer scheduled there
     slot.items.delete(item);
     if (slot.items.size > 0) return;
     clearTimeout(slot.timer);
@@ -62,6 +63,8 @@ export class SlotTimer<T> {
     if (!slot) return;
     this.slots.delete(start);
     for (const item of slot.items) {
+      // an earlier item's onDue may have cancelled or rescheduled this one
+      if (this.slotOf.get(item) !== start) continue;
       this.slotOf.delete(item);
       this.onDue(item);
     }

@@ -65,13 +65,22 @@ export class RedisLockDriver extends AbstractLockerDriver {
     this.client = client as ScriptedRedis;
     this.subscriber = new RedisReleaseSubscriber(client);
     this.queues = new LocalWaitQueues((lock) => {
+      let recheck: NodeJS.Timeout | undefined;
       // A release naming the fair queue's first waiter wakes only the process where that waiter is first.
+      // Others look again once that waiter's place would have lapsed, in case it died.
       const onRelease = (next?: string) => {
-        if (!next || this.headOwners.get(lock) === next) this.queues.wakeHead(lock);
+        if (!next || this.headOwners.get(lock) === next) return this.queues.wakeHead(lock);
+        clearTimeout(recheck);
+        recheck = setTimeout(() => this.queues.wakeHead(lock), FAIR_PLACE_MS);
+        recheck.unref();
       };
       const listening = this.subscriber.listen(releasedChannel(lock), onRelease);
       listening.catch(() => undefined); // waiters fall back to polling at the holder's expiry
-      return { ready: listening, close: () => void listening.then((stop) => stop()).catch(() => undefined) };
+      const close = () => {
+        clearTimeout(recheck);
+        listening.then((stop) => stop()).catch(() => undefined);
+      };
+      return { ready: listening, close };
     });
   }
 

@@ -35,7 +35,7 @@ end
 /**
  * KEYS: lock, fence, queue, queue leases. ARGV: owner, ttl ms, fence idle ms, queue place ms (0 = do not queue).
  * Returns {1, token} when taken (also when the same owner took it already), {0, ms} when busy: ms until
- * the holder's lease or the queue head's place runs out. A free lock with a live queue head is busy for
+ * the holder's lease or, if sooner, another fair waiter's place at the head of the queue runs out. A free lock with a live queue head is busy for
  * everyone else, fair or not, so no one jumps the queue. The token is max(last + 1, server time in µs):
  * the counter makes it strictly increasing, the server clock keeps it growing after a restart that lost
  * the counter (no persistence), since no key is acquired more than once per microsecond.
@@ -64,11 +64,14 @@ if place > 0 then
   redis.call('ZADD', KEYS[4], now_ms + place, ARGV[1])
   redis.call('PEXPIRE', KEYS[3], place * 2)
   redis.call('PEXPIRE', KEYS[4], place * 2)
-  if head == nil then head_lapses = now_ms + place end
 end
-local pttl = redis.call('PTTL', KEYS[1])
-if pttl > 0 then return {0, pttl} end
-return {0, (head_lapses or now_ms) - now_ms}
+local retry_in = redis.call('PTTL', KEYS[1])
+if head and head ~= ARGV[1] then
+  -- someone else is first in the fair queue: look again when their place would lapse, in case they died
+  local lapses_in = head_lapses - now_ms
+  if retry_in <= 0 or lapses_in < retry_in then retry_in = lapses_in end
+end
+return {0, math.max(retry_in, 0)}
 `;
 
 /**

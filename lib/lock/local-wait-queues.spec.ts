@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LockWaitTimeoutError } from '../errors';
+import { LocalWaitQueues } from './local-wait-queues';
+import { WaitScope } from './wait-scope';
+
+const request = (waitTime: number, signal?: AbortSignal) =>
+  ({ key: 'k', section: 'locker', keyPrefix: '', ttl: 1000, keepAlive: true, fair: false, wait: true, waitTime, signal }) as const;
+
+describe('LocalWaitQueues', () => {
+  // A watch or subscription whose server is gone may never confirm.
+  const neverReady = () => new LocalWaitQueues(() => ({ ready: new Promise(() => undefined), close: () => undefined }));
+
+  it('a waiter whose wake-up source never becomes ready still gives up at its wait time', async () => {
+    const queues = neverReady();
+    const waiting = queues.take('k', new WaitScope(request(100)), async (turn) => {
+      for (;;) await turn.sleep(10_000); // the server keeps saying busy
+    });
+    await assert.rejects(waiting, LockWaitTimeoutError);
+  });
+
+  it('... and when its caller aborts, and the next local waiter gets its turn', async () => {
+    const queues = neverReady();
+    const controller = new AbortController();
+    const first = queues.take('k', new WaitScope(request(60_000, controller.signal)), async (turn) => {
+      for (;;) await turn.sleep(10_000);
+    });
+    const second = queues.take('k', new WaitScope(request(60_000)), async () => 'second had its turn');
+    controller.abort(new Error('caller gave up'));
+    await assert.rejects(first, /caller gave up/);
+    assert.equal(await second, 'second had its turn');
+  });
+});
