@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { startEtcd, startRedis, TestServer } from '../test/harness/servers';
+import { startEtcd, startRedis } from '../test/harness/servers';
 import { CONTENDERS } from './contenders';
 import { ScenarioRuns, scenarioTable } from './report/markdown';
 import { renderLatencyCdf } from './report/svg-chart';
@@ -47,13 +47,6 @@ function settings(): Settings {
 
 const packageVersion = (name: string): string =>
   (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-
-async function serverVersions(inspector: ServerInspector, etcd: TestServer): Promise<string> {
-  const redis = await inspector.redisVersion();
-  const response = await fetch(`http://${etcd.addr}/version`);
-  const { etcdserver } = (await response.json()) as { etcdserver: string };
-  return `redis-server ${redis}, etcd ${etcdserver}`;
-}
 
 function header(run: Settings, servers: string, startedAt: Date, minutes: number): string {
   const libraries = ['ioredis', 'etcd3', 'redlock', 'redis-semaphore', '@nestjs/core'].map((name) => `${name} ${packageVersion(name)}`);
@@ -98,7 +91,7 @@ async function main(): Promise<void> {
     }
     const minutes = (Date.now() - startedAt.getTime()) / 60_000;
     const report = [
-      header(run, await serverVersions(inspector, etcd), startedAt, minutes),
+      header(run, await inspector.versions(), startedAt, minutes),
       '## Against the goals',
       '',
       targetsTable(results),

@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import { startRedis, TestServer } from './harness/servers';
-import { LockerApp, startLockerApp } from './helpers/locker-app';
+import { describe, it } from 'node:test';
+import { startLockerApp } from './helpers/locker-app';
+import { useRedisApp } from './helpers/redis-app';
 import { eventually } from './helpers/wait';
 import { spawnWorker } from './helpers/workers';
 
 /** Fair mode's queue, seen on the redis server, with a queued waiter that is paused or killed. */
 describe('redis fair mode', () => {
-  let server: TestServer;
-  let inspector: Redis;
-  let app: LockerApp;
-  before(async () => {
-    server = await startRedis();
-    inspector = new Redis({ host: '127.0.0.1', port: server.port });
-    app = await startLockerApp({ redis: { addr: server.addr }, locker: { driver: 'redis', driver_instance_id: 'redis' } });
-  });
-  after(async () => {
-    await app?.close();
-    inspector?.disconnect();
-    await server?.stop();
-  });
+  const redis = useRedisApp();
 
-  const queueLength = (key: string) => inspector.llen(`nest-locker:{${key}}:queue`);
+  const queueLength = (key: string) => redis.inspector.llen(`nest-locker:{${key}}:queue`);
 
   /** A separate process queued for `key` as a fair waiter (the worker would hold the lock once it gets it). */
   async function queuedWorker(key: string) {
@@ -30,7 +17,7 @@ describe('redis fair mode', () => {
       mode: 'hold',
       key,
       fair: true,
-      config: { redis: { addr: server.addr }, locker: { driver: 'redis', driver_instance_id: 'redis' } },
+      config: redis.config(),
     });
     assert.equal(
       await eventually(
@@ -46,14 +33,14 @@ describe('redis fair mode', () => {
 
   it('no one takes a released lock ahead of a live queued waiter, fair or not; a paused waiter loses its place', async () => {
     const key = 'fair-no-barging';
-    const holder = await app.service.acquire(key);
+    const holder = await redis.app.service.acquire(key);
     const waiter = await queuedWorker(key);
     try {
       waiter.kill('SIGSTOP'); // its place stays live for a while, but it cannot take the lock
       await holder.release();
-      assert.equal(await app.service.tryAcquire(key), null, 'a plain tryAcquire does not jump the queue');
-      assert.equal(await app.service.tryAcquire(key, { fair: true }), null, 'neither does a fair one');
-      const next = await app.service.acquire(key, { fair: true, waitTime: 10_000 });
+      assert.equal(await redis.app.service.tryAcquire(key), null, 'a plain tryAcquire does not jump the queue');
+      assert.equal(await redis.app.service.tryAcquire(key, { fair: true }), null, 'neither does a fair one');
+      const next = await redis.app.service.acquire(key, { fair: true, waitTime: 10_000 });
       assert.equal(await queueLength(key), 0, "the paused waiter's place lapsed on the server's clock");
       await next.release();
     } finally {
@@ -63,10 +50,10 @@ describe('redis fair mode', () => {
 
   it('a plain waiter is not stuck behind a dead fair waiter until the holder’s TTL would have run out', async () => {
     const key = 'fair-dead-head-plain-waiter';
-    const holderNode = await startLockerApp({ redis: { addr: server.addr }, locker: { driver: 'redis', driver_instance_id: 'redis' } });
+    const holderNode = await startLockerApp(redis.config());
     try {
       const holder = await holderNode.service.acquire(key, { ttl: 60_000, keepAlive: false });
-      const plain = app.service.acquire(key, { waitTime: 15_000 }); // sleeps on the holder's 60 s lease
+      const plain = redis.app.service.acquire(key, { waitTime: 15_000 }); // sleeps on the holder's 60 s lease
       const waiter = await queuedWorker(key);
       waiter.kill('SIGKILL');
       await holder.release(); // the release names the dead waiter: the plain waiter is not woken by it
@@ -80,10 +67,10 @@ describe('redis fair mode', () => {
 
   it("a killed waiter's place lapses, so the lock is not stuck behind it", async () => {
     const key = 'fair-dead-waiter';
-    const holder = await app.service.acquire(key);
+    const holder = await redis.app.service.acquire(key);
     const waiter = await queuedWorker(key);
     waiter.kill('SIGKILL');
-    const next = app.service.acquire(key, { fair: true, waitTime: 10_000 });
+    const next = redis.app.service.acquire(key, { fair: true, waitTime: 10_000 });
     await eventually(
       () => queueLength(key),
       (length) => length === 2,

@@ -1,20 +1,15 @@
-import { CONTENDERS } from '../contenders';
 import type { BenchClient, Contender } from '../contenders/contender';
 import { now, percentile } from '../report/stats';
 import { BenchWorker } from './bench-worker';
 import { Acquisition, contend } from './contention-loop';
-import type { BenchContext, Column, RoundRow, Scenario } from './scenario';
+import { BenchContext, Column, eachContender, Measured, Scenario } from './scenario';
 
 /**
  * From every critical section of one run: throughput, who got the lock next, how long a handoff to
  * another worker took (its acquire reply minus the previous holder's release call), starvation, and
  * overlaps (a section starting before the previous one ended: two holders at once).
  */
-export function analyse(
-  acquisitions: Acquisition[],
-  workers: number,
-  elapsedMs: number,
-): { metrics: RoundRow['metrics']; samples: number[] } {
+export function analyse(acquisitions: Acquisition[], workers: number, elapsedMs: number): Required<Measured> {
   const sorted = [...acquisitions].sort((a, b) => a.acquiredAt - b.acquiredAt);
   const handoffWaits: number[] = [];
   let violations = 0;
@@ -52,7 +47,7 @@ const COLUMNS: Column[] = [
   { metric: 'violations', label: 'overlaps', digits: 0 },
 ];
 
-async function inProcess(context: BenchContext, contender: Contender, workers: number): Promise<RoundRow> {
+async function inProcess(context: BenchContext, contender: Contender, workers: number): Promise<Measured> {
   const client: BenchClient = await contender.connect(context.servers);
   const key = `contention-${contender.id}-${process.hrtime.bigint()}`;
   const started = now();
@@ -60,10 +55,10 @@ async function inProcess(context: BenchContext, contender: Contender, workers: n
   const runs = await Promise.all(Array.from({ length: workers }, (_, i) => contend(client, key, String(i), stopAt)));
   const elapsed = now() - started;
   await client.close();
-  return { row: contender.id, backend: contender.backend, isFloor: contender.floor, ...analyse(runs.flat(), workers, elapsed) };
+  return analyse(runs.flat(), workers, elapsed);
 }
 
-async function inProcesses(context: BenchContext, contender: Contender, processes: number): Promise<RoundRow> {
+async function inProcesses(context: BenchContext, contender: Contender, processes: number): Promise<Measured> {
   const key = `contention-${contender.id}-${process.hrtime.bigint()}`;
   const workers = Array.from(
     { length: processes },
@@ -75,7 +70,7 @@ async function inProcesses(context: BenchContext, contender: Contender, processe
     workers.forEach((worker) => worker.send('go'));
     const runs = await Promise.all(workers.map((worker) => worker.waitFor<Acquisition[]>('acquisitions')));
     const elapsed = now() - started;
-    return { row: contender.id, backend: contender.backend, isFloor: contender.floor, ...analyse(runs.flat(), processes, elapsed) };
+    return analyse(runs.flat(), processes, elapsed);
   } finally {
     await Promise.all(workers.map((worker) => worker.kill()));
   }
@@ -89,11 +84,7 @@ export const contentionInProcess: Scenario = {
     'acquisitions that went to a different worker than the previous one; a handoff is timed from the release call to the ' +
     "next holder's acquire reply. max/min compares the busiest and the least served worker (∞: one got nothing).",
   columns: COLUMNS,
-  async runRound(context) {
-    const rows: RoundRow[] = [];
-    for (const contender of CONTENDERS) rows.push(await inProcess(context, contender, 8));
-    return rows;
-  },
+  runRound: (context) => eachContender((contender) => inProcess(context, contender, 8)),
 };
 
 export const contentionProcesses: Scenario = {
@@ -101,9 +92,5 @@ export const contentionProcesses: Scenario = {
   title: '2b. Contention: 4 OS processes, one key',
   about: 'As 2a, with four separate processes (one client each) started together; times are CLOCK_MONOTONIC, shared by the processes.',
   columns: COLUMNS,
-  async runRound(context) {
-    const rows: RoundRow[] = [];
-    for (const contender of CONTENDERS) rows.push(await inProcesses(context, contender, 4));
-    return rows;
-  },
+  runRound: (context) => eachContender((contender) => inProcesses(context, contender, 4)),
 };

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONTENDERS } from '../contenders';
 import { now } from '../report/stats';
 import { BenchWorker } from './bench-worker';
-import type { RoundRow, Scenario } from './scenario';
+import { eachContender, Scenario } from './scenario';
 
 const TTL_MS = 2_000;
 const KILL_AFTER_MS = 500;
@@ -19,9 +18,8 @@ export const crashRecovery: Scenario = {
     { metric: 'late', label: 'late ms (after the lease ran out)', digits: 1 },
     { metric: 'sinceKill', label: 'kill → takeover ms', digits: 0 },
   ],
-  async runRound(context) {
-    const rows: RoundRow[] = [];
-    for (const contender of CONTENDERS) {
+  runRound: (context) =>
+    eachContender(async (contender) => {
       const key = `crash-${contender.id}-${process.hrtime.bigint()}`;
       const waiterClient = await contender.connect(context.servers);
       const holder = new BenchWorker({ mode: 'hold', contender: contender.id, servers: context.servers, key, ttl: TTL_MS });
@@ -34,13 +32,6 @@ export const crashRecovery: Scenario = {
       await held.release();
       await waiterClient.close();
       const keptAlive = contender.alwaysKeepsAlive === true;
-      rows.push({
-        row: contender.id,
-        backend: contender.backend,
-        isFloor: contender.floor,
-        metrics: { late: keptAlive ? NaN : takenAt - (holderAcquiredAt + TTL_MS), sinceKill: takenAt - killedAt },
-      });
-    }
-    return rows;
-  },
+      return { metrics: { late: keptAlive ? NaN : takenAt - (holderAcquiredAt + TTL_MS), sinceKill: takenAt - killedAt } };
+    }),
 };

@@ -10,10 +10,6 @@ const RENEWAL_WINDOW_MS = 4_000;
 /** etcd3's Lock opens a lease and keep-alive per lock; past this many it is not run (the table says so). */
 const ETCD3_LOCK_MAX = 2_000;
 
-async function serverWork(context: BenchContext, contender: Contender): Promise<number> {
-  return contender.backend === 'redis' ? context.inspector.redisCommands() : context.inspector.etcdMessages();
-}
-
 async function holdMany(context: BenchContext, contender: Contender, count: number): Promise<RoundRow> {
   const row = `${contender.id}, ${count.toLocaleString('en')} locks`;
   if (contender.alwaysKeepsAlive && count > ETCD3_LOCK_MAX) {
@@ -31,9 +27,9 @@ async function holdMany(context: BenchContext, contender: Contender, count: numb
     const held = await worker.waitFor<number>('held');
     if (held !== count) throw new Error(`${contender.id} held ${held} of ${count}`);
     const [acquireMs, heapPerLock] = [await worker.waitFor<number>('acquireMs'), await worker.waitFor<number>('heapPerLock')];
-    const before = await serverWork(context, contender);
+    const before = await context.inspector.serverWork(contender.backend);
     await sleep(RENEWAL_WINDOW_MS);
-    const renewalsPerSec = ((await serverWork(context, contender)) - before) / (RENEWAL_WINDOW_MS / 1000);
+    const renewalsPerSec = ((await context.inspector.serverWork(contender.backend)) - before) / (RENEWAL_WINDOW_MS / 1000);
     return { row, backend: contender.backend, metrics: { acquireMs, heapPerLock, renewalsPerSec } };
   } finally {
     await worker.kill();

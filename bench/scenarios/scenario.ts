@@ -1,4 +1,5 @@
-import type { Backend, BenchServers } from '../contenders/contender';
+import { CONTENDERS } from '../contenders';
+import type { Backend, BenchServers, Contender } from '../contenders/contender';
 import type { ServerInspector } from './server-inspector';
 
 /** Named numbers of one row in one round; NaN = does not apply. */
@@ -35,6 +36,18 @@ export interface Column {
   digits?: number;
   ratio?: 'time' | 'rate';
   inRtts?: boolean;
+}
+
+/** What one contender's run yields; `eachContender` names the row. */
+export type Measured = Pick<RoundRow, 'metrics' | 'samples'>;
+
+/** Measures each contender in turn (never two at once: they share the machine), one row each. */
+export async function eachContender(measure: (contender: Contender) => Promise<Measured>): Promise<RoundRow[]> {
+  const rows: RoundRow[] = [];
+  for (const contender of CONTENDERS) {
+    rows.push({ row: contender.id, backend: contender.backend, isFloor: contender.floor, ...(await measure(contender)) });
+  }
+  return rows;
 }
 
 export interface Scenario {

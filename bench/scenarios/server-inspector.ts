@@ -1,7 +1,6 @@
-import { get } from 'node:http';
 import { Etcd3 } from 'etcd3';
 import { Redis } from 'ioredis';
-import type { BenchServers } from '../contenders/contender';
+import type { Backend, BenchServers } from '../contenders/contender';
 import { hostPort } from '../contenders/contender';
 import { now, percentile } from '../report/stats';
 
@@ -16,12 +15,15 @@ export class ServerInspector {
   }
 
   /** Commands redis has processed so far, not counting this call. */
-  async redisCommands(): Promise<number> {
+  private async redisCommands(): Promise<number> {
     return Number(/total_commands_processed:(\d+)/.exec(await this.redis.info('stats'))![1]) - 1;
   }
 
-  async redisVersion(): Promise<string> {
-    return /redis_version:(\S+)/.exec(await this.redis.info('server'))![1];
+  /** For the report: `redis-server <version>, etcd <version>`. */
+  async versions(): Promise<string> {
+    const redis = /redis_version:(\S+)/.exec(await this.redis.info('server'))![1];
+    const { etcdserver } = (await (await fetch(`http://${this.servers.etcd}/version`)).json()) as { etcdserver: string };
+    return `redis-server ${redis}, etcd ${etcdserver}`;
   }
 
   /** Client connections open on redis, not counting this inspector. */
@@ -30,23 +32,20 @@ export class ServerInspector {
   }
 
   /** gRPC messages etcd has received (unary requests and stream messages such as keep-alives). */
-  async etcdMessages(method?: string): Promise<number> {
-    const text = await new Promise<string>((resolve, reject) => {
-      get(`http://${this.servers.etcd}/metrics`, (response) => {
-        let body = '';
-        response.on('data', (chunk) => (body += chunk));
-        response.on('end', () => resolve(body));
-      }).on('error', reject);
-    });
+  private async etcdMessages(): Promise<number> {
+    const text = await (await fetch(`http://${this.servers.etcd}/metrics`)).text();
     let total = 0;
-    for (const match of text.matchAll(/^grpc_server_msg_received_total\{([^}]*)\} (\S+)$/gm)) {
-      if (!method || match[1].includes(`grpc_method="${method}"`)) total += Number(match[2]);
-    }
+    for (const match of text.matchAll(/^grpc_server_msg_received_total\{[^}]*\} (\S+)$/gm)) total += Number(match[1]);
     return total;
   }
 
+  /** What the backend counts as work: redis commands (including those inside scripts), etcd gRPC messages. */
+  serverWork(backend: Backend): Promise<number> {
+    return backend === 'redis' ? this.redisCommands() : this.etcdMessages();
+  }
+
   /** p50 of back-to-back PINGs / etcd gets for `ms`. */
-  async roundTrip(backend: 'redis' | 'etcd', ms: number): Promise<number> {
+  async roundTrip(backend: Backend, ms: number): Promise<number> {
     const samples: number[] = [];
     const stopAt = now() + ms;
     while (now() < stopAt) {

@@ -1,6 +1,5 @@
-import { CONTENDERS } from '../contenders';
 import { now, percentile } from '../report/stats';
-import type { RoundRow, Scenario } from './scenario';
+import { eachContender, RoundRow, Scenario } from './scenario';
 
 /** Long enough for V8 to optimise every contender's code path before it is timed. */
 const WARMUP_MS = 500;
@@ -28,7 +27,7 @@ export const uncontended: Scenario = {
         metrics: { cyclesPerSec: 1000 / p50, p50, p99: NaN },
       });
     }
-    for (const contender of CONTENDERS) {
+    const measured = await eachContender(async (contender) => {
       const client = await contender.connect(context.servers);
       const key = `uncontended-${contender.id}-${process.hrtime.bigint()}`;
       const warmUntil = now() + WARMUP_MS;
@@ -43,13 +42,8 @@ export const uncontended: Scenario = {
       }
       const elapsed = now() - started;
       await client.close();
-      rows.push({
-        row: contender.id,
-        backend: contender.backend,
-        isFloor: contender.floor,
-        metrics: { cyclesPerSec: (cycles.length / elapsed) * 1000, p50: percentile(cycles, 50), p99: percentile(cycles, 99) },
-      });
-    }
-    return rows;
+      return { metrics: { cyclesPerSec: (cycles.length / elapsed) * 1000, p50: percentile(cycles, 50), p99: percentile(cycles, 99) } };
+    });
+    return [...rows, ...measured];
   },
 };

@@ -1,6 +1,5 @@
-import { CONTENDERS } from '../contenders';
 import { now, percentile } from '../report/stats';
-import type { RoundRow, Scenario } from './scenario';
+import { eachContender, Scenario } from './scenario';
 
 const WAIT_TIME_MS = 500;
 const TRIES = 3;
@@ -15,9 +14,8 @@ export const waitTimeout: Scenario = {
     { metric: 'lateP50', label: 'gave up after waitTime + (p50 ms)', digits: 1 },
     { metric: 'lateMax', label: 'worst ms', digits: 1 },
   ],
-  async runRound(context) {
-    const rows: RoundRow[] = [];
-    for (const contender of CONTENDERS) {
+  runRound: (context) =>
+    eachContender(async (contender) => {
       const [holderClient, waiterClient] = [await contender.connect(context.servers), await contender.connect(context.servers)];
       const key = `timeout-${contender.id}-${process.hrtime.bigint()}`;
       const holder = await holderClient.acquire(key, { ttl: 30_000 });
@@ -33,13 +31,6 @@ export const waitTimeout: Scenario = {
       }
       await holder.release();
       await Promise.all([holderClient.close(), waiterClient.close()]);
-      rows.push({
-        row: contender.id,
-        backend: contender.backend,
-        isFloor: contender.floor,
-        metrics: { lateP50: percentile(late, 50), lateMax: Math.max(...late) },
-      });
-    }
-    return rows;
-  },
+      return { metrics: { lateP50: percentile(late, 50), lateMax: Math.max(...late) } };
+    }),
 };

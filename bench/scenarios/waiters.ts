@@ -1,15 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CONTENDERS } from '../contenders';
 import type { Contender } from '../contenders/contender';
 import { now } from '../report/stats';
 import { BenchWorker } from './bench-worker';
-import type { BenchContext, RoundRow, Scenario } from './scenario';
+import { BenchContext, eachContender, Measured, Scenario } from './scenario';
 
 const WAITERS = 1_000;
 const IDLE_WINDOW_MS = 1_000;
 
-async function waitersOnOneKey(context: BenchContext, contender: Contender): Promise<RoundRow> {
-  const work = () => (contender.backend === 'redis' ? context.inspector.redisCommands() : context.inspector.etcdMessages());
+async function waitersOnOneKey(context: BenchContext, contender: Contender): Promise<Measured> {
+  const work = () => context.inspector.serverWork(contender.backend);
   const clientsBefore = await context.inspector.redisClients();
   const worker = new BenchWorker({
     mode: 'waiters',
@@ -34,9 +33,6 @@ async function waitersOnOneKey(context: BenchContext, contender: Contender): Pro
     const lastAt = Math.max(releasedAt, ...worker.all<number>('at'));
     const handoffWork = (await work()) - handoffStart;
     return {
-      row: contender.id,
-      backend: contender.backend,
-      isFloor: contender.floor,
       metrics: {
         connections,
         idleWork,
@@ -66,9 +62,5 @@ export const waiters: Scenario = {
     { metric: 'handoffsPerSec', label: 'handoffs/s', digits: 0 },
     { metric: 'workPerHandoff', label: 'server work per handoff', digits: 1 },
   ],
-  async runRound(context) {
-    const rows: RoundRow[] = [];
-    for (const contender of CONTENDERS) rows.push(await waitersOnOneKey(context, contender));
-    return rows;
-  },
+  runRound: (context) => eachContender((contender) => waitersOnOneKey(context, contender)),
 };

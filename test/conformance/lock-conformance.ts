@@ -31,6 +31,12 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
   });
 
   const state = (key: string) => fixture.state(key, app.driver(fixture.driver));
+  /** The key's state once the server had time to drop everything (eventually, so not a timing assertion). */
+  const emptied = (key: string) =>
+    eventually(
+      () => state(key),
+      (s) => s.entries === 0,
+    );
   const startApps = (count: number) => Promise.all(Array.from({ length: count }, () => startLockerApp(fixture.config())));
 
   describe('the seed usages', () => {
@@ -96,13 +102,7 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       );
       assert.equal(holder.held, true, 'the holder keeps its lock');
       await holder.release();
-      assert.deepEqual(
-        await eventually(
-          () => state(key),
-          (s) => s.entries === 0,
-        ),
-        { entries: 0, subscriptions: 0 },
-      );
+      assert.deepEqual(await emptied(key), { entries: 0, subscriptions: 0 }, 'nothing of the lock is left on the server');
     });
   });
 
@@ -236,13 +236,7 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       const next = await patient;
       assert.equal((await state(key)).entries, 1);
       await next.release();
-      assert.deepEqual(
-        await eventually(
-          () => state(key),
-          (s) => s.entries === 0,
-        ),
-        { entries: 0, subscriptions: 0 },
-      );
+      assert.deepEqual(await emptied(key), { entries: 0, subscriptions: 0 }, 'nothing of the lock is left on the server');
     });
   });
 
@@ -413,13 +407,7 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
       if (outcome instanceof Error) assert.equal((outcome as { code?: string }).code, 'LOCKER_CLOSED');
       else assert.equal((outcome as Lock).held, false, 'not held after shutdown');
       if (driver !== 'memory')
-        assert.deepEqual(
-          await eventually(
-            () => state(key),
-            (s) => s.entries === 0,
-          ),
-          { entries: 0, subscriptions: 0 },
-        );
+        assert.deepEqual(await emptied(key), { entries: 0, subscriptions: 0 }, 'nothing of the lock is left on the server');
     });
 
     it('releases every held lock so another node takes over at once, and refuses new locks', async () => {

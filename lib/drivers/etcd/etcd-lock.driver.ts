@@ -29,8 +29,9 @@ interface QueueEntry {
 
 /**
  * etcd locks the way etcd's concurrency.Mutex takes them: every contender writes a unique key under the
- * lock's prefix; the lowest create revision holds the lock (and is its fencing token); each waiter
- * watches only its predecessor, so a release wakes one waiter (FIFO).
+ * lock's prefix; the lowest create revision holds the lock (and is its fencing token), so entries are
+ * served in order (FIFO). In one process only the first waiter per key has an entry; it sleeps on one
+ * delete watch over the prefix and reads its predecessor when woken.
  */
 export class EtcdLockDriver extends AbstractLockerDriver {
   readonly type = 'etcd';
