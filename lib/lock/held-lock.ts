@@ -95,7 +95,7 @@ export class HeldLock implements Lock {
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
-      const reason = this.ended;
+      const reason = this.endReason();
       if (reason) this.controller.abort(reason);
     }
     return this.controller.signal;
@@ -104,13 +104,6 @@ export class HeldLock implements Lock {
   /** Why it was lost; undefined while held or after a release. */
   get lostReason(): LockLostError | undefined {
     return this.lost;
-  }
-
-  /** Why it ended: a LockReleasedError or LockLostError; undefined while held. */
-  get ended(): Error | undefined {
-    if (this.state === 'lost') return this.lost;
-    if (this.state === 'released') return (this.releaseReason ??= new LockReleasedError(this.key, this.section));
-    return undefined;
   }
 
   get ttl(): number {
@@ -184,7 +177,7 @@ export class HeldLock implements Lock {
     if (this.state !== 'held') return;
     this.state = 'released';
     this.settle();
-    this.controller?.abort(this.ended);
+    this.controller?.abort(this.endReason());
     try {
       await this.remote.release();
     } catch (error) {
@@ -201,6 +194,13 @@ export class HeldLock implements Lock {
   private lostError(detail: string): LockLostError {
     if (this.lost) return this.lost;
     return new LockLostError({ key: this.key, section: this.section, reason: 'refused', detail });
+  }
+
+  /** Why it ended (the signal's reason): a LockReleasedError or LockLostError; undefined while held. */
+  private endReason(): Error | undefined {
+    if (this.state === 'lost') return this.lost;
+    if (this.state === 'released') return (this.releaseReason ??= new LockReleasedError(this.key, this.section));
+    return undefined;
   }
 
   private settle(): void {

@@ -38,7 +38,7 @@ interface Queue {
 export class LocalWaitQueues {
   private readonly queues = new Map<string, Queue>();
 
-  constructor(private readonly openResource?: (key: string) => QueueResource) {}
+  constructor(private readonly openResource: (key: string) => QueueResource) {}
 
   /** Wakes the first waiter of `key`: a release was seen. */
   wakeHead(key: string): void {
@@ -59,7 +59,7 @@ export class LocalWaitQueues {
       return () => (me.wake = undefined);
     };
     const sleep = async (ms: number): Promise<void> => {
-      if (queue.resource || !this.openResource) return scope.sleep(ms, wakeSource);
+      if (queue.resource) return scope.sleep(ms, wakeSource);
       queue.resource = this.openResource(key);
       const ready = queue.resource.ready;
       // Until wake-ups flow, this sleep ends when they do, or as any sleep would (time, deadline, abort).
