@@ -2,6 +2,7 @@ import { HeldLock, HeldLockInit, HeldLockOwner } from '../lock/held-lock';
 import type { Lock } from '../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext, LockerDriver } from '../interfaces/locker-driver.interface';
 import type { LockEventSink } from '../interfaces/lock-event.interface';
+import type { LockLostReason } from '../errors';
 
 /** Tracks held locks and wires them to the event sink; drivers implement the server side. */
 export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwner {
@@ -20,6 +21,11 @@ export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwne
 
   heldLocks(): Lock[] {
     return [...this.held];
+  }
+
+  /** Every lock this driver holds is lost at once, for `reason`. */
+  protected loseAll(reason: LockLostReason, detail: string): void {
+    for (const lock of [...this.held]) lock.lose(reason, detail);
   }
 
   /** Builds the lock object for an acquisition the server granted. */

@@ -63,6 +63,9 @@ export class RedisLockDriver extends AbstractLockerDriver {
     client.defineCommand('lockerRelease', { numberOfKeys: 3, lua: RELEASE_SCRIPT });
     client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
     this.client = client as ScriptedRedis;
+    // A dropped connection may be a server restarted without its data: then a waiter elsewhere can take our
+    // locks the moment it reconnects, before any renewal of ours could learn of it. So they are lost now.
+    client.on('close', () => this.loseAll('disconnected', 'the connection to redis dropped; the server may have lost it'));
     this.subscriber = new RedisReleaseSubscriber(client);
     this.queues = new LocalWaitQueues((lock) => {
       let recheck: NodeJS.Timeout | undefined;

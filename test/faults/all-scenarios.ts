@@ -1,0 +1,4 @@
+import { CONTROL_SCENARIO, FaultScenario, SINGLE_SERVER_SCENARIOS } from './scenarios';
+
+/** Every row of the fault report, in the order printed. */
+export const ALL_SCENARIOS: FaultScenario[] = [CONTROL_SCENARIO, ...SINGLE_SERVER_SCENARIOS];

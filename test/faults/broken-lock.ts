@@ -1,0 +1,44 @@
+import { Redis } from 'ioredis';
+import { sleep } from '../helpers/wait';
+
+/** What the fault worker needs of a lock: nest-locker's Lock has all of it. */
+export interface TakenLock {
+  readonly fencingToken: bigint;
+  readonly held: boolean;
+  readonly signal: AbortSignal;
+  release(): Promise<void>;
+}
+
+/**
+ * The control: a lock with the classic bugs (check, then set, in two round trips; release without an owner
+ * check; `held` that never looks at time). The checker must find it unsafe, or the checker proves nothing.
+ */
+export async function openBrokenLock(addr: string, node: string) {
+  const [host, port] = addr.split(':');
+  const client = new Redis({ host, port: Number(port), maxRetriesPerRequest: 1 });
+  await client.ping();
+  return {
+    async acquire(key: string, ttl: number): Promise<TakenLock> {
+      for (;;) {
+        if ((await client.get(`broken:${key}`)) === null) {
+          await client.set(`broken:${key}`, node, 'PX', ttl);
+          const token = BigInt(await client.incr(`broken:${key}:fence`));
+          let held = true;
+          return {
+            fencingToken: token,
+            get held() {
+              return held;
+            },
+            signal: new AbortController().signal,
+            release: async () => {
+              held = false;
+              await client.del(`broken:${key}`);
+            },
+          };
+        }
+        await sleep(5);
+      }
+    },
+    close: () => client.quit(),
+  };
+}

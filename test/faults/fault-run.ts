@@ -1,0 +1,196 @@
+import { ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
+import { checkHistory, HistoryEvent, HistoryVerdict } from './history';
+import { ControllerMessage, FaultWorkerArgs, systemNow, WorkerMessage } from './protocol';
+
+const WORKER = join(__dirname, 'fault-worker.js');
+
+type HeldEvent = Extract<HistoryEvent, { kind: 'held' }>;
+
+/** One worker process, as the controller sees it. */
+export class FaultNode {
+  readonly ready: Promise<void>;
+  exited = false;
+  private readonly pongs = new Map<number, (at: number) => void>();
+  private pings = 0;
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    this.ready = new Promise((resolve, reject) => {
+      child.on('message', (message: WorkerMessage) => message.type === 'ready' && resolve());
+      child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready`)));
+    });
+    this.ready.catch(() => undefined);
+    child.on('message', (message: WorkerMessage) => message.type === 'pong' && this.pongs.get(message.id)?.(message.at));
+    child.once('exit', () => (this.exited = true));
+  }
+
+  send(message: ControllerMessage): void {
+    if (!this.exited && this.child.connected) this.child.send(message);
+  }
+
+  /**
+   * How far this process's clock reading can be from ours. Each ping bounds it by the offset seen plus
+   * half the round trip; the tightest of several is still a true bound, and a busy moment cannot widen it.
+   */
+  async clockError(pings = 5): Promise<number> {
+    let bound = Infinity;
+    for (let i = 0; i < pings; i++) {
+      const id = ++this.pings;
+      const sentAt = systemNow();
+      const theirs = await new Promise<number>((resolve) => {
+        this.pongs.set(id, resolve);
+        this.send({ type: 'ping', id });
+      });
+      const receivedAt = systemNow();
+      bound = Math.min(bound, Math.abs(theirs - (sentAt + receivedAt) / 2) + (receivedAt - sentAt) / 2);
+    }
+    return bound;
+  }
+}
+
+export interface FaultRunResult extends HistoryVerdict {
+  /** From the fault to the next acquisition by any node; undefined if none came. */
+  recoverMs?: number;
+  clockErrorMs: number;
+}
+
+/**
+ * One run of a fault scenario: worker processes contending for one key, a protected resource with and
+ * without a fence, and the recorded history, judged at the end.
+ */
+export class FaultRun {
+  readonly nodes: FaultNode[] = [];
+  readonly events: HistoryEvent[] = [];
+  private readonly highestFencedToken = new Map<string, bigint>();
+  private readonly waiters = new Set<() => void>();
+  private faultAt?: number;
+  /** Measured before any fault, while every worker is idle enough to answer at once. */
+  private clockErrorMs = 0;
+
+  /** Starts one worker per args entry and waits until all are connected to the backend. */
+  async start(workers: FaultWorkerArgs[]): Promise<void> {
+    for (const args of workers) {
+      const child = fork(WORKER, [JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const node = new FaultNode(args.node, child);
+      child.on('message', (message: WorkerMessage) => this.onMessage(node, message));
+      this.nodes.push(node);
+    }
+    await Promise.all(this.nodes.map((node) => node.ready));
+    for (const node of this.nodes) this.clockErrorMs = Math.max(this.clockErrorMs, await node.clockError());
+  }
+
+  node(name: string): FaultNode {
+    const node = this.nodes.find((candidate) => candidate.name === name);
+    if (!node) throw new Error(`no node ${name}`);
+    return node;
+  }
+
+  now = systemNow;
+
+  /** Marks when the fault was injected: recovery is timed from here. */
+  markFault(): number {
+    this.faultAt = systemNow();
+    return this.faultAt;
+  }
+
+  recordFrozen(node: string, from: number, to: number): void {
+    this.events.push({ kind: 'frozen', node, from, to });
+  }
+
+  /** Resolves once `condition` holds, checked at every recorded event; rejects after `withinMs`. */
+  async until(condition: () => boolean, withinMs: number, what: string): Promise<void> {
+    const deadline = systemNow() + withinMs;
+    while (!condition()) {
+      const left = deadline - systemNow();
+      if (left <= 0) throw new Error(`fault run: ${what} did not happen within ${withinMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, left);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.waiters.add(done);
+      });
+    }
+  }
+
+  /** The first event recorded from now on that matches. */
+  async next<E extends HistoryEvent>(match: (event: HistoryEvent) => event is E, withinMs: number, what: string): Promise<E> {
+    const from = this.events.length;
+    let found: E | undefined;
+    await this.until(() => (found = this.events.slice(from).find(match)) !== undefined, withinMs, what);
+    return found as E;
+  }
+
+  /** The next moment some node (or the named one) reads `held === true`: it is between its check and its write. */
+  nextHeld(withinMs = 10_000, node?: string): Promise<HeldEvent> {
+    return this.next((event): event is HeldEvent => event.kind === 'held' && (!node || event.node === node), withinMs, 'a held reading');
+  }
+
+  /** Waits until `count` more acquisitions happened. */
+  async acquisitions(count: number, withinMs: number): Promise<void> {
+    const from = this.events.length;
+    const counted = () => this.events.slice(from).filter((event) => event.kind === 'acquired').length;
+    await this.until(() => counted() >= count, withinMs, `${count} acquisitions`);
+  }
+
+  /** Stops the workers (each finishes its holding) and judges the history. */
+  async finish(): Promise<FaultRunResult> {
+    const live = this.nodes.filter((node) => !node.exited);
+    const clockErrorMs = this.clockErrorMs;
+    for (const node of live) node.send({ type: 'stop' });
+    await Promise.all(live.map((node) => exitOf(node, 15_000)));
+    const verdict = checkHistory(this.events, clockErrorMs);
+    const recovered = this.faultAt === undefined ? undefined : this.events.find((e) => e.kind === 'acquired' && e.at > (this.faultAt as number));
+    return { ...verdict, clockErrorMs, recoverMs: recovered && this.faultAt !== undefined ? timeOf(recovered) - this.faultAt : undefined };
+  }
+
+  /** Kills whatever is left (after a failure). */
+  kill(): void {
+    for (const node of this.nodes) if (!node.exited) node.child.kill('SIGKILL');
+  }
+
+  private onMessage(node: FaultNode, message: WorkerMessage): void {
+    if (message.type === 'event') this.push(message.event);
+    else if (message.type === 'write') {
+      this.acceptWrite(node.name, message.key, message.token);
+      node.send({ type: 'ack', id: message.id });
+    }
+  }
+
+  /** The protected resource: the same write goes to a fenced copy (refuses older tokens) and an unfenced one. */
+  private acceptWrite(node: string, key: string, token: string): void {
+    const at = systemNow();
+    const value = BigInt(token);
+    const highest = this.highestFencedToken.get(key) ?? -1n;
+    const accepted = value >= highest;
+    if (accepted) this.highestFencedToken.set(key, value);
+    this.push({ kind: 'write', node, key, token, at, fenced: true, accepted });
+    this.push({ kind: 'write', node, key, token, at, fenced: false, accepted: true });
+  }
+
+  private push(event: HistoryEvent): void {
+    this.events.push(event);
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+}
+
+const timeOf = (event: HistoryEvent): number => (event.kind === 'frozen' ? event.from : event.at);
+
+function exitOf(node: FaultNode, withinMs: number): Promise<void> {
+  if (node.exited) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      node.child.kill('SIGKILL');
+      resolve();
+    }, withinMs);
+    node.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * One node of a fault run, in its own OS process: takes the lock again and again, and under it writes to the
+ * protected resource (kept by the controller) several times, reading `lock.held` before each write. It
+ * reports every acquisition, `held` reading, release and loss to the controller, timed by the system clock.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { LockerModule, LockerService, LockLostError } from 'nest-locker';
+import { sleep } from '../helpers/wait';
+import { openBrokenLock, TakenLock } from './broken-lock';
+import type { HistoryEvent } from './history';
+import { ControllerMessage, FaultWorkerArgs, systemNow, WorkerMessage } from './protocol';
+
+const args = JSON.parse(process.argv[2]) as FaultWorkerArgs;
+const send = (message: WorkerMessage): void => void process.send?.(message);
+const record = (event: HistoryEvent): void => send({ type: 'event', event });
+
+let stopping = false;
+let writes = 0;
+const acks = new Map<number, () => void>();
+
+process.on('message', (message: ControllerMessage) => {
+  if (message.type === 'ack') acks.get(message.id)?.();
+  else if (message.type === 'ping') send({ type: 'pong', id: message.id, at: systemNow() });
+  else if (message.type === 'stop') stopping = true;
+  else if (message.type === 'block') blockEventLoop(message.ms);
+});
+
+function blockEventLoop(ms: number): void {
+  const from = systemNow();
+  while (systemNow() - from < ms); // a synchronous computation that forgot to yield
+  record({ kind: 'frozen', node: args.node, from, to: systemNow() });
+}
+
+/** The write reaches the resource through the controller, which times it and applies the fence. */
+function write(token: string): Promise<void> {
+  const id = ++writes;
+  return new Promise((resolve) => {
+    acks.set(id, () => {
+      acks.delete(id);
+      resolve();
+    });
+    send({ type: 'write', id, key: args.key, token });
+  });
+}
+
+async function holdAndWrite(lock: TakenLock): Promise<void> {
+  const holding = { node: args.node, key: args.key, token: lock.fencingToken.toString() };
+  record({ ...holding, kind: 'acquired', at: systemNow() });
+  lock.signal.addEventListener('abort', () => {
+    if (lock.signal.reason instanceof LockLostError) record({ ...holding, kind: 'lost', at: systemNow(), reason: lock.signal.reason.reason });
+  });
+  for (let act = 0; act < args.acts; act++) {
+    if (!lock.held) break;
+    record({ ...holding, kind: 'held', at: systemNow() });
+    await sleep(args.actMs); // work between the check and the write: where a pause makes a stale write
+    await write(holding.token);
+  }
+  if (lock.held) record({ ...holding, kind: 'released', at: systemNow() });
+  await lock.release();
+}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.createApplicationContext(LockerModule.forRoot(args.config), { logger: false });
+  const locker = app.get(LockerService);
+  const broken = args.lock === 'broken' ? await openBrokenLock(args.redisAddr as string, args.node) : undefined;
+  send({ type: 'ready' });
+  while (!stopping) {
+    try {
+      const lock = broken ? await broken.acquire(args.key, args.ttl) : await locker.acquire(args.key, { ttl: args.ttl, waitTime: 10_000 });
+      await holdAndWrite(lock);
+    } catch {
+      await sleep(50); // the server is away or the wait timed out: try again, as an app would
+    }
+    await sleep(Math.random() * 5);
+  }
+  await broken?.close();
+  await app.close();
+  send({ type: 'stopped' });
+  process.disconnect();
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error?.stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,163 @@
+/**
+ * A recorded history of lock use from several OS processes, and the checker that judges it. Times are
+ * milliseconds of the system-wide monotonic clock (`process.hrtime`), which every process on the machine
+ * reads alike; the checker still allows for the clock error the run measured.
+ */
+
+/** One holding: a node's acquisition of a key, named by its fencing token. */
+interface Holding {
+  node: string;
+  key: string;
+  token: string;
+}
+
+export type HistoryEvent =
+  /** acquire() returned the lock. */
+  | (Holding & { kind: 'acquired'; at: number })
+  /** The holder read `lock.held === true` and acted on it (it went on to write). */
+  | (Holding & { kind: 'held'; at: number })
+  /** The holder called release(). */
+  | (Holding & { kind: 'released'; at: number })
+  /** The holder's `lock.signal` aborted with a LockLostError. */
+  | (Holding & { kind: 'lost'; at: number; reason: string })
+  /** A write reached the protected resource (timed by the resource) and was accepted or, if fenced, refused. */
+  | (Holding & { kind: 'write'; at: number; fenced: boolean; accepted: boolean })
+  /** The node could not run code (SIGSTOP, a blocked event loop, SIGKILL: to = Infinity), as the harness made it. */
+  | { kind: 'frozen'; node: string; from: number; to: number };
+
+export interface Violation {
+  rule: 'overlap' | 'fencing' | 'token-order' | 'loss-not-signalled';
+  key: string;
+  detail: string;
+}
+
+export interface HistoryVerdict {
+  acquisitions: number;
+  violations: Violation[];
+  /** Writes an unfenced resource accepted from a holder older than one it had already seen: why fencing exists. */
+  staleUnfencedWrites: number;
+  /** Writes the fenced resource refused (stale holders it kept out). */
+  refusedFencedWrites: number;
+}
+
+interface Section extends Holding {
+  acquiredAt: number;
+  /** The last moment it knew it held the lock: its last `held === true` reading (or the acquisition). */
+  believedUntil: number;
+  lostAt?: number;
+  releasedAt?: number;
+}
+
+/**
+ * The rules:
+ * 1. overlap: no two holdings of one key believed they held it at the same time (by more than the clock error);
+ * 2. fencing: the fenced resource accepted only non-decreasing tokens, and refused every write older than one it accepted;
+ * 3. token-order: a key's tokens grow with the order of acquisition;
+ * 4. loss-not-signalled: a holding that ended other than by its own release had its loss signalled before the
+ *    next holder acquired, unless its node was frozen (or dead) at that moment and so could not be told.
+ */
+export function checkHistory(events: HistoryEvent[], clockErrorMs: number): HistoryVerdict {
+  const sections = sectionsOf(events);
+  const frozen = events.filter((event) => event.kind === 'frozen');
+  const violations: Violation[] = [];
+  const byKey = groupBy([...sections.values()], (section) => section.key);
+  for (const [key, list] of byKey) {
+    list.sort((a, b) => a.acquiredAt - b.acquiredAt);
+    for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length && list[j].acquiredAt < list[i].believedUntil; j++) {
+        const overlap = Math.min(list[i].believedUntil, list[j].believedUntil) - list[j].acquiredAt;
+        if (overlap > clockErrorMs) {
+          violations.push({ rule: 'overlap', key, detail: `${describe(list[i])} and ${describe(list[j])} both held it for ${overlap.toFixed(1)} ms` });
+        }
+      }
+      const next = list[i + 1];
+      if (!next) continue;
+      if (BigInt(next.token) <= BigInt(list[i].token)) {
+        violations.push({ rule: 'token-order', key, detail: `${describe(next)} acquired after ${describe(list[i])} with a token not above it` });
+      }
+      const ended = list[i].releasedAt ?? list[i].lostAt;
+      const couldBeTold = !frozen.some((f) => f.node === list[i].node && f.from <= next.acquiredAt + clockErrorMs && next.acquiredAt <= f.to);
+      if (couldBeTold && (ended === undefined || ended > next.acquiredAt + clockErrorMs)) {
+        violations.push({
+          rule: 'loss-not-signalled',
+          key,
+          detail: `${describe(list[i])} was ${ended === undefined ? 'never told' : `told ${(ended - next.acquiredAt).toFixed(1)} ms after`} ${describe(next)} acquired`,
+        });
+      }
+    }
+  }
+  const writes = events.filter((event) => event.kind === 'write');
+  const fencing = checkFencedWrites(writes.filter((write) => write.fenced));
+  violations.push(...fencing.violations);
+  return {
+    acquisitions: sections.size,
+    violations,
+    staleUnfencedWrites: countStaleWrites(writes.filter((write) => !write.fenced && write.accepted)),
+    refusedFencedWrites: fencing.refused,
+  };
+}
+
+type WriteEvent = Extract<HistoryEvent, { kind: 'write' }>;
+
+function checkFencedWrites(writes: WriteEvent[]): { violations: Violation[]; refused: number } {
+  const violations: Violation[] = [];
+  let refused = 0;
+  for (const [key, list] of groupBy(writes, (write) => write.key)) {
+    let highest = -1n;
+    for (const write of [...list].sort((a, b) => a.at - b.at)) {
+      const token = BigInt(write.token);
+      if (!write.accepted) {
+        refused++;
+        continue;
+      }
+      if (token < highest) violations.push({ rule: 'fencing', key, detail: `accepted token ${token} after token ${highest}` });
+      if (token > highest) highest = token;
+    }
+  }
+  return { violations, refused };
+}
+
+function countStaleWrites(accepted: WriteEvent[]): number {
+  let stale = 0;
+  for (const list of groupBy(accepted, (write) => write.key).values()) {
+    let highest = -1n;
+    for (const write of [...list].sort((a, b) => a.at - b.at)) {
+      const token = BigInt(write.token);
+      if (token < highest) stale++;
+      else highest = token;
+    }
+  }
+  return stale;
+}
+
+function sectionsOf(events: HistoryEvent[]): Map<string, Section> {
+  const sections = new Map<string, Section>();
+  const id = (holding: Holding) => `${holding.key}\u0000${holding.token}\u0000${holding.node}`;
+  for (const event of [...events].sort((a, b) => timeOf(a) - timeOf(b))) {
+    if (event.kind === 'frozen' || event.kind === 'write') continue;
+    if (event.kind === 'acquired') {
+      sections.set(id(event), { node: event.node, key: event.key, token: event.token, acquiredAt: event.at, believedUntil: event.at });
+      continue;
+    }
+    const section = sections.get(id(event));
+    if (!section) throw new Error(`history: ${event.kind} by ${event.node} for ${event.key}#${event.token} before its acquisition`);
+    if (event.kind === 'held') section.believedUntil = Math.max(section.believedUntil, event.at);
+    else if (event.kind === 'lost') section.lostAt ??= event.at;
+    else section.releasedAt ??= event.at;
+  }
+  return sections;
+}
+
+const timeOf = (event: HistoryEvent): number => (event.kind === 'frozen' ? event.from : event.at);
+
+const describe = (section: Section): string => `${section.node}#${section.token}`;
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(keyOf(item));
+    if (group) group.push(item);
+    else groups.set(keyOf(item), [item]);
+  }
+  return groups;
+}

@@ -1,0 +1,33 @@
+import type { LockerConfig } from 'nest-locker';
+import type { HistoryEvent } from './history';
+
+/** Milliseconds of the system-wide monotonic clock: the same in every process on this machine. */
+export const systemNow = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+export interface FaultWorkerArgs {
+  node: string;
+  key: string;
+  ttl: number;
+  /** Writes per holding, each after a `held` check and `actMs` of work (the window a pause can hit). */
+  acts: number;
+  actMs: number;
+  /** `nest-locker`, or the deliberately broken control lock (check-then-set on redis, no owner check). */
+  lock: 'nest-locker' | 'broken';
+  config: LockerConfig;
+  /** For the broken lock: the redis server it uses. */
+  redisAddr?: string;
+}
+
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'event'; event: HistoryEvent }
+  | { type: 'write'; id: number; key: string; token: string }
+  | { type: 'pong'; id: number; at: number }
+  | { type: 'stopped' };
+
+export type ControllerMessage =
+  | { type: 'ack'; id: number }
+  | { type: 'ping'; id: number }
+  /** Block the event loop for `ms` (as a long synchronous computation would). */
+  | { type: 'block'; ms: number }
+  | { type: 'stop' };

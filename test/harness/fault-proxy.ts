@@ -1,0 +1,136 @@
+import { createServer, Server, Socket } from 'node:net';
+import { freePort } from './free-port';
+
+/**
+ * What the proxy does to traffic:
+ * - `pass`: forwards both ways;
+ * - `cut`: forwards nothing and closes nothing, like a cable pulled out: the client only notices by timeouts,
+ *   and what was sent meanwhile arrives when the cut heals (as TCP would retransmit it);
+ * - `delay`: forwards each chunk `delayMs` later, in order.
+ */
+export type ProxyMode = { kind: 'pass' } | { kind: 'cut' } | { kind: 'delay'; delayMs: number };
+
+/** The fault to inject when the client next sends something (e.g. a renewal), before it is forwarded. */
+export type RequestFault = 'cut' | 'reset';
+
+interface Link {
+  client: Socket;
+  server: Socket;
+  /** When each direction may deliver its next chunk: keeps delayed chunks in order. */
+  clientReadyAt: number;
+  serverReadyAt: number;
+  /** Chunks held back by a cut, in order, with where each goes. */
+  held: { to: Socket; readyAt: 'clientReadyAt' | 'serverReadyAt'; chunk: Buffer }[];
+}
+
+/**
+ * A TCP proxy on a free loopback port in front of one server, for fault injection in tests: cut,
+ * delay or reset its connections, now or at the client's next request.
+ */
+export class FaultProxy {
+  private readonly links = new Set<Link>();
+  private mode: ProxyMode = { kind: 'pass' };
+  private onNextRequest?: { fault: RequestFault; done: () => void };
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+    private readonly targetPort: number,
+  ) {}
+
+  static async start(targetPort: number): Promise<FaultProxy> {
+    const port = await freePort();
+    const server = createServer();
+    const proxy = new FaultProxy(server, port, targetPort);
+    server.on('connection', (client) => proxy.accept(client));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  get addr(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get connectionCount(): number {
+    return this.links.size;
+  }
+
+  set(mode: ProxyMode): void {
+    this.mode = mode;
+    if (mode.kind === 'cut') return;
+    for (const link of this.links) {
+      const held = link.held.splice(0);
+      for (const { to, readyAt, chunk } of held) this.forward(link, readyAt, to, chunk);
+    }
+  }
+
+  /** Resets (RST) every connection now; new ones are accepted. */
+  resetAll(): void {
+    for (const link of this.links) this.reset(link);
+  }
+
+  /** Resolves once the fault has hit: at the next chunk the client sends, instead of forwarding it. */
+  faultNextRequest(fault: RequestFault): Promise<void> {
+    return new Promise((resolve) => (this.onNextRequest = { fault, done: resolve }));
+  }
+
+  async close(): Promise<void> {
+    for (const link of this.links) this.reset(link);
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private accept(client: Socket): void {
+    const server = new Socket();
+    const link: Link = { client, server, clientReadyAt: 0, serverReadyAt: 0, held: [] };
+    this.links.add(link);
+    client.setNoDelay(true);
+    server.setNoDelay(true);
+    server.connect(this.targetPort, '127.0.0.1');
+    client.on('data', (chunk) => {
+      const pending = this.onNextRequest;
+      if (pending) {
+        this.onNextRequest = undefined;
+        if (pending.fault === 'reset') {
+          this.reset(link);
+          pending.done();
+          return;
+        }
+        this.mode = { kind: 'cut' };
+        pending.done();
+      }
+      this.forward(link, 'serverReadyAt', server, chunk);
+    });
+    server.on('data', (chunk) => this.forward(link, 'clientReadyAt', client, chunk));
+    const drop = () => {
+      this.links.delete(link);
+      client.destroy();
+      server.destroy();
+    };
+    client.on('close', drop);
+    server.on('close', drop);
+    client.on('error', drop);
+    server.on('error', drop);
+  }
+
+  private forward(link: Link, readyAt: 'clientReadyAt' | 'serverReadyAt', to: Socket, chunk: Buffer): void {
+    const mode = this.mode;
+    if (mode.kind === 'cut') {
+      link.held.push({ to, readyAt, chunk });
+      return;
+    }
+    if (mode.kind === 'pass' && link[readyAt] <= Date.now()) {
+      to.write(chunk);
+      return;
+    }
+    const delay = mode.kind === 'delay' ? mode.delayMs : 0;
+    const at = Math.max(Date.now() + delay, link[readyAt]);
+    link[readyAt] = at;
+    setTimeout(() => to.destroyed || to.write(chunk), at - Date.now());
+  }
+
+  private reset(link: Link): void {
+    this.links.delete(link);
+    link.client.resetAndDestroy();
+    link.server.destroy();
+  }
+}
