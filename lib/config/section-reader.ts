@@ -14,7 +14,8 @@ export class SectionReader {
   ) {
     for (const field of Object.keys(raw)) {
       if (!allowed.includes(field)) {
-        this.fail(field, `unknown field${didYouMean(field, allowed)}; expected one of ${allowed.join(', ')}`);
+        const expected = allowed.length ? `expected one of ${allowed.join(', ')}` : `[${section}] takes no fields`;
+        this.fail(field, `unknown field${didYouMean(field, allowed)}; ${expected}`);
       }
     }
   }
