@@ -68,7 +68,7 @@ describe('resolveLockerConfig', () => {
     [
       'an addr without a port',
       { locker: { driver: 'redis', driver_instance_id: 'redis' }, redis: { addr: 'localhost' } },
-      { section: 'redis', field: 'addr', message: /expected "host:port", got "localhost"/ },
+      { section: 'redis', field: 'addr', message: /expected "host:port".*, got "localhost"/ },
     ],
     [
       'a negative db',

@@ -76,6 +76,7 @@ export function resolveLockerConfig(config: LockerConfig): ResolvedLockerConfig 
     lockers.set(name, { name, driver, driverInstanceId, keyPrefix: reader.string('key_prefix') ?? factory.defaultKeyPrefix });
   }
 
+  refuseNestedKeyPrefixes([...lockers.values()]);
   if (lockers.size === 0) {
     throw new LockerConfigError({
       section: 'locker',
@@ -84,4 +85,35 @@ export function resolveLockerConfig(config: LockerConfig): ResolvedLockerConfig 
     });
   }
   return { lockers, instances };
+}
+
+/**
+ * Drivers that close a key with a delimiter the escaped key never contains (redis: `<prefix>{<key>}`), so
+ * no two prefixes can make one server name. Others (etcd's `<prefix><key>/` ranges, memory's
+ * `<prefix><key>`) are checked below; a driver registered later is checked too, to be safe.
+ */
+const DELIMITED_KEY_DRIVERS = new Set(['redis']);
+
+/**
+ * Two locker sections on one connection whose key prefixes nest ('app/' and 'app/x/') share server names:
+ * on etcd, key 'x' of the first would queue behind key 'y' of the second. Equal prefixes are one namespace
+ * on purpose and are allowed.
+ */
+function refuseNestedKeyPrefixes(lockers: LockerSection[]): void {
+  for (const outer of lockers) {
+    if (DELIMITED_KEY_DRIVERS.has(outer.driver)) continue;
+    const inner = lockers.find(
+      (other) =>
+        other.driverInstanceId === outer.driverInstanceId &&
+        other.keyPrefix !== outer.keyPrefix &&
+        other.keyPrefix.startsWith(outer.keyPrefix),
+    );
+    if (inner) {
+      throw new LockerConfigError({
+        section: inner.name,
+        field: 'key_prefix',
+        message: `"${inner.keyPrefix}" starts with "${outer.keyPrefix}", the key_prefix of [${outer.name}] on the same connection [${outer.driverInstanceId}], so keys of the two sections could name the same ${outer.driver} lock; expected prefixes where neither starts with the other (e.g. "app/a/" and "app/b/"), or the same prefix to share locks`,
+      });
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { LockerConfigError } from '../errors';
 import { didYouMean } from '../utils/closest-name';
-import { describe } from '../utils/lock-options';
+import { describe, MAX_DURATION_MS } from '../utils/lock-options';
 
 /**
  * Reads typed fields of one config section and refuses unknown ones, so a typo like
@@ -14,7 +14,8 @@ export class SectionReader {
   ) {
     for (const field of Object.keys(raw)) {
       if (!allowed.includes(field)) {
-        this.fail(field, `unknown field${didYouMean(field, allowed)}; expected one of ${allowed.join(', ')}`);
+        const expected = allowed.length ? `expected one of ${allowed.join(', ')}` : `[${section}] takes no fields`;
+        this.fail(field, `unknown field${didYouMean(field, allowed)}; ${expected}`);
       }
     }
   }
@@ -32,11 +33,12 @@ export class SectionReader {
     return value;
   }
 
+  /** Capped at MAX_DURATION_MS: a larger `connect_timeout` would make Node's timer fire at once. */
   integer(field: string, min: number): number | undefined {
     const value = this.raw[field];
     if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-      this.fail(field, `expected a whole number >= ${min}, got ${describe(value)}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_DURATION_MS) {
+      this.fail(field, `expected a whole number >= ${min} (at most ${MAX_DURATION_MS}), got ${describe(value)}`);
     }
     return value;
   }
@@ -65,8 +67,9 @@ export function asSection(section: string, raw: unknown): Record<string, unknown
 export function parseHostPort(reader: SectionReader, field: string, value: string): { host: string; port: number } {
   const match = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(value.replace(/^[a-z]+:\/\//, ''));
   const port = match ? Number(match[2]) : NaN;
-  if (!match || match[1] === '' || port < 1 || port > 65535) {
-    reader.fail(field, `expected "host:port", got ${describe(value)}`);
+  // A space, '@' or '/' in the host is a typo or credentials in the wrong field, never a reachable host.
+  if (!match || match[1] === '' || /[\s@/[\]]/.test(match[1]) || port < 1 || port > 65535) {
+    reader.fail(field, `expected "host:port" with a port from 1 to 65535, got ${describe(value)}`);
   }
   return { host: match[1], port };
 }

@@ -43,12 +43,26 @@ export function assertLockKey(key: unknown, where: string): asserts key is strin
       message: `expected at most ${MAX_KEY_BYTES} bytes, got ${Buffer.byteLength(key)}`,
     });
   }
+  // A lone surrogate has no UTF-8 form: the server would see U+FFFD, so "\uD800" and "\uDC00" would be one lock.
+  if (!(key as unknown as WellFormedCheck).isWellFormed()) {
+    throw new LockerConfigError({
+      section: where,
+      field: 'key',
+      key: key.slice(0, 40),
+      message: `expected well-formed Unicode, got ${describe(key)} with a lone surrogate (a half of a UTF-16 pair)`,
+    });
+  }
+}
+
+/** String.prototype.isWellFormed (Node 20+; the ES2024 lib typing is not in this project's target). */
+interface WellFormedCheck {
+  isWellFormed(): boolean;
 }
 
 /** Validates call options at the call, naming the field; merges defaults. */
 export function normalizeLockOptions(options: LockerCallOptions | undefined, where: string): NormalizedLockOptions {
   if (options === undefined || options === null) return { ...LOCK_DEFAULTS };
-  if (typeof options !== 'object') {
+  if (typeof options !== 'object' || Array.isArray(options)) {
     throw new LockerConfigError({ section: where, field: 'options', message: `expected an object, got ${describe(options)}` });
   }
   for (const name of Object.keys(options)) {
