@@ -4,12 +4,13 @@ import { LockerClosedError, LockerConfigError } from './errors';
 import type { Lock } from './interfaces/lock.interface';
 import type { LockEvent } from './interfaces/lock-event.interface';
 import type { LockerCallOptions } from './interfaces/lock-options.interface';
+import type { WithLockOptions } from './interfaces/with-lock-options.interface';
 import type { LockerModuleOptions } from './interfaces/locker-config.interface';
 import { DEFAULT_SHUTDOWN_TIMEOUT, LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS } from './locker.constants';
 import { LockerDrivers } from './locker-drivers';
 import { Locker } from './locker';
 import { LockerHost } from './locker-host';
-import { runLocked } from './lock/run-locked';
+import { assertWithLockOptions, runLocked } from './lock/run-locked';
 import { assertLockKey, normalizeLockOptions } from './utils/lock-options';
 import { settleWithin } from './utils/settle-within';
 
@@ -55,13 +56,15 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
 
   /**
    * Runs `fn` while holding the lock and releases it afterwards, whatever `fn` does. Re-entrant: inside a
-   * body that already holds `key` (same locker section), `fn` runs under that lock.
+   * body that already holds `key` (same locker section), `fn` runs under that lock. Takes `@WithLock`'s
+   * `onBusy` and `minHold` too.
    */
-  async withLock<T>(key: string, fn: (lock: Lock) => Promise<T>, options?: LockerCallOptions): Promise<T> {
+  async withLock<T>(key: string, fn: (lock: Lock) => Promise<T>, options?: WithLockOptions): Promise<T> {
     if (typeof fn !== 'function') {
       throw new LockerConfigError({ section: 'withLock()', field: 'fn', message: 'expected a function to run under the lock' });
     }
     assertLockKey(key, 'withLock()');
+    assertWithLockOptions(options, 'withLock()');
     return (await runLocked(this, key, options, fn)) as T;
   }
 
@@ -103,7 +106,7 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
       keyPrefix: section.keyPrefix,
       ...lease,
       wait,
-      waitTime,
+      waitTime: wait ? waitTime : undefined, // one attempt never times out: it answers null
       signal: requestSignal,
     });
     this.acquiring.add(acquiring);

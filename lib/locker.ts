@@ -1,4 +1,5 @@
-import { LockerError } from './errors';
+import { LockerConfigError, LockerError } from './errors';
+import { describe } from './utils/lock-options';
 import type { Lock } from './interfaces/lock.interface';
 import type { LockOptions } from './interfaces/lock-options.interface';
 import type { LockerService } from './locker.service';
@@ -20,6 +21,16 @@ export class Locker {
   }
 
   async lock(key: string, options?: LockOptions): Promise<void> {
+    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+      throw new LockerConfigError({ section: 'lock()', field: 'options', message: `expected an object, got ${describe(options)}` });
+    }
+    if (options && 'locker' in options) {
+      throw new LockerConfigError({
+        section: 'lock()',
+        field: 'locker',
+        message: `this Locker locks on [${this.section}]; expected no 'locker' option (use create('<section>') for another section)`,
+      });
+    }
     if (this.held?.held || this.taking) {
       const what = this.taking ? 'is already taking a lock' : `already holds "${this.held?.key}"`;
       throw new LockerError(`This Locker ${what}; call unlock() first, or create() another Locker.`, { key, section: this.section });

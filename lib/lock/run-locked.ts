@@ -10,6 +10,9 @@ const ON_BUSY = ['wait', 'skip', 'throw'];
 
 /** Checks the options only `withLock`/`@WithLock` have; the lock options are checked by the service. */
 export function assertWithLockOptions(options: WithLockOptions | undefined, where: string): void {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new LockerConfigError({ section: where, field: 'options', message: `expected an object, got ${describe(options)}` });
+  }
   if (options?.onBusy !== undefined && !ON_BUSY.includes(options.onBusy)) {
     throw new LockerConfigError({
       section: where,

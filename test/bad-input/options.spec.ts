@@ -43,13 +43,16 @@ const OPTION_ROWS: OptionRow[] = [
     { locker: 'lockr' },
     'locker',
     /no locker section \[lockr\] in the config \(did you mean "locker"\?\)/,
-    ['acquire', 'tryAcquire', 'withLock'], // Locker.lock takes its section from create(): see the report
+    ['acquire', 'tryAcquire', 'withLock'],
   ],
+  ["locker: 'other' at a Locker (it locks on create()'s section)", { locker: 'other' }, 'locker', /use create\('<section>'\)/, ['create().lock']],
+  ["onBusy: 'bogus' (withLock)", { onBusy: 'bogus' }, 'onBusy', /expected 'wait', 'skip' or 'throw'/, ['withLock']],
+  ['minHold: -5 (withLock)', { minHold: -5 }, 'minHold', WAIT, ['withLock']],
   ['tll: 100 (typo)', { tll: 100 }, 'tll', UNKNOWN],
   ['wait_time: 5', { wait_time: 5 }, 'wait_time', UNKNOWN],
   ["onBusy: 'skip' (a withLock option)", { onBusy: 'skip' }, 'onBusy', UNKNOWN, ['acquire', 'tryAcquire', 'create().lock']],
-  ["options 'abc'", 'abc', 'options', /expected an object, got "abc"/, ['acquire', 'tryAcquire']],
-  ['options [1]', [1], 'options', /expected an object, got an array/, ['acquire', 'tryAcquire']],
+  ["options 'abc'", 'abc', 'options', /expected an object, got "abc"/],
+  ['options [1]', [1], 'options', /expected an object, got an array/],
 ];
 
 /** Keys thrown at the same service while it holds a lock (the full key table is keys.spec). */
@@ -115,6 +118,11 @@ for (const driver of DRIVERS) {
         record(`held.extend(${label})`, driver, errorOutcome(error));
       });
     }
+
+    it('answers null to tryAcquire on the held key even with waitTime 0 (one attempt never times out)', async () => {
+      assert.equal(await app.service.tryAcquire(HELD, { waitTime: 0 }), null);
+      record('tryAcquire(held, { waitTime: 0 })', driver, 'null');
+    });
 
     it('rejects with the reason of an already-aborted signal, taking nothing and running no body', async () => {
       const reason = new Error('caller gave up');

@@ -144,7 +144,8 @@ export class FaultRun {
     for (const node of live) node.send({ type: 'stop' });
     await Promise.all(live.map((node) => exitOf(node, 15_000)));
     const verdict = checkHistory(this.events, clockErrorMs);
-    const recovered = this.faultAt === undefined ? undefined : this.events.find((e) => e.kind === 'acquired' && e.at > (this.faultAt as number));
+    const recovered =
+      this.faultAt === undefined ? undefined : this.events.find((e) => e.kind === 'acquired' && e.at > (this.faultAt as number));
     return { ...verdict, clockErrorMs, recoverMs: recovered && this.faultAt !== undefined ? timeOf(recovered) - this.faultAt : undefined };
   }
 

@@ -48,7 +48,8 @@ async function holdAndWrite(lock: TakenLock): Promise<void> {
   const holding = { node: args.node, key: args.key, token: lock.fencingToken.toString() };
   record({ ...holding, kind: 'acquired', at: systemNow() });
   lock.signal.addEventListener('abort', () => {
-    if (lock.signal.reason instanceof LockLostError) record({ ...holding, kind: 'lost', at: systemNow(), reason: lock.signal.reason.reason });
+    if (lock.signal.reason instanceof LockLostError)
+      record({ ...holding, kind: 'lost', at: systemNow(), reason: lock.signal.reason.reason });
   });
   for (let act = 0; act < args.acts; act++) {
     if (!lock.held) break;

@@ -36,26 +36,53 @@ describe('the history checker', () => {
   });
 
   it('finds a fenced resource that accepted an older token after a newer one', () => {
-    const write = (token: string, at: number, accepted: boolean): HistoryEvent => ({ ...holding('a', token), kind: 'write', at, fenced: true, accepted });
+    const write = (token: string, at: number, accepted: boolean): HistoryEvent => ({
+      ...holding('a', token),
+      kind: 'write',
+      at,
+      fenced: true,
+      accepted,
+    });
     const verdict = checkHistory([write('2', 1, true), write('1', 2, false), write('1', 3, true)], 0);
-    assert.deepEqual(verdict.violations.map((v) => v.rule), ['fencing']);
+    assert.deepEqual(
+      verdict.violations.map((v) => v.rule),
+      ['fencing'],
+    );
     assert.equal(verdict.refusedFencedWrites, 1);
   });
 
   it('counts stale writes an unfenced resource took', () => {
-    const write = (token: string, at: number): HistoryEvent => ({ ...holding('a', token), kind: 'write', at, fenced: false, accepted: true });
+    const write = (token: string, at: number): HistoryEvent => ({
+      ...holding('a', token),
+      kind: 'write',
+      at,
+      fenced: false,
+      accepted: true,
+    });
     assert.equal(checkHistory([write('2', 1), write('1', 2), write('3', 3)], 0).staleUnfencedWrites, 1);
   });
 
   it('finds a holder that was told of its loss only after the next holder acquired', () => {
-    const events = [...section('a', '1', 0, 4), { ...holding('a', '1'), kind: 'lost', at: 15, reason: 'deadline' } as HistoryEvent, ...section('b', '2', 10, 20, 21)];
+    const events = [
+      ...section('a', '1', 0, 4),
+      { ...holding('a', '1'), kind: 'lost', at: 15, reason: 'deadline' } as HistoryEvent,
+      ...section('b', '2', 10, 20, 21),
+    ];
     assert.deepEqual(rules(events), ['loss-not-signalled']);
   });
 
   it('excuses a holder that was frozen when the next holder acquired, but not its overlap', () => {
-    const told = [...section('a', '1', 0, 4), { ...holding('a', '1'), kind: 'lost', at: 15, reason: 'deadline' } as HistoryEvent, ...section('b', '2', 10, 20, 21)];
+    const told = [
+      ...section('a', '1', 0, 4),
+      { ...holding('a', '1'), kind: 'lost', at: 15, reason: 'deadline' } as HistoryEvent,
+      ...section('b', '2', 10, 20, 21),
+    ];
     assert.deepEqual(rules([...told, { kind: 'frozen', node: 'a', from: 5, to: 14 }]), []);
-    const actedWhileFrozen = [...section('a', '1', 0, 12), ...section('b', '2', 10, 20, 21), { kind: 'frozen', node: 'a', from: 5, to: 14 } as HistoryEvent];
+    const actedWhileFrozen = [
+      ...section('a', '1', 0, 12),
+      ...section('b', '2', 10, 20, 21),
+      { kind: 'frozen', node: 'a', from: 5, to: 14 } as HistoryEvent,
+    ];
     assert.deepEqual(rules(actedWhileFrozen), ['overlap']);
   });
 });

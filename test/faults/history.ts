@@ -67,16 +67,26 @@ export function checkHistory(events: HistoryEvent[], clockErrorMs: number): Hist
       for (let j = i + 1; j < list.length && list[j].acquiredAt < list[i].believedUntil; j++) {
         const overlap = Math.min(list[i].believedUntil, list[j].believedUntil) - list[j].acquiredAt;
         if (overlap > clockErrorMs) {
-          violations.push({ rule: 'overlap', key, detail: `${describe(list[i])} and ${describe(list[j])} both held it for ${overlap.toFixed(1)} ms` });
+          violations.push({
+            rule: 'overlap',
+            key,
+            detail: `${describe(list[i])} and ${describe(list[j])} both held it for ${overlap.toFixed(1)} ms`,
+          });
         }
       }
       const next = list[i + 1];
       if (!next) continue;
       if (BigInt(next.token) <= BigInt(list[i].token)) {
-        violations.push({ rule: 'token-order', key, detail: `${describe(next)} acquired after ${describe(list[i])} with a token not above it` });
+        violations.push({
+          rule: 'token-order',
+          key,
+          detail: `${describe(next)} acquired after ${describe(list[i])} with a token not above it`,
+        });
       }
       const ended = list[i].releasedAt ?? list[i].lostAt;
-      const couldBeTold = !frozen.some((f) => f.node === list[i].node && f.from <= next.acquiredAt + clockErrorMs && next.acquiredAt <= f.to);
+      const couldBeTold = !frozen.some(
+        (f) => f.node === list[i].node && f.from <= next.acquiredAt + clockErrorMs && next.acquiredAt <= f.to,
+      );
       if (couldBeTold && (ended === undefined || ended > next.acquiredAt + clockErrorMs)) {
         violations.push({
           rule: 'loss-not-signalled',

@@ -15,7 +15,9 @@ async function main(): Promise<void> {
     const started = Date.now();
     const row = await runScenario(scenario, runs);
     rows.push(row);
-    process.stderr.write(`[faults] ${scenario.driver} / ${scenario.fault}: ${row.violations.length} violations, ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `[faults] ${scenario.driver} / ${scenario.fault}: ${row.violations.length} violations, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
   }
   process.stdout.write(`${formatFaultTable(rows)}\n`);
   const failed = rows.filter((row) => (row.control ? row.violations.length === 0 : row.violations.length > 0));

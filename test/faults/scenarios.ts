@@ -97,24 +97,22 @@ export const SINGLE_SERVER_SCENARIOS: FaultScenario[] = onEach(['redis', 'etcd']
       await recovered(run, driver);
     },
   },
-  ...(['cut', 'reset'] as const).map(
-    (fault): FaultScenario => ({
-      fault: `connection ${fault === 'cut' ? 'cut' : 'reset'} mid-renewal`,
-      driver,
-      environment: () => singleServer(driver, WORKERS, true),
-      async inject(run, environment) {
-        const held = await run.nextHeld();
-        const proxy = environment.proxies[run.nodes.indexOf(run.node(held.node))];
-        await proxy.faultNextRequest(fault); // the holder's next request on the wire: a renewal, or its release
-        run.markFault();
-        if (fault === 'cut') {
-          await sleep(TIMING[driver].ttl * 2);
-          proxy.set({ kind: 'pass' });
-        }
-        await recovered(run, driver);
-      },
-    }),
-  ),
+  ...(['cut', 'reset'] as const).map((fault): FaultScenario => ({
+    fault: `connection ${fault === 'cut' ? 'cut' : 'reset'} mid-renewal`,
+    driver,
+    environment: () => singleServer(driver, WORKERS, true),
+    async inject(run, environment) {
+      const held = await run.nextHeld();
+      const proxy = environment.proxies[run.nodes.indexOf(run.node(held.node))];
+      await proxy.faultNextRequest(fault); // the holder's next request on the wire: a renewal, or its release
+      run.markFault();
+      if (fault === 'cut') {
+        await sleep(TIMING[driver].ttl * 2);
+        proxy.set({ kind: 'pass' });
+      }
+      await recovered(run, driver);
+    },
+  })),
   {
     fault: 'connection delayed by ttl/2',
     driver,
