@@ -1,19 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
 import type { HeldLock, LockRemote } from '../../lock/held-lock';
-import { RenewalBatcher } from '../../lock/renewal-batcher';
+import { RenewalBatcher, RenewalResult } from '../../lock/renewal-batcher';
 import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
+import { clusterKeySlot } from './redis-cluster-slot';
 import { namesOfLock, releasedChannel, redisKeyNames, RedisKeyNames } from './redis-key-names';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { ACQUIRE_SCRIPT, FENCE_IDLE_MS, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
 
 /** The client with our scripts defined on it (EVALSHA, with EVAL after a server restart). */
-interface ScriptedRedis extends Redis {
+type ScriptedRedis = (Redis | Cluster) & LockerCommands;
+
+interface LockerCommands {
   lockerAcquire(
     lock: string,
     fence: string,
@@ -51,11 +54,15 @@ export class RedisLockDriver extends AbstractLockerDriver {
   private owners = 0;
   private readonly renewals = new RenewalBatcher((locks) => this.renewMany(locks));
 
-  /** `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`. */
+  /**
+   * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
+   * `openSubscriber` opens the connection that hears releases (default: a duplicate of a single-server client).
+   */
   constructor(
-    client: Redis,
+    client: Redis | Cluster,
     context: DriverContext,
     private readonly ownsClient = true,
+    openSubscriber: () => Redis = () => (client as Redis).duplicate(),
   ) {
     super(context);
     client.defineCommand('lockerAcquire', { numberOfKeys: 4, lua: ACQUIRE_SCRIPT });
@@ -63,7 +70,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
     client.defineCommand('lockerRelease', { numberOfKeys: 3, lua: RELEASE_SCRIPT });
     client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
     this.client = client as ScriptedRedis;
-    this.subscriber = new RedisReleaseSubscriber(client);
+    this.subscriber = new RedisReleaseSubscriber(openSubscriber);
     this.queues = new LocalWaitQueues((lock) => {
       let recheck: NodeJS.Timeout | undefined;
       // A release naming the fair queue's first waiter wakes only the process where that waiter is first.
@@ -177,18 +184,47 @@ export class RedisLockDriver extends AbstractLockerDriver {
     await released;
   }
 
-  /** @internal renews the given locks (each with its TTL) in one script; true per lock still ours. */
+  /** @internal renews the given locks (each with its TTL) in one script; true per lock still ours. All must share one slot in a cluster. */
   async renew(remotes: RedisLockRemote[], ttls: number[]): Promise<boolean[]> {
     const args = remotes.flatMap((remote, index) => [remote.owner, ttls[index]]);
     const renewed = await this.client.lockerRenew(remotes.length, ...remotes.map((remote) => remote.lock), ...args);
     return renewed.map((value) => value === 1);
   }
 
-  private renewMany(locks: HeldLock[]): Promise<boolean[]> {
-    return this.renew(
-      locks.map((lock) => lock.remote as RedisLockRemote),
-      locks.map((lock) => lock.ttl),
+  private renewMany(locks: HeldLock[]): Promise<RenewalResult[]> {
+    const remotes = locks.map((lock) => lock.remote as RedisLockRemote);
+    const ttls = locks.map((lock) => lock.ttl);
+    return this.client.isCluster ? this.renewPerSlot(remotes, ttls) : this.renew(remotes, ttls);
+  }
+
+  /**
+   * Cluster: a script may only touch keys of one slot, so the batch goes out as one script per slot (all
+   * at once). A node that does not answer fails only its own locks' renewals.
+   */
+  private async renewPerSlot(remotes: RedisLockRemote[], ttls: number[]): Promise<RenewalResult[]> {
+    const bySlot = new Map<number, number[]>();
+    remotes.forEach((remote, index) => {
+      const slot = clusterKeySlot(remote.lock);
+      const indexes = bySlot.get(slot);
+      if (indexes) indexes.push(index);
+      else bySlot.set(slot, [index]);
+    });
+    const results: RenewalResult[] = new Array(remotes.length);
+    await Promise.all(
+      [...bySlot.values()].map(async (indexes) => {
+        try {
+          const renewed = await this.renew(
+            indexes.map((index) => remotes[index]),
+            indexes.map((index) => ttls[index]),
+          );
+          indexes.forEach((index, position) => (results[index] = renewed[position]));
+        } catch (error) {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          indexes.forEach((index) => (results[index] = failure));
+        }
+      }),
     );
+    return results;
   }
 }
 
