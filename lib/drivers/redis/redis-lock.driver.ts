@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
 import type { HeldLock, LockRemote } from '../../lock/held-lock';
-import { RenewalBatcher, RenewalResult } from '../../lock/renewal-batcher';
+import { RenewalBatcher } from '../../lock/renewal-batcher';
 import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
@@ -53,6 +53,11 @@ export class RedisLockDriver extends AbstractLockerDriver {
   private readonly ownerPrefix = `${randomBytes(12).toString('base64url')}:`;
   private owners = 0;
   private readonly renewals = new RenewalBatcher((locks) => this.renewMany(locks));
+  /**
+   * Cluster: a script may only touch keys of one slot, and a master that does not answer must hold up
+   * only its own locks' renewals, so each slot with locks has its own batcher (one script per slot per tick).
+   */
+  private readonly slotRenewals?: Map<number, RenewalBatcher>;
 
   /**
    * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
@@ -70,6 +75,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
     client.defineCommand('lockerRelease', { numberOfKeys: 3, lua: RELEASE_SCRIPT });
     client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
     this.client = client as ScriptedRedis;
+    if (client.isCluster) this.slotRenewals = new Map();
     this.subscriber = new RedisReleaseSubscriber(openSubscriber);
     this.queues = new LocalWaitQueues((lock) => {
       let recheck: NodeJS.Timeout | undefined;
@@ -111,16 +117,21 @@ export class RedisLockDriver extends AbstractLockerDriver {
 
   async close(): Promise<void> {
     this.renewals.stop();
+    this.slotRenewals?.forEach((renewals) => renewals.stop());
     await this.subscriber.close();
     if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
 
   protected onSettled(lock: HeldLock): void {
-    this.renewals.untrack(lock);
+    if (!this.slotRenewals) return this.renewals.untrack(lock);
+    const slot = clusterKeySlot((lock.remote as RedisLockRemote).lock);
+    const renewals = this.slotRenewals.get(slot);
+    renewals?.untrack(lock);
+    if (renewals?.size === 0) this.slotRenewals.delete(slot);
   }
 
   protected override onExtended(lock: HeldLock): void {
-    if (lock.keepAlive) this.renewals.track(lock);
+    if (lock.keepAlive) this.track(lock);
   }
 
   /**
@@ -150,7 +161,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
     if (taken !== 1) return Number(value);
     const remote = new RedisLockRemote(this, names.lock, owner);
     const lock = this.hold(request, { fencingToken: BigInt(value), sentAt, remote });
-    if (request.keepAlive) this.renewals.track(lock);
+    if (request.keepAlive) this.track(lock);
     return lock;
   }
 
@@ -191,40 +202,22 @@ export class RedisLockDriver extends AbstractLockerDriver {
     return renewed.map((value) => value === 1);
   }
 
-  private renewMany(locks: HeldLock[]): Promise<RenewalResult[]> {
-    const remotes = locks.map((lock) => lock.remote as RedisLockRemote);
-    const ttls = locks.map((lock) => lock.ttl);
-    return this.client.isCluster ? this.renewPerSlot(remotes, ttls) : this.renew(remotes, ttls);
+  private renewMany(locks: HeldLock[]): Promise<boolean[]> {
+    return this.renew(
+      locks.map((lock) => lock.remote as RedisLockRemote),
+      locks.map((lock) => lock.ttl),
+    );
   }
 
-  /**
-   * Cluster: a script may only touch keys of one slot, so the batch goes out as one script per slot (all
-   * at once). A node that does not answer fails only its own locks' renewals.
-   */
-  private async renewPerSlot(remotes: RedisLockRemote[], ttls: number[]): Promise<RenewalResult[]> {
-    const bySlot = new Map<number, number[]>();
-    remotes.forEach((remote, index) => {
-      const slot = clusterKeySlot(remote.lock);
-      const indexes = bySlot.get(slot);
-      if (indexes) indexes.push(index);
-      else bySlot.set(slot, [index]);
-    });
-    const results: RenewalResult[] = new Array(remotes.length);
-    await Promise.all(
-      [...bySlot.values()].map(async (indexes) => {
-        try {
-          const renewed = await this.renew(
-            indexes.map((index) => remotes[index]),
-            indexes.map((index) => ttls[index]),
-          );
-          indexes.forEach((index, position) => (results[index] = renewed[position]));
-        } catch (error) {
-          const failure = error instanceof Error ? error : new Error(String(error));
-          indexes.forEach((index) => (results[index] = failure));
-        }
-      }),
-    );
-    return results;
+  private track(lock: HeldLock): void {
+    if (!this.slotRenewals) return this.renewals.track(lock);
+    const slot = clusterKeySlot((lock.remote as RedisLockRemote).lock);
+    let renewals = this.slotRenewals.get(slot);
+    if (!renewals) {
+      renewals = new RenewalBatcher((locks) => this.renewMany(locks));
+      this.slotRenewals.set(slot, renewals);
+    }
+    renewals.track(lock);
   }
 }
 
