@@ -124,8 +124,8 @@ describe('redis driver on a Redis Cluster', () => {
     /** The master where the app listens for releases of `key` (-1: none), not asking the one that is `down`. */
     const subscribedOn = async (key: string, down = -1) => {
       const counts = await Promise.all(
-        perNode.map((connection, node) =>
-          node === down ? 0 : connection.pubsub('NUMSUB', `${lockName(key)}:released`).then(([, n]) => Number(n)),
+        perNode.map(async (connection, node) =>
+          node === down ? 0 : Number((await connection.pubsub('NUMSUB', `${lockName(key)}:released`))[1]),
         ),
       );
       return counts.indexOf(1);
