@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { Lock, LockLostError } from 'nest-locker';
+import { Lock, LockerConfigError, LockLostError } from 'nest-locker';
 import { clusterKeySlot } from '../lib/drivers/redis/redis-cluster-slot';
+import { freePort } from './harness/free-port';
 import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
 import { LockerApp, startLockerApp } from './helpers/locker-app';
 import { abortReason, eventually, sleep } from './helpers/wait';
@@ -171,5 +172,20 @@ describe('redis driver on a Redis Cluster', () => {
     assert.ok(next.fencingToken > holder.fencingToken);
     await next.release();
     await cluster.nodes[listening].start();
+  });
+
+  it('unreachable cluster nodes fail at startup with a LockerConfigError naming the field and the address', async () => {
+    const addr = `127.0.0.1:${await freePort()}`;
+    await assert.rejects(
+      startLockerApp({ redis: { cluster: [addr], connect_timeout: 1000 }, locker: { driver: 'redis', driver_instance_id: 'redis' } }),
+      (error: unknown) => {
+        assert.ok(error instanceof LockerConfigError, String(error));
+        assert.equal(error.section, 'redis');
+        assert.equal(error.field, 'cluster');
+        assert.match(error.message, /cannot reach/);
+        assert.ok(error.message.includes(addr), error.message);
+        return true;
+      },
+    );
   });
 });

@@ -91,7 +91,13 @@ export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
       const where =
         topology.kind === 'server'
           ? { host: topology.host, port: topology.port }
-          : { sentinels: topology.sentinels, name: topology.masterName, sentinelRetryStrategy: retryStrategy, failoverDetector: true };
+          : {
+              sentinels: topology.sentinels,
+              name: topology.masterName,
+              sentinelRetryStrategy: retryStrategy,
+              // a master demoted by a failover refuses writes: ask the sentinels for the new one
+              reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
+            };
       client = new ioredis.Redis({ ...where, ...serverOptions, db: settings.db, lazyConnect: true, retryStrategy });
     }
     client.on('error', () => undefined); // ioredis reconnects by itself; failures surface on commands
