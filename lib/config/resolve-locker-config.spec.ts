@@ -29,9 +29,7 @@ describe('resolveLockerConfig', () => {
     assert.equal(resolved.lockers.get('jobs_locker')?.keyPrefix, 'jobs/');
     assert.deepEqual(resolved.instances.get('redis')?.settings, {
       section: 'redis',
-      addr: '127.0.0.1:6380',
-      host: '127.0.0.1',
-      port: 6380,
+      topology: { kind: 'server', addr: '127.0.0.1:6380', host: '127.0.0.1', port: 6380 },
       password: 'yourpass',
       username: undefined,
       db: 0,
@@ -39,7 +37,106 @@ describe('resolveLockerConfig', () => {
     });
   });
 
+  it('accepts a cluster (seed nodes) and sentinels with master_name in [redis]', () => {
+    const resolved = resolveLockerConfig({
+      redis: { cluster: ['127.0.0.1:7001', 'redis-b:7002'] },
+      sentinel_redis: { sentinels: ['127.0.0.1:26380', '[::1]:26381'], master_name: 'locks', db: 2, auth: 'pw' },
+      locker: { driver: 'redis', driver_instance_id: 'redis' },
+      sentinel_locker: { driver: 'redis', driver_instance_id: 'sentinel_redis' },
+    });
+    assert.deepEqual(resolved.instances.get('redis')?.settings, {
+      section: 'redis',
+      topology: {
+        kind: 'cluster',
+        nodes: [
+          { host: '127.0.0.1', port: 7001 },
+          { host: 'redis-b', port: 7002 },
+        ],
+      },
+      password: undefined,
+      username: undefined,
+      db: 0,
+      connectTimeout: 5000,
+    });
+    assert.deepEqual(resolved.instances.get('sentinel_redis')?.settings, {
+      section: 'sentinel_redis',
+      topology: {
+        kind: 'sentinel',
+        sentinels: [
+          { host: '127.0.0.1', port: 26380 },
+          { host: '::1', port: 26381 },
+        ],
+        masterName: 'locks',
+      },
+      password: 'pw',
+      username: undefined,
+      db: 2,
+      connectTimeout: 5000,
+    });
+  });
+
+  const redisCase = (redis: Record<string, unknown>) => ({ locker: { driver: 'redis', driver_instance_id: 'redis' }, redis });
   const cases: [string, unknown, { section?: string; field?: string; message: RegExp }][] = [
+    [
+      'a redis section without addr, cluster or sentinels',
+      redisCase({ db: 0 }),
+      { section: 'redis', field: 'addr', message: /expected exactly one of addr .*cluster .*sentinels .*; none was given/ },
+    ],
+    [
+      'addr and cluster together',
+      redisCase({ addr: 'h:1', cluster: ['h:2'] }),
+      { section: 'redis', field: 'cluster', message: /expected exactly one of .*; got addr and cluster/ },
+    ],
+    [
+      'cluster and sentinels together',
+      redisCase({ cluster: ['h:2'], sentinels: ['h:3'], master_name: 'm' }),
+      { section: 'redis', field: 'sentinels', message: /got cluster and sentinels/ },
+    ],
+    [
+      'sentinels without master_name',
+      redisCase({ sentinels: ['h:3'] }),
+      { section: 'redis', field: 'master_name', message: /expected the name sentinels monitor the master under/ },
+    ],
+    [
+      'an empty master_name',
+      redisCase({ sentinels: ['h:3'], master_name: '' }),
+      { section: 'redis', field: 'master_name', message: /expected a non-empty string, got ""/ },
+    ],
+    [
+      'master_name without sentinels',
+      redisCase({ addr: 'h:1', master_name: 'm' }),
+      { section: 'redis', field: 'master_name', message: /only together with sentinels/ },
+    ],
+    [
+      'an empty cluster list',
+      redisCase({ cluster: [] }),
+      { section: 'redis', field: 'cluster', message: /expected a non-empty list of "host:port"/ },
+    ],
+    [
+      'an empty sentinels list',
+      redisCase({ sentinels: [], master_name: 'm' }),
+      { section: 'redis', field: 'sentinels', message: /expected a non-empty list of "host:port"/ },
+    ],
+    [
+      'a cluster that is a string',
+      redisCase({ cluster: '127.0.0.1:7001' }),
+      { section: 'redis', field: 'cluster', message: /expected a non-empty list of "host:port" strings, got "127.0.0.1:7001"/ },
+    ],
+    [
+      'a cluster node without a port',
+      redisCase({ cluster: ['127.0.0.1:7001', 'redis-b'] }),
+      { section: 'redis', field: 'cluster', message: /expected "host:port", got "redis-b"/ },
+    ],
+    [
+      'a sentinel with a bad port',
+      redisCase({ sentinels: ['h:99999'], master_name: 'm' }),
+      { section: 'redis', field: 'sentinels', message: /expected "host:port", got "h:99999"/ },
+    ],
+    [
+      'a db other than 0 with cluster',
+      redisCase({ cluster: ['h:1'], db: 3 }),
+      { section: 'redis', field: 'db', message: /expected 0 \(or no db\) with "cluster".*got 3/ },
+    ],
     [
       'an unknown driver',
       { locker: { driver: 'rediss', driver_instance_id: 'redis' }, redis: { addr: 'h:1' } },

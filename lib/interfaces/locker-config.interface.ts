@@ -11,10 +11,19 @@ export interface LockerSectionConfig {
   key_prefix?: string;
 }
 
-/** `[redis]` as in the seed's app.toml. */
+/**
+ * `[redis]` as in the seed's app.toml. Exactly one of `addr` (one server), `cluster` (Redis Cluster) or
+ * `sentinels` with `master_name` (the master Redis Sentinel names).
+ */
 export interface RedisConnectionConfig {
-  /** `host:port`. */
-  addr: string;
+  /** `host:port` of one server. */
+  addr?: string;
+  /** Redis Cluster: `host:port` of some of its nodes; the rest are discovered. Only `db = 0`. */
+  cluster?: string[];
+  /** Redis Sentinel: `host:port` of the sentinels, which name the current master; needs `master_name`. */
+  sentinels?: string[];
+  /** The name the sentinels monitor the master under (`sentinel monitor <name> ...`). */
+  master_name?: string;
   /** Password (AUTH). */
   auth?: string;
   /** ACL user name. */

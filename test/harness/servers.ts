@@ -69,7 +69,8 @@ export async function startEtcd(): Promise<TestServer> {
   };
 }
 
-function wrap(server: ServerProcess): TestServer {
+/** The TestServer face of a server process. */
+export function wrap(server: ServerProcess): TestServer {
   return {
     addr: `127.0.0.1:${server.port}`,
     port: server.port,

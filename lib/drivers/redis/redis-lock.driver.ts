@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
 import type { HeldLock, LockRemote } from '../../lock/held-lock';
 import { RenewalBatcher } from '../../lock/renewal-batcher';
@@ -8,12 +8,15 @@ import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
+import { clusterKeySlot } from './redis-cluster-slot';
 import { namesOfLock, releasedChannel, redisKeyNames, RedisKeyNames } from './redis-key-names';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { ACQUIRE_SCRIPT, FENCE_IDLE_MS, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
 
 /** The client with our scripts defined on it (EVALSHA, with EVAL after a server restart). */
-interface ScriptedRedis extends Redis {
+type ScriptedRedis = (Redis | Cluster) & LockerCommands;
+
+interface LockerCommands {
   lockerAcquire(
     lock: string,
     fence: string,
@@ -38,6 +41,8 @@ const PTTL_SLACK_MS = 1;
  */
 export const FAIR_PLACE_MS = 2_000;
 
+const DROPPED = 'the connection to redis dropped; the server may have restarted without it';
+
 export class RedisLockDriver extends AbstractLockerDriver {
   readonly type = 'redis';
   private readonly client: ScriptedRedis;
@@ -50,12 +55,21 @@ export class RedisLockDriver extends AbstractLockerDriver {
   private readonly ownerPrefix = `${randomBytes(12).toString('base64url')}:`;
   private owners = 0;
   private readonly renewals = new RenewalBatcher((locks) => this.renewMany(locks));
+  /**
+   * Cluster: a script may only touch keys of one slot, and a master that does not answer must hold up
+   * only its own locks' renewals, so each slot with locks has its own batcher (one script per slot per tick).
+   */
+  private readonly slotRenewals?: Map<number, RenewalBatcher>;
 
-  /** `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`. */
+  /**
+   * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
+   * `openSubscriber` opens the connection that hears releases (default: a duplicate of a single-server client).
+   */
   constructor(
-    client: Redis,
+    client: Redis | Cluster,
     context: DriverContext,
     private readonly ownsClient = true,
+    openSubscriber: () => Redis = () => (client as Redis).duplicate(),
   ) {
     super(context);
     client.defineCommand('lockerAcquire', { numberOfKeys: 4, lua: ACQUIRE_SCRIPT });
@@ -65,8 +79,13 @@ export class RedisLockDriver extends AbstractLockerDriver {
     this.client = client as ScriptedRedis;
     // A dropped connection may be a server restarted without its data: then a waiter elsewhere can take our
     // locks the moment it reconnects, before any renewal of ours could learn of it. So they are lost now.
-    client.on('close', () => this.loseAll('disconnected', 'the connection to redis dropped; the server may have lost it'));
-    this.subscriber = new RedisReleaseSubscriber(client);
+    if (client.isCluster) {
+      this.slotRenewals = new Map();
+      this.loseLocksOfDroppedNodes(client as Cluster);
+    } else {
+      client.on('close', () => this.loseAll('disconnected', DROPPED));
+    }
+    this.subscriber = new RedisReleaseSubscriber(openSubscriber);
     this.queues = new LocalWaitQueues((lock) => {
       let recheck: NodeJS.Timeout | undefined;
       // A release naming the fair queue's first waiter wakes only the process where that waiter is first.
@@ -85,6 +104,17 @@ export class RedisLockDriver extends AbstractLockerDriver {
       };
       return { ready: listening, close };
     });
+  }
+
+  /** Cluster: when the connection to a master drops, the locks in its slots are lost; the others stay held. */
+  private loseLocksOfDroppedNodes(cluster: Cluster): void {
+    const watch = (node: Redis) =>
+      node.on('close', () => {
+        const dropped = `${node.options.host}:${node.options.port}`;
+        this.loseAll('disconnected', DROPPED, (lock) => cluster.slots[clusterKeySlot((lock.remote as RedisLockRemote).lock)]?.[0] === dropped);
+      });
+    cluster.nodes('all').forEach(watch);
+    cluster.on('+node', watch);
   }
 
   /** Connections this driver uses: the command connection, plus the shared subscriber once someone waited. */
@@ -107,16 +137,21 @@ export class RedisLockDriver extends AbstractLockerDriver {
 
   async close(): Promise<void> {
     this.renewals.stop();
+    this.slotRenewals?.forEach((renewals) => renewals.stop());
     await this.subscriber.close();
     if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
 
   protected onSettled(lock: HeldLock): void {
-    this.renewals.untrack(lock);
+    if (!this.slotRenewals) return this.renewals.untrack(lock);
+    const slot = clusterKeySlot((lock.remote as RedisLockRemote).lock);
+    const renewals = this.slotRenewals.get(slot);
+    renewals?.untrack(lock);
+    if (renewals?.size === 0) this.slotRenewals.delete(slot);
   }
 
   protected override onExtended(lock: HeldLock): void {
-    if (lock.keepAlive) this.renewals.track(lock);
+    if (lock.keepAlive) this.track(lock);
   }
 
   /**
@@ -146,7 +181,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
     if (taken !== 1) return Number(value);
     const remote = new RedisLockRemote(this, names.lock, owner);
     const lock = this.hold(request, { fencingToken: BigInt(value), sentAt, remote });
-    if (request.keepAlive) this.renewals.track(lock);
+    if (request.keepAlive) this.track(lock);
     return lock;
   }
 
@@ -180,7 +215,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
     await released;
   }
 
-  /** @internal renews the given locks (each with its TTL) in one script; true per lock still ours. */
+  /** @internal renews the given locks (each with its TTL) in one script; true per lock still ours. All must share one slot in a cluster. */
   async renew(remotes: RedisLockRemote[], ttls: number[]): Promise<boolean[]> {
     const args = remotes.flatMap((remote, index) => [remote.owner, ttls[index]]);
     const renewed = await this.client.lockerRenew(remotes.length, ...remotes.map((remote) => remote.lock), ...args);
@@ -192,6 +227,17 @@ export class RedisLockDriver extends AbstractLockerDriver {
       locks.map((lock) => lock.remote as RedisLockRemote),
       locks.map((lock) => lock.ttl),
     );
+  }
+
+  private track(lock: HeldLock): void {
+    if (!this.slotRenewals) return this.renewals.track(lock);
+    const slot = clusterKeySlot((lock.remote as RedisLockRemote).lock);
+    let renewals = this.slotRenewals.get(slot);
+    if (!renewals) {
+      renewals = new RenewalBatcher((locks) => this.renewMany(locks));
+      this.slotRenewals.set(slot, renewals);
+    }
+    renewals.track(lock);
   }
 }
 

@@ -1,0 +1,101 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port';
+import { redisCommand, waitUntil } from './redis-command';
+import { ServerProcess } from './server-process';
+import { TestServer, wrap } from './servers';
+
+export interface RedisCluster {
+  /** The masters; `kill()`/`start()` of one brings it back into the cluster with its slots (no data). */
+  nodes: TestServer[];
+  /** `127.0.0.1:port` of every master, as `cluster = [...]` wants them. */
+  addrs: string[];
+  stop(): Promise<void>;
+}
+
+const SLOTS = 16384;
+
+/**
+ * A private Redis Cluster of `masters` masters (no replicas, no persistence) on free loopback ports.
+ * Losing a master leaves the others serving their slots (cluster-require-full-coverage no).
+ */
+export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'nest-locker-redis-cluster-'));
+  const ports: number[] = [];
+  for (let i = 0; i < masters; i++) ports.push(await freePort());
+  let formed = false;
+  const whole = async (): Promise<boolean> => {
+    const states = await Promise.all(ports.map(async (port) => (await clusterOk(port)) && (await knownMasters(port)) === masters));
+    return states.every(Boolean);
+  };
+  const servers = ports.map(
+    (port) =>
+      new ServerProcess(
+        `redis-server (cluster node ${port})`,
+        process.env.REDIS_SERVER_BIN ?? 'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--daemonize',
+          'no',
+          '--dir',
+          dir,
+          '--cluster-enabled',
+          'yes',
+          // kept across kill/start: the node comes back knowing its slots and peers
+          '--cluster-config-file',
+          join(dir, `nodes-${port}.conf`),
+          '--cluster-node-timeout',
+          '1000',
+          '--cluster-require-full-coverage',
+          'no',
+        ],
+        port,
+        // once formed, a (re)started node is ready when every node sees all masters up again
+        async () => !formed || (await whole()),
+      ),
+  );
+  try {
+    await Promise.all(servers.map((server) => server.start()));
+    const per = Math.ceil(SLOTS / masters);
+    await Promise.all(ports.map((port, i) => redisCommand(port, 'CLUSTER', 'ADDSLOTSRANGE', i * per, Math.min(SLOTS, (i + 1) * per) - 1)));
+    for (const port of ports.slice(1)) await redisCommand(port, 'CLUSTER', 'MEET', '127.0.0.1', ports[0]);
+    await waitUntil('cluster formed', whole);
+    formed = true;
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.kill()));
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const nodes = servers.map(wrap);
+  return {
+    nodes,
+    addrs: nodes.map((node) => node.addr),
+    async stop() {
+      await Promise.all(servers.map((server) => server.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function clusterOk(port: number): Promise<boolean> {
+  return /cluster_state:ok/.test(String(await redisCommand(port, 'CLUSTER', 'INFO')));
+}
+
+/** Masters with slots that this node sees as connected and not failing. */
+async function knownMasters(port: number): Promise<number> {
+  const lines = String(await redisCommand(port, 'CLUSTER', 'NODES'))
+    .trim()
+    .split('\n');
+  return lines.filter((line) => {
+    const [, , flags, , , , , link, ...slots] = line.split(' ');
+    return /master/.test(flags) && !/fail/.test(flags) && link === 'connected' && slots.length > 0;
+  }).length;
+}
