@@ -23,9 +23,11 @@ export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwne
     return [...this.held];
   }
 
-  /** Every lock this driver holds (or those `which` picks) is lost at once, for `reason`. */
-  protected loseAll(reason: LockLostReason, detail: string, which: (lock: HeldLock) => boolean = () => true): void {
-    for (const lock of [...this.held]) if (which(lock)) lock.lose(reason, detail);
+  /** Every lock this driver holds (or those `which` picks) is lost at once, for `reason`; returns them. */
+  protected loseAll(reason: LockLostReason, detail: string, which: (lock: HeldLock) => boolean = () => true): HeldLock[] {
+    const lost = [...this.held].filter(which);
+    for (const lock of lost) lock.lose(reason, detail);
+    return lost;
   }
 
   /** Builds the lock object for an acquisition the server granted. */

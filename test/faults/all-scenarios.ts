@@ -1,4 +1,5 @@
+import { CLUSTER_SCENARIOS } from './cluster-scenarios';
 import { CONTROL_SCENARIO, FaultScenario, SINGLE_SERVER_SCENARIOS } from './scenarios';
 
 /** Every row of the fault report, in the order printed. */
-export const ALL_SCENARIOS: FaultScenario[] = [CONTROL_SCENARIO, ...SINGLE_SERVER_SCENARIOS];
+export const ALL_SCENARIOS: FaultScenario[] = [CONTROL_SCENARIO, ...SINGLE_SERVER_SCENARIOS, ...CLUSTER_SCENARIOS];

@@ -19,7 +19,7 @@ export interface FaultRow {
 
 /** Runs one scenario `runs` times on one set of servers; each run has its own key and worker processes. */
 export async function runScenario(scenario: FaultScenario, runs: number): Promise<FaultRow> {
-  const environment = await scenario.environment();
+  let environment = await scenario.environment();
   const row: FaultRow = {
     fault: scenario.fault,
     driver: scenario.driver,
@@ -35,6 +35,10 @@ export async function runScenario(scenario: FaultScenario, runs: number): Promis
   const recoveries: number[] = [];
   try {
     for (let index = 0; index < runs; index++) {
+      if (index > 0 && scenario.environmentPerRun) {
+        await environment.close();
+        environment = await scenario.environment();
+      }
       const key = `faults:${scenario.driver}:${scenario.fault.replace(/\W+/g, '-')}:${index}`;
       const run = new FaultRun();
       try {
@@ -50,7 +54,7 @@ export async function runScenario(scenario: FaultScenario, runs: number): Promis
             redisAddr: environment.server?.addr,
           })),
         );
-        await run.acquisitions(2, 30_000); // the lock changes hands
+        await run.acquisitions(1, 30_000); // the workers are at it
         await scenario.inject(run, environment);
         const result = await run.finish();
         row.acquisitions += result.acquisitions;

@@ -12,7 +12,7 @@ export const TIMING: Record<FaultDriver, { ttl: number; acts: number; actMs: num
 
 export const WORKERS = 3;
 
-export interface FaultScenario {
+export interface FaultScenario<E extends FaultEnvironment = FaultEnvironment> {
   /** The row's name in the report. */
   fault: string;
   driver: FaultDriver;
@@ -23,16 +23,21 @@ export interface FaultScenario {
   acts?: number;
   /** The run must show a fenced resource refusing a stale holder (and an unfenced one taking its write). */
   staleWriteExpected?: boolean;
-  environment(): Promise<FaultEnvironment>;
+  /** Servers for each run, when a run uses them up (a failover); otherwise one set serves every run. */
+  environmentPerRun?: boolean;
+  environment(): Promise<E>;
   /** Injects the fault into a running history (marking when), then lets it recover. */
-  inject(run: FaultRun, environment: FaultEnvironment): Promise<void>;
+  inject(run: FaultRun, environment: E): Promise<void>;
 }
+
+/** Lets a scenario with its own kind of environment sit in the matrix. */
+export const anyScenario = <E extends FaultEnvironment>(scenario: FaultScenario<E>): FaultScenario => scenario as unknown as FaultScenario;
 
 type Acquired = Extract<HistoryEvent, { kind: 'acquired' }>;
 type Write = Extract<HistoryEvent, { kind: 'write' }>;
 
 /** Lets the run go on until more acquisitions show the lock recovered. */
-const recovered = (run: FaultRun, driver: FaultDriver) => run.acquisitions(2, TIMING[driver].ttl * 6 + 20_000);
+export const recovered = (run: FaultRun, driver: FaultDriver) => run.acquisitions(2, TIMING[driver].ttl * 6 + 20_000);
 
 /** Waits until a node other than `victim` acquired and wrote: the successor is acting. */
 async function successorWrote(run: FaultRun, victim: string, driver: FaultDriver): Promise<void> {

@@ -60,6 +60,8 @@ export class RedisLockDriver extends AbstractLockerDriver {
    * only its own locks' renewals, so each slot with locks has its own batcher (one script per slot per tick).
    */
   private readonly slotRenewals?: Map<number, RenewalBatcher>;
+  /** Locks given up when a connection dropped, to release once it is back. */
+  private readonly droppedRemotes: RedisLockRemote[] = [];
 
   /**
    * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
@@ -83,7 +85,8 @@ export class RedisLockDriver extends AbstractLockerDriver {
       this.slotRenewals = new Map();
       this.loseLocksOfDroppedNodes(client as Cluster);
     } else {
-      client.on('close', () => this.loseAll('disconnected', DROPPED));
+      client.on('close', () => this.dropLocks());
+      client.on('ready', () => this.releaseDropped());
     }
     this.subscriber = new RedisReleaseSubscriber(openSubscriber);
     this.queues = new LocalWaitQueues((lock) => {
@@ -106,13 +109,28 @@ export class RedisLockDriver extends AbstractLockerDriver {
     });
   }
 
+  private dropLocks(which?: (lock: HeldLock) => boolean): void {
+    const lost = this.loseAll('disconnected', DROPPED, which);
+    this.droppedRemotes.push(...lost.map((lock) => lock.remote as RedisLockRemote));
+  }
+
+  /**
+   * Back on a server that kept its data (a replica promoted by Sentinel, a blip): free the locks we gave up,
+   * so no one waits out their TTL. Owner-checked, so harmless where they are gone or taken since.
+   */
+  private releaseDropped(): void {
+    for (const remote of this.droppedRemotes.splice(0)) remote.release().catch(() => undefined);
+  }
+
   /** Cluster: when the connection to a master drops, the locks in its slots are lost; the others stay held. */
   private loseLocksOfDroppedNodes(cluster: Cluster): void {
     const watch = (node: Redis) =>
-      node.on('close', () => {
-        const dropped = `${node.options.host}:${node.options.port}`;
-        this.loseAll('disconnected', DROPPED, (lock) => cluster.slots[clusterKeySlot((lock.remote as RedisLockRemote).lock)]?.[0] === dropped);
-      });
+      node
+        .on('close', () => {
+          const dropped = `${node.options.host}:${node.options.port}`;
+          this.dropLocks((lock) => cluster.slots[clusterKeySlot((lock.remote as RedisLockRemote).lock)]?.[0] === dropped);
+        })
+        .on('ready', () => this.releaseDropped());
     cluster.nodes('all').forEach(watch);
     cluster.on('+node', watch);
   }
