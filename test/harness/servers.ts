@@ -69,7 +69,7 @@ export async function startEtcd(): Promise<TestServer> {
   };
 }
 
-function wrap(server: ServerProcess): TestServer {
+export function wrap(server: ServerProcess): TestServer {
   return {
     addr: `127.0.0.1:${server.port}`,
     port: server.port,
@@ -80,7 +80,8 @@ function wrap(server: ServerProcess): TestServer {
   };
 }
 
-function etcdHealthy(port: number): Promise<boolean> {
+/** etcd answers /health with true only while it sees a leader. */
+export function etcdHealthy(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     get(`http://127.0.0.1:${port}/health`, (response) => {
       let body = '';
