@@ -3,7 +3,7 @@ import { parseHostPort, SectionReader } from '../../config/section-reader';
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { connectOrExplain, requireOptionalPeer } from '../../utils/optional-peer';
-import { EndpointCoolDown } from './etcd-endpoint-cool-down';
+import { EndpointCoolDown, unreachableWith } from './etcd-endpoint-cool-down';
 import { EtcdLockDriver } from './etcd-lock.driver';
 
 const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout'] as const;
@@ -37,8 +37,7 @@ export const etcdDriverFactory: LockerDriverFactory<EtcdDriverSettings> = {
     const hosts = settings.endpoints.map((endpoint) => (/^[a-z]+:\/\//.test(endpoint) ? endpoint : `http://${endpoint}`));
     const coolDown = new EndpointCoolDown(
       hosts,
-      // "etcdserver: ..." is an answer from a live member (no leader yet, request timed out), not a dead one
-      (error) => error instanceof GRPCUnavailableError && !error.message.includes('etcdserver:'),
+      unreachableWith(GRPCUnavailableError),
       // Unavailable: etcd3 retries it on another endpoint
       (host) => new GRPCUnavailableError(`${host} is passed over for a moment after failing to connect`),
     );

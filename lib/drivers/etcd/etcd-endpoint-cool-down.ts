@@ -5,6 +5,15 @@ export const ENDPOINT_COOL_DOWN_MS = 2_000;
 
 const NEVER_ABORTED = new AbortController().signal;
 
+/**
+ * A failure to reach an endpoint, given etcd3's Unavailable error class: connection refused or dropped.
+ * "etcdserver: ..." is an answer from a live member (no leader yet, request timed out), not a dead one.
+ */
+export const unreachableWith =
+  (unavailable: abstract new (...args: never[]) => Error) =>
+  (error: unknown): boolean =>
+    error instanceof unavailable && !error.message.includes('etcdserver:');
+
 /** The part of a cockatiel policy etcd3 calls for each endpoint (a call, or the opening / failing of a stream). */
 export interface EndpointPolicy {
   execute<T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T>;
