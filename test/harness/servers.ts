@@ -81,7 +81,8 @@ export function wrap(server: ServerProcess): TestServer {
   };
 }
 
-function etcdHealthy(port: number): Promise<boolean> {
+/** etcd answers /health with true only while it sees a leader. */
+export function etcdHealthy(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     get(`http://127.0.0.1:${port}/health`, (response) => {
       let body = '';

@@ -3,6 +3,7 @@ import { parseHostPort, SectionReader } from '../../config/section-reader';
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { connectOrExplain, requireOptionalPeer } from '../../utils/optional-peer';
+import { EndpointCoolDown, unreachableWith } from './etcd-endpoint-cool-down';
 import { EtcdLockDriver } from './etcd-lock.driver';
 
 const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout'] as const;
@@ -14,13 +15,6 @@ export interface EtcdDriverSettings {
   password?: string;
   connectTimeout: number;
 }
-
-/**
- * Calls straight through: etcd3's default circuit breaker would refuse calls for 5 s after a restart.
- * Async, because etcd3 expects a promise even when `fn` throws.
- */
-const NEVER_ABORTED = new AbortController().signal;
-const passThrough = { execute: async <T>(fn: (context: { signal: AbortSignal }) => T) => fn({ signal: NEVER_ABORTED }) };
 
 /** `driver = "etcd"` with an `[etcd]`-shaped connection section (endpoints). */
 export const etcdDriverFactory: LockerDriverFactory<EtcdDriverSettings> = {
@@ -39,12 +33,19 @@ export const etcdDriverFactory: LockerDriverFactory<EtcdDriverSettings> = {
     };
   },
   async create(settings, context) {
-    const { Etcd3 } = requireOptionalPeer<typeof Etcd>('etcd3', 'etcd', settings.section);
+    const { Etcd3, GRPCUnavailableError } = requireOptionalPeer<typeof Etcd>('etcd3', 'etcd', settings.section);
+    const hosts = settings.endpoints.map((endpoint) => (/^[a-z]+:\/\//.test(endpoint) ? endpoint : `http://${endpoint}`));
+    const coolDown = new EndpointCoolDown(
+      hosts,
+      unreachableWith(GRPCUnavailableError),
+      // Unavailable: etcd3 retries it on another endpoint
+      (host) => new GRPCUnavailableError(`${host} is passed over for a moment after failing to connect`),
+    );
     const client = new Etcd3({
-      hosts: settings.endpoints.map((endpoint) => (/^[a-z]+:\/\//.test(endpoint) ? endpoint : `http://${endpoint}`)),
+      hosts,
       auth: settings.username ? { username: settings.username, password: settings.password ?? '' } : undefined,
       dialTimeout: settings.connectTimeout,
-      faultHandling: { host: () => passThrough as never },
+      faultHandling: { host: (host) => coolDown.policy(host) as never },
     });
     await connectOrExplain(client.get('nest-locker-connect-check').exec(), settings.connectTimeout, (reason) => {
       client.close();

@@ -19,6 +19,7 @@ export class EtcdLeaseSession {
   private timer?: NodeJS.Timeout;
   private retired = false;
   private lastConfirmedSentAt = monotonicNow();
+  private revoking?: Promise<void>;
 
   constructor(
     private readonly client: Etcd3,
@@ -88,7 +89,12 @@ export class EtcdLeaseSession {
     // Every lock on the lease goes with it; none may stay `held` over keys that are being revoked.
     for (const lock of [...this.locks]) lock.lose('deadline', 'its shared etcd lease was retired');
     this.onRetire(this);
-    void this.revoke(0);
+    this.revoking = this.revoke(0);
+  }
+
+  /** Settles once the first attempt to revoke the retired lease is done, whether etcd answered or not. */
+  get firstRevoke(): Promise<void> {
+    return this.revoking ?? Promise.resolve();
   }
 
   private async revoke(attempt: number): Promise<void> {

@@ -15,6 +15,9 @@ const WATCH_STREAM_KEEPER_KEY = '\0nest-locker/watch-stream-keeper';
 /** A waiter re-reads its predecessor this often even without a delete seen (the watch may be down). */
 const WATCHLESS_RECHECK_MS = 1_000;
 
+/** Shutdown waits this long at most for etcd to revoke the driver's leases. */
+const CLOSE_REVOKE_WAIT_MS = 2_000;
+
 /** One queued or held entry: `<prefix><escaped key>/<random id>`, ordered by create revision. */
 interface QueueEntry {
   lockPrefix: string;
@@ -83,7 +86,14 @@ export class EtcdLockDriver extends AbstractLockerDriver {
 
   async close(): Promise<void> {
     void this.streamKeeper?.then((keeper) => keeper.cancel()).catch(() => undefined);
-    for (const session of [...this.sessions.values()]) session.retire();
+    const sessions = [...this.sessions.values()];
+    for (const session of sessions) session.retire();
+    // Revoked before the client closes, or each lease would outlive the app by its TTL (60 s by default);
+    // a member that hangs without answering must not hold up shutdown.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_REVOKE_WAIT_MS)));
+    await Promise.race([Promise.all(sessions.map((session) => session.firstRevoke)), bound]);
+    clearTimeout(timer);
     if (this.ownsClient) this.client.close();
   }
 
@@ -118,11 +128,17 @@ export class EtcdLockDriver extends AbstractLockerDriver {
       const leaseId = session ? await session.leaseId : await this.grantFixedLease(request.ttl);
       const put = this.client.put(name).value('').lease(leaseId);
       const entries = this.client.getAll().prefix(lockPrefix).limit(1);
-      const response = await this.client.if(name, 'Create', '==', 0).then(put, entries).commit();
-      const entry = { lockPrefix, name, revision: response.header.revision, session, fixedLeaseId: session ? undefined : leaseId, unpin };
+      // The name is ours alone: if it exists, etcd3 resent this txn after etcd had applied it (a member
+      // died before answering), and the entry written then is ours; never leave it behind as an orphan.
+      const written = this.client.get(name);
+      const response = await this.client.if(name, 'Create', '==', 0).then(put, entries).else(written).commit();
+      const revision = response.succeeded ? response.header.revision : response.responses[0]?.response_range?.kvs[0]?.create_revision;
+      if (revision === undefined) throw new QueuePositionLost(); // written, then gone with its lease: enqueue again
+      const entry = { lockPrefix, name, revision, session, fixedLeaseId: session ? undefined : leaseId, unpin };
       return { entry, first: response.succeeded && response.responses[1]?.response_range?.count === '1' };
     } catch (error) {
       unpin?.();
+      if (error instanceof QueuePositionLost) throw error;
       // The session's lease went away (etcd was down past its TTL): enqueue again on a fresh one.
       if (/lease not found/i.test(String(error))) throw new QueuePositionLost();
       throw error;
