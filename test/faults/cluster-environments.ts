@@ -1,3 +1,4 @@
+import { startEtcdCluster } from '../harness/etcd-cluster';
 import { startRedisCluster } from '../harness/redis-cluster';
 import { redisCommand } from '../harness/redis-command';
 import { startRedisSentinel } from '../harness/redis-sentinel';
@@ -39,5 +40,24 @@ export async function redisSentinelEnvironment(): Promise<RedisSentinelEnvironme
     workerConfig: () => lockerConfig('redis', { sentinels: setup.sentinelAddrs, master_name: setup.masterName }),
     failover: () => setup.failover(),
     close: () => setup.stop(),
+  };
+}
+
+/** A 3-member etcd cluster; the worker lists every member in `endpoints`. */
+export interface EtcdClusterEnvironment extends FaultEnvironment {
+  member(which: 'leader' | 'follower'): Promise<TestServer>;
+}
+
+export async function etcdClusterEnvironment(): Promise<EtcdClusterEnvironment> {
+  const cluster = await startEtcdCluster(3);
+  return {
+    driver: 'etcd',
+    proxies: [],
+    workerConfig: () => lockerConfig('etcd', { endpoints: cluster.endpoints }),
+    async member(which) {
+      const leader = await cluster.leaderIndex();
+      return cluster.members[which === 'leader' ? leader : (leader + 1) % cluster.members.length];
+    },
+    close: () => cluster.stop(),
   };
 }

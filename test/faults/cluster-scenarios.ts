@@ -1,5 +1,5 @@
 import { sleep } from '../helpers/wait';
-import { redisClusterEnvironment, redisSentinelEnvironment } from './cluster-environments';
+import { etcdClusterEnvironment, redisClusterEnvironment, redisSentinelEnvironment } from './cluster-environments';
 import { anyScenario, FaultScenario, recovered } from './scenarios';
 
 /** Faults of clustered backends: the server that holds the lock goes away while it is held and waited for. */
@@ -34,4 +34,21 @@ export const CLUSTER_SCENARIOS: FaultScenario[] = [
       await recovered(run, 'redis');
     },
   }),
+  ...(['leader', 'follower'] as const).map((which) =>
+    anyScenario({
+      fault: `etcd cluster: the ${which} killed, back after 1 s`,
+      driver: 'etcd',
+      acts: 20, // 3 s: held and renewed through the election
+      environment: etcdClusterEnvironment,
+      async inject(run, cluster) {
+        await run.nextHeld();
+        const member = await cluster.member(which);
+        run.markFault();
+        await member.kill();
+        await sleep(1000);
+        await member.start();
+        await recovered(run, 'etcd');
+      },
+    }),
+  ),
 ];
