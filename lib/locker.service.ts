@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { LockerClosedError, LockerConfigError } from './errors';
+import { LockerClosedError, LockerConfigError, LockWaitTimeoutError } from './errors';
 import type { Lock } from './interfaces/lock.interface';
 import type { LockEvent } from './interfaces/lock-event.interface';
 import type { LockerCallOptions } from './interfaces/lock-options.interface';
@@ -10,7 +10,9 @@ import { DEFAULT_SHUTDOWN_TIMEOUT, LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS } from 
 import { LockerDrivers } from './locker-drivers';
 import { Locker } from './locker';
 import { LockerHost } from './locker-host';
+import { answerByDeadline } from './lock/answer-by-deadline';
 import { assertWithLockOptions, runLocked } from './lock/run-locked';
+import { monotonicNow } from './utils/clock';
 import { assertLockKey, normalizeLockOptions } from './utils/lock-options';
 import { settleWithin } from './utils/settle-within';
 
@@ -100,7 +102,7 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     const { section, driver } = this.drivers.locker(locker);
     if (this.shutdown.signal.aborted) throw new LockerClosedError(key, section.name);
     const requestSignal = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
-    const acquiring = driver.acquire({
+    const granting = driver.acquire({
       key,
       section: section.name,
       keyPrefix: section.keyPrefix,
@@ -109,6 +111,10 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
       waitTime: wait ? waitTime : undefined, // one attempt never times out: it answers null
       signal: requestSignal,
     });
+    const startedAt = monotonicNow();
+    const timeout = () =>
+      new LockWaitTimeoutError({ key, section: section.name, waitTime: waitTime ?? 0, waitedMs: Math.round(monotonicNow() - startedAt) });
+    const acquiring = answerByDeadline(granting, wait ? waitTime : undefined, requestSignal, timeout);
     this.acquiring.add(acquiring);
     try {
       const lock = await acquiring;
