@@ -86,7 +86,8 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     if (!(await settleWithin(Promise.allSettled([...this.running]), timeout))) {
       this.logger.warn(`${this.running.size} locked bodies still running after ${timeout} ms; releasing their locks`);
     }
-    await Promise.allSettled([...this.acquiring]); // aborted above; each gives back what it took
+    // aborted above; each gives back what it took (bounded: a call to a server that does not answer may hang)
+    await settleWithin(Promise.allSettled([...this.acquiring]), timeout);
     const held = this.drivers.all().flatMap((driver) => driver.heldLocks());
     await Promise.allSettled(held.map((lock) => lock.release()));
   }
@@ -114,18 +115,17 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     const startedAt = monotonicNow();
     const timeout = () =>
       new LockWaitTimeoutError({ key, section: section.name, waitTime: waitTime ?? 0, waitedMs: Math.round(monotonicNow() - startedAt) });
-    const acquiring = answerByDeadline(granting, wait ? waitTime : undefined, requestSignal, timeout);
-    this.acquiring.add(acquiring);
-    try {
-      const lock = await acquiring;
-      // Taken just as the caller aborted or the app began shutting down: give it back, do not hand it out.
-      if (lock && requestSignal.aborted) {
-        await lock.release();
-        throw requestSignal.reason;
-      }
-      return lock;
-    } finally {
-      this.acquiring.delete(acquiring);
+    const { answer, done } = answerByDeadline(granting, wait ? waitTime : undefined, requestSignal, timeout);
+    this.acquiring.add(done);
+    void done.finally(() => {
+      this.acquiring.delete(done);
+    });
+    const lock = await answer;
+    // Taken just as the caller aborted or the app began shutting down: give it back, do not hand it out.
+    if (lock && requestSignal.aborted) {
+      await lock.release();
+      throw requestSignal.reason;
     }
+    return lock;
   }
 }

@@ -125,12 +125,12 @@ describe('resolveLockerConfig', () => {
     [
       'a cluster node without a port',
       redisCase({ cluster: ['127.0.0.1:7001', 'redis-b'] }),
-      { section: 'redis', field: 'cluster', message: /expected "host:port", got "redis-b"/ },
+      { section: 'redis', field: 'cluster', message: /expected "host:port" with a port from 1 to 65535, got "redis-b"/ },
     ],
     [
       'a sentinel with a bad port',
       redisCase({ sentinels: ['h:99999'], master_name: 'm' }),
-      { section: 'redis', field: 'sentinels', message: /expected "host:port", got "h:99999"/ },
+      { section: 'redis', field: 'sentinels', message: /expected "host:port" with a port from 1 to 65535, got "h:99999"/ },
     ],
     [
       'a db other than 0 with cluster',

@@ -3,6 +3,13 @@ import type { Lock } from '../interfaces/lock.interface';
 /** Lets a driver that is about to time out by itself do so: its error is the more precise one. */
 const DRIVER_FIRST_MS = 2;
 
+export interface DeadlineAnswer {
+  /** The lock (or null), or the timeout / abort reason if that came first. */
+  answer: Promise<Lock | null>;
+  /** Settles once the driver's call has, and a lock it granted too late has been given back. */
+  done: Promise<void>;
+}
+
 /**
  * The driver's answer, unless the caller's deadline or abort comes first: a call can hang on a server that
  * does not answer (a cut connection, an etcd election), and `waitTime` is still a deadline then. A lock the
@@ -13,9 +20,10 @@ export function answerByDeadline(
   waitTime: number | undefined,
   signal: AbortSignal,
   timeoutError: () => Error,
-): Promise<Lock | null> {
-  return new Promise((resolve, reject) => {
-    let answered = false;
+): DeadlineAnswer {
+  let answered = false;
+  let giveUp: (error: unknown) => void = () => undefined;
+  const answer = new Promise<Lock | null>((resolve, reject) => {
     const timer = waitTime === undefined ? undefined : setTimeout(() => giveUp(timeoutError()), waitTime + DRIVER_FIRST_MS);
     const onAbort = (): void => giveUp(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -26,15 +34,24 @@ export function answerByDeadline(
       signal.removeEventListener('abort', onAbort);
       return true;
     };
-    function giveUp(error: unknown): void {
-      if (settle()) reject(error);
-    }
+    giveUp = (error) => settle() && reject(error);
     acquiring.then(
-      (lock) => {
-        if (settle()) resolve(lock);
-        else lock?.release().catch(() => undefined);
-      },
+      (lock) => settle() && resolve(lock),
       (error: unknown) => settle() && reject(error),
     );
   });
+  const done = acquiring.then(
+    async (lock) => {
+      if (
+        lock &&
+        (await answer.then(
+          () => false,
+          () => true,
+        ))
+      )
+        await lock.release().catch(() => undefined);
+    },
+    () => undefined,
+  );
+  return { answer, done };
 }

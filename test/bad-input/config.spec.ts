@@ -78,7 +78,7 @@ const CONFIG_ROWS: ConfigRow[] = [
   [
     'unknown redis field',
     redis({ adress: 'h:1' }),
-    { section: 'redis', field: 'adress', message: /unknown field; expected one of addr, auth/ },
+    { section: 'redis', field: 'adress', message: /unknown field; expected one of addr, cluster, sentinels, master_name, auth/ },
   ],
   ['unknown etcd field', etcd({ endpoint: ['h:1'] }), { section: 'etcd', field: 'endpoint', message: /did you mean "endpoints"/ }],
   [
@@ -101,7 +101,7 @@ const CONFIG_ROWS: ConfigRow[] = [
 
 const ADDR_ROWS: [label: string, addr: unknown, message: RegExp][] = [
   ['""', '', /expected a non-empty string, got ""/],
-  ['missing', undefined, /expected a non-empty string, got undefined/],
+  ['missing', undefined, /expected exactly one of addr \("host:port"\), cluster .* or sentinels .*; none was given/],
   ['6379 (number)', 6379, /expected a non-empty string, got 6379/],
   ['["h:1"] (list)', ['h:1'], /got an array/],
   ['"localhost" (no port)', 'localhost', /expected "host:port" with a port from 1 to 65535, got "localhost"/],

@@ -31,7 +31,7 @@ export interface FaultScenario<E extends FaultEnvironment = FaultEnvironment> {
 }
 
 /** Lets a scenario with its own kind of environment sit in the matrix. */
-export const anyScenario = <E extends FaultEnvironment>(scenario: FaultScenario<E>): FaultScenario => scenario as unknown as FaultScenario;
+export const anyScenario = <E extends FaultEnvironment>(scenario: FaultScenario<E>): FaultScenario => scenario;
 
 type Acquired = Extract<HistoryEvent, { kind: 'acquired' }>;
 type Write = Extract<HistoryEvent, { kind: 'write' }>;
