@@ -1,9 +1,10 @@
 import type * as IORedis from 'ioredis';
-import { parseHostPort, SectionReader } from '../../config/section-reader';
+import { SectionReader } from '../../config/section-reader';
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { connectOrExplain, requireOptionalPeer } from '../../utils/optional-peer';
 import { RedisLockDriver } from './redis-lock.driver';
+import { describeTopology, readTopology, RedisNodeAddress, RedisTopology, topologyField } from './redis-topology';
 
 const FIELDS = [
   'addr',
@@ -17,18 +18,6 @@ const FIELDS = [
   'idle_timeout',
   'connect_timeout',
 ] as const;
-const TOPOLOGY_FIELDS = ['addr', 'cluster', 'sentinels'] as const;
-
-export interface RedisNodeAddress {
-  host: string;
-  port: number;
-}
-
-/** Where the servers are: one server (`addr`), a Redis Cluster (`cluster`) or a master found by Sentinel. */
-export type RedisTopology =
-  | ({ kind: 'server'; addr: string } & RedisNodeAddress)
-  | { kind: 'cluster'; nodes: RedisNodeAddress[] }
-  | { kind: 'sentinel'; sentinels: RedisNodeAddress[]; masterName: string };
 
 export interface RedisDriverSettings {
   section: string;
@@ -116,45 +105,6 @@ export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
     return new RedisLockDriver(client, context, true, openSubscriber);
   },
 };
-
-function readTopology(reader: SectionReader): RedisTopology {
-  const given = TOPOLOGY_FIELDS.filter((field) => reader.has(field));
-  if (given.length !== 1) {
-    const field = given[1] ?? 'addr';
-    const found = given.length === 0 ? 'none was given' : `got ${given.join(' and ')}`;
-    reader.fail(
-      field,
-      `expected exactly one of addr ("host:port"), cluster (["host:port", ...]) or sentinels (with master_name); ${found}`,
-    );
-  }
-  if (given[0] !== 'sentinels' && reader.has('master_name')) {
-    reader.fail('master_name', 'expected master_name only together with sentinels');
-  }
-  switch (given[0]) {
-    case 'addr': {
-      const addr = reader.string('addr', true);
-      return { kind: 'server', addr, ...parseHostPort(reader, 'addr', addr) };
-    }
-    case 'cluster':
-      return { kind: 'cluster', nodes: reader.stringList('cluster').map((node) => parseHostPort(reader, 'cluster', node)) };
-    default: {
-      const sentinels = reader.stringList('sentinels').map((node) => parseHostPort(reader, 'sentinels', node));
-      if (!reader.has('master_name')) reader.fail('master_name', 'expected the name sentinels monitor the master under, with sentinels');
-      return { kind: 'sentinel', sentinels, masterName: reader.string('master_name', true) };
-    }
-  }
-}
-
-const topologyField = (topology: RedisTopology): string =>
-  topology.kind === 'server' ? 'addr' : topology.kind === 'cluster' ? 'cluster' : 'sentinels';
-
-const hostPorts = (nodes: RedisNodeAddress[]): string => nodes.map((node) => `${node.host}:${node.port}`).join(', ');
-
-function describeTopology(topology: RedisTopology): string {
-  if (topology.kind === 'server') return `redis at ${topology.addr}`;
-  if (topology.kind === 'cluster') return `a redis cluster through ${hostPorts(topology.nodes)}`;
-  return `redis master "${topology.masterName}" through sentinels ${hostPorts(topology.sentinels)}`;
-}
 
 /**
  * Release notifications in a cluster: classic PUBLISH reaches every node, so one plain connection to any
