@@ -63,12 +63,17 @@ export async function redisFixture(): Promise<DriverFixture> {
 
 export async function etcdFixture(): Promise<DriverFixture> {
   const server = await startEtcd();
-  const inspector = new Etcd3({ hosts: `http://${server.addr}` });
+  return etcdFixtureOn(server, [server.addr], () => server.stop());
+}
+
+/** The etcd fixture on any etcd: one server, or a cluster whose members `endpoints` lists. */
+export function etcdFixtureOn(server: TestServer, endpoints: string[], stop: () => Promise<void>): DriverFixture {
+  const inspector = new Etcd3({ hosts: endpoints.map((endpoint) => `http://${endpoint}`) });
   return {
     driver: 'etcd',
     server,
     shortTtl: 2000,
-    config: () => ({ etcd: { endpoints: [server.addr] }, locker: { driver: 'etcd', driver_instance_id: 'etcd' } }),
+    config: () => ({ etcd: { endpoints }, locker: { driver: 'etcd', driver_instance_id: 'etcd' } }),
     async state(key) {
       const entries = await inspector
         .getAll()
@@ -78,7 +83,7 @@ export async function etcdFixture(): Promise<DriverFixture> {
     },
     async close() {
       inspector.close();
-      await server.stop();
+      await stop();
     },
   };
 }

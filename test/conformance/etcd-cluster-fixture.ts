@@ -1,29 +1,11 @@
-import { Etcd3 } from 'etcd3';
 import { EtcdCluster, startEtcdCluster } from '../harness/etcd-cluster';
 import type { TestServer } from '../harness/servers';
-import type { DriverFixture } from './driver-fixtures';
+import { DriverFixture, etcdFixtureOn } from './driver-fixtures';
 
 /** The etcd fixture on a 3-member cluster: the config lists every member, the driver may use any. */
 export async function etcdClusterFixture(): Promise<DriverFixture> {
   const cluster = await startEtcdCluster(3);
-  const inspector = new Etcd3({ hosts: cluster.endpoints.map((endpoint) => `http://${endpoint}`) });
-  return {
-    driver: 'etcd',
-    server: wholeCluster(cluster),
-    shortTtl: 2000,
-    config: () => ({ etcd: { endpoints: cluster.endpoints }, locker: { driver: 'etcd', driver_instance_id: 'etcd' } }),
-    async state(key) {
-      const entries = await inspector
-        .getAll()
-        .prefix(`nest-locker/${encodeURIComponent(key)}/`)
-        .count();
-      return { entries, subscriptions: 0 };
-    },
-    async close() {
-      inspector.close();
-      await cluster.stop();
-    },
-  };
+  return etcdFixtureOn(wholeCluster(cluster), cluster.endpoints, () => cluster.stop());
 }
 
 /**
