@@ -103,19 +103,20 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     const { section, driver } = this.drivers.locker(locker);
     if (this.shutdown.signal.aborted) throw new LockerClosedError(key, section.name);
     const requestSignal = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
+    const deadlineWait = wait ? waitTime : undefined; // one attempt never times out: it answers null
     const granting = driver.acquire({
       key,
       section: section.name,
       keyPrefix: section.keyPrefix,
       ...lease,
       wait,
-      waitTime: wait ? waitTime : undefined, // one attempt never times out: it answers null
+      waitTime: deadlineWait,
       signal: requestSignal,
     });
     const startedAt = monotonicNow();
     const timeout = () =>
       new LockWaitTimeoutError({ key, section: section.name, waitTime: waitTime ?? 0, waitedMs: Math.round(monotonicNow() - startedAt) });
-    const { answer, done } = answerByDeadline(granting, wait ? waitTime : undefined, requestSignal, timeout);
+    const { answer, done } = answerByDeadline(granting, deadlineWait, requestSignal, timeout);
     this.acquiring.add(done);
     void done.finally(() => {
       this.acquiring.delete(done);

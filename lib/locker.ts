@@ -1,5 +1,5 @@
 import { LockerConfigError, LockerError } from './errors';
-import { describe } from './utils/lock-options';
+import { assertOptionsObject } from './utils/lock-options';
 import type { Lock } from './interfaces/lock.interface';
 import type { LockOptions } from './interfaces/lock-options.interface';
 import type { LockerService } from './locker.service';
@@ -21,9 +21,7 @@ export class Locker {
   }
 
   async lock(key: string, options?: LockOptions): Promise<void> {
-    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
-      throw new LockerConfigError({ section: 'lock()', field: 'options', message: `expected an object, got ${describe(options)}` });
-    }
+    assertOptionsObject(options, 'lock()');
     if (options && 'locker' in options) {
       throw new LockerConfigError({
         section: 'lock()',

@@ -22,6 +22,8 @@ export function answerByDeadline(
   timeoutError: () => Error,
 ): DeadlineAnswer {
   let answered = false;
+  /** The caller was answered with a timeout or abort before the driver's call settled. */
+  let gaveUp = false;
   let giveUp: (error: unknown) => void = () => undefined;
   const answer = new Promise<Lock | null>((resolve, reject) => {
     const timer = waitTime === undefined ? undefined : setTimeout(() => giveUp(timeoutError()), waitTime + DRIVER_FIRST_MS);
@@ -34,22 +36,20 @@ export function answerByDeadline(
       signal.removeEventListener('abort', onAbort);
       return true;
     };
-    giveUp = (error) => settle() && reject(error);
+    giveUp = (error) => {
+      if (!settle()) return;
+      gaveUp = true;
+      reject(error);
+    };
     acquiring.then(
       (lock) => settle() && resolve(lock),
       (error: unknown) => settle() && reject(error),
     );
   });
+  // registered after the handler above, so `gaveUp` is decided by the time this runs
   const done = acquiring.then(
     async (lock) => {
-      if (
-        lock &&
-        (await answer.then(
-          () => false,
-          () => true,
-        ))
-      )
-        await lock.release().catch(() => undefined);
+      if (lock && gaveUp) await lock.release().catch(() => undefined);
     },
     () => undefined,
   );

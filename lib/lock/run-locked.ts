@@ -3,16 +3,14 @@ import { LockBusyError, LockerConfigError, LockWaitTimeoutError } from '../error
 import type { Lock } from '../interfaces/lock.interface';
 import type { WithLockOptions } from '../interfaces/with-lock-options.interface';
 import type { LockerService } from '../locker.service';
-import { assertDuration, describe, LOCK_DEFAULTS } from '../utils/lock-options';
+import { assertDuration, assertOptionsObject, describe, LOCK_DEFAULTS } from '../utils/lock-options';
 import { monotonicNow } from '../utils/clock';
 
 const ON_BUSY = ['wait', 'skip', 'throw'];
 
 /** Checks the options only `withLock`/`@WithLock` have; the lock options are checked by the service. */
 export function assertWithLockOptions(options: WithLockOptions | undefined, where: string): void {
-  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
-    throw new LockerConfigError({ section: where, field: 'options', message: `expected an object, got ${describe(options)}` });
-  }
+  assertOptionsObject(options, where);
   if (options?.onBusy !== undefined && !ON_BUSY.includes(options.onBusy)) {
     throw new LockerConfigError({
       section: where,

@@ -59,12 +59,17 @@ interface WellFormedCheck {
   isWellFormed(): boolean;
 }
 
+/** Options, when given, are a plain object (not a string, an array or null). */
+export function assertOptionsObject(options: unknown, where: string): void {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new LockerConfigError({ section: where, field: 'options', message: `expected an object, got ${describe(options)}` });
+  }
+}
+
 /** Validates call options at the call, naming the field; merges defaults. */
 export function normalizeLockOptions(options: LockerCallOptions | undefined, where: string): NormalizedLockOptions {
   if (options === undefined || options === null) return { ...LOCK_DEFAULTS };
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new LockerConfigError({ section: where, field: 'options', message: `expected an object, got ${describe(options)}` });
-  }
+  assertOptionsObject(options, where);
   for (const name of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(name)) {
       throw new LockerConfigError({

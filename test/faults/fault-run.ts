@@ -1,11 +1,9 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { checkHistory, HistoryEvent, HistoryVerdict } from './history';
+import { checkHistory, EventOf, HistoryEvent, HistoryVerdict } from './history';
 import { ControllerMessage, FaultWorkerArgs, systemNow, WorkerMessage } from './protocol';
 
 const WORKER = join(__dirname, 'fault-worker.js');
-
-type HeldEvent = Extract<HistoryEvent, { kind: 'held' }>;
 
 /** One worker process, as the controller sees it. */
 export class FaultNode {
@@ -126,8 +124,12 @@ export class FaultRun {
   }
 
   /** The next moment some node (or the named one) reads `held === true`: it is between its check and its write. */
-  nextHeld(withinMs = 10_000, node?: string): Promise<HeldEvent> {
-    return this.next((event): event is HeldEvent => event.kind === 'held' && (!node || event.node === node), withinMs, 'a held reading');
+  nextHeld(withinMs = 10_000, node?: string): Promise<EventOf<'held'>> {
+    return this.next(
+      (event): event is EventOf<'held'> => event.kind === 'held' && (!node || event.node === node),
+      withinMs,
+      'a held reading',
+    );
   }
 
   /** Waits until `count` more acquisitions happened. */
@@ -140,13 +142,17 @@ export class FaultRun {
   /** Stops the workers (each finishes its holding) and judges the history. */
   async finish(): Promise<FaultRunResult> {
     const live = this.nodes.filter((node) => !node.exited);
-    const clockErrorMs = this.clockErrorMs;
     for (const node of live) node.send({ type: 'stop' });
     await Promise.all(live.map((node) => exitOf(node, 15_000)));
-    const verdict = checkHistory(this.events, clockErrorMs);
+    const verdict = checkHistory(this.events, this.clockErrorMs);
+    const faultAt = this.faultAt;
     const recovered =
-      this.faultAt === undefined ? undefined : this.events.find((e) => e.kind === 'acquired' && e.at > (this.faultAt as number));
-    return { ...verdict, clockErrorMs, recoverMs: recovered && this.faultAt !== undefined ? timeOf(recovered) - this.faultAt : undefined };
+      faultAt === undefined ? undefined : this.events.find((e): e is EventOf<'acquired'> => e.kind === 'acquired' && e.at > faultAt);
+    return {
+      ...verdict,
+      clockErrorMs: this.clockErrorMs,
+      recoverMs: recovered && faultAt !== undefined ? recovered.at - faultAt : undefined,
+    };
   }
 
   /** Kills whatever is left (after a failure). */
@@ -179,8 +185,6 @@ export class FaultRun {
     this.waiters.clear();
   }
 }
-
-const timeOf = (event: HistoryEvent): number => (event.kind === 'frozen' ? event.from : event.at);
 
 function exitOf(node: FaultNode, withinMs: number): Promise<void> {
   if (node.exited) return Promise.resolve();

@@ -25,6 +25,9 @@ export type HistoryEvent =
   /** The node could not run code (SIGSTOP, a blocked event loop, SIGKILL: to = Infinity), as the harness made it. */
   | { kind: 'frozen'; node: string; from: number; to: number };
 
+/** The events of one kind, e.g. `EventOf<'acquired'>`. */
+export type EventOf<K extends HistoryEvent['kind']> = Extract<HistoryEvent, { kind: K }>;
+
 export interface Violation {
   rule: 'overlap' | 'fencing' | 'token-order' | 'loss-not-signalled';
   key: string;
@@ -107,7 +110,7 @@ export function checkHistory(events: HistoryEvent[], clockErrorMs: number): Hist
   };
 }
 
-type WriteEvent = Extract<HistoryEvent, { kind: 'write' }>;
+type WriteEvent = EventOf<'write'>;
 
 function checkFencedWrites(writes: WriteEvent[]): { violations: Violation[]; refused: number } {
   const violations: Violation[] = [];

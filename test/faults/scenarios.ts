@@ -2,7 +2,7 @@ import { sleep } from '../helpers/wait';
 import type { FaultDriver, FaultEnvironment } from './environments';
 import { singleServer } from './environments';
 import type { FaultRun } from './fault-run';
-import type { HistoryEvent } from './history';
+import type { EventOf } from './history';
 
 /** Lease and work per driver: holdings span a renewal (etcd leases have whole seconds). */
 export const TIMING: Record<FaultDriver, { ttl: number; acts: number; actMs: number }> = {
@@ -33,17 +33,14 @@ export interface FaultScenario<E extends FaultEnvironment = FaultEnvironment> {
 /** Lets a scenario with its own kind of environment sit in the matrix. */
 export const anyScenario = <E extends FaultEnvironment>(scenario: FaultScenario<E>): FaultScenario => scenario;
 
-type Acquired = Extract<HistoryEvent, { kind: 'acquired' }>;
-type Write = Extract<HistoryEvent, { kind: 'write' }>;
-
 /** Lets the run go on until more acquisitions show the lock recovered. */
 export const recovered = (run: FaultRun, driver: FaultDriver) => run.acquisitions(2, TIMING[driver].ttl * 6 + 20_000);
 
 /** Waits until a node other than `victim` acquired and wrote: the successor is acting. */
 async function successorWrote(run: FaultRun, victim: string, driver: FaultDriver): Promise<void> {
   const within = TIMING[driver].ttl * 6 + 10_000;
-  const successor = await run.next((e): e is Acquired => e.kind === 'acquired' && e.node !== victim, within, 'a successor');
-  await run.next((e): e is Write => e.kind === 'write' && e.node === successor.node, within, "the successor's write");
+  const successor = await run.next((e): e is EventOf<'acquired'> => e.kind === 'acquired' && e.node !== victim, within, 'a successor');
+  await run.next((e): e is EventOf<'write'> => e.kind === 'write' && e.node === successor.node, within, "the successor's write");
 }
 
 const onEach = (drivers: FaultDriver[], make: (driver: FaultDriver) => FaultScenario[]): FaultScenario[] => drivers.flatMap(make);

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../helpers/wait';
 import { freePort } from './free-port';
 import { ServerProcess } from './server-process';
 import { etcdHealthy, TestServer, wrap } from './servers';
@@ -71,16 +72,17 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
 
 /** Polls the members until a live one names a leader that is itself up (a dead leader is named until the election). */
 async function leaderIndex(ports: number[]): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started < 20_000) {
+  const leaderNow = async (): Promise<number> => {
     const statuses = await Promise.all(ports.map((port) => memberStatus(port)));
     for (const status of statuses) {
       const index = statuses.findIndex((member) => member !== undefined && member.memberId === status?.leader);
       if (index >= 0) return index;
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`no etcd leader among members on ports ${ports.join(', ')} within 20 s`);
+    return -1;
+  };
+  const index = await eventually(leaderNow, (found) => found >= 0, 20_000);
+  if (index < 0) throw new Error(`no etcd leader among members on ports ${ports.join(', ')} within 20 s`);
+  return index;
 }
 
 /** The member's own id and the leader it sees ('0' for none), from the v3 JSON gateway; undefined when down. */

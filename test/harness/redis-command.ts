@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { eventually } from '../helpers/wait';
 
 /** One command on a fresh connection to 127.0.0.1:port (no retries), for harness checks. */
 export async function redisCommand(port: number, command: string, ...args: (string | number)[]): Promise<unknown> {
@@ -14,9 +15,6 @@ export async function redisCommand(port: number, command: string, ...args: (stri
 
 /** Polls `check` until it is true; throws with `what` if that has not happened within `withinMs`. */
 export async function waitUntil(what: string, check: () => Promise<boolean>, withinMs = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!(await check().catch(() => false))) {
-    if (Date.now() - started > withinMs) throw new Error(`${what}: not within ${withinMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const ok = await eventually(() => check().catch(() => false), Boolean, withinMs);
+  if (!ok) throw new Error(`${what}: not within ${withinMs} ms`);
 }

@@ -7,6 +7,7 @@ import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
+import { settleWithin } from '../../utils/settle-within';
 import { EtcdLeaseSession } from './etcd-lease-session';
 
 /** Lock entries are `<prefix><URI-encoded key>/<hex>`; a NUL-led key is never one. */
@@ -90,10 +91,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     for (const session of sessions) session.retire();
     // Revoked before the client closes, or each lease would outlive the app by its TTL (60 s by default);
     // a member that hangs without answering must not hold up shutdown.
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_REVOKE_WAIT_MS)));
-    await Promise.race([Promise.all(sessions.map((session) => session.firstRevoke)), bound]);
-    clearTimeout(timer);
+    await settleWithin(Promise.all(sessions.map((session) => session.firstRevoke)), CLOSE_REVOKE_WAIT_MS);
     if (this.ownsClient) this.client.close();
   }
 
