@@ -9,6 +9,7 @@ import { LockerDrivers } from './locker-drivers';
 import { LockerService } from './locker.service';
 import { LockedIntervalExplorer } from './scheduling/locked-interval.explorer';
 import { LockedIntervalRegistry } from './scheduling/locked-interval.registry';
+import { ShutdownHooksCheck } from './shutdown-hooks.check';
 import { getLockerDriverToken } from './utils/get-locker-driver-token.util';
 
 @Module({})
@@ -48,6 +49,7 @@ export class LockerModule {
         LockerService,
         LockedIntervalRegistry,
         LockedIntervalExplorer,
+        ShutdownHooksCheck,
       ],
       exports: [LockerService, LockedIntervalRegistry, ...driverProviders.map((provider) => (provider as { provide: string }).provide)],
     };
