@@ -10,8 +10,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # The lock file lists every platform's optional packages, so npm ci installs exactly it; a failure here is a
   # broken lock file or registry, to fix, not to paper over with npm install.
   if ! npm ci --no-audit --no-fund --loglevel=error; then
-    echo "[deps] npm ci failed: package-lock.json does not match package.json or the registry; run" >&2
-    echo "[deps] 'npm install --package-lock-only', commit the lock file and run again" >&2
+    echo "[deps] npm ci failed (see above). If the lock file is out of sync with package.json, run" >&2
+    echo "[deps] 'npm install --package-lock-only', commit package-lock.json and run again" >&2
     exit 1
   fi
 fi
