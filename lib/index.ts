@@ -1,4 +1,6 @@
-export { LockerModule, LockerModuleAsyncOptions } from './locker.module';
+// The application API. Driver authors: `nest-locker/driver-kit`.
+export { LockerModule } from './locker.module';
+export type { LockerConfigFactory, LockerModuleAsyncOptions } from './interfaces/locker-module-async-options.interface';
 export { LockerService } from './locker.service';
 export { Locker } from './locker';
 export { LockContext } from './context/lock-context';
@@ -9,15 +11,17 @@ export { LockedLoopStatus, LockedLoopState } from './scheduling/locked-loop';
 export { InjectLockerDriver } from './decorators/inject-locker-driver.decorator';
 export { getLockerDriverToken } from './utils/get-locker-driver-token.util';
 export { loadLockerConfig } from './config/load-locker-config';
-export { registerLockerDriver, registeredLockerDrivers } from './drivers/driver-registry';
-export { AbstractLockerDriver } from './drivers/abstract-locker.driver';
-export { HeldLock, HeldLockInit, LockRemote } from './lock/held-lock';
-export { RenewalBatcher, RenewalResult } from './lock/renewal-batcher';
-export { WaitScope } from './lock/wait-scope';
-export { SectionReader } from './config/section-reader';
-export { MemoryLockDriver } from './drivers/memory/memory-lock.driver';
-export { RedisLockDriver } from './drivers/redis/redis-lock.driver';
-export { EtcdLockDriver } from './drivers/etcd/etcd-lock.driver';
-export { LOCK_DEFAULTS } from './utils/lock-options';
+export { LockerExceptionFilter } from './filters/locker-exception.filter';
 export * from './errors';
-export * from './interfaces';
+export type { Lock } from './interfaces/lock.interface';
+export type { LockOptions, LockerCallOptions } from './interfaces/lock-options.interface';
+export type { LockEvent } from './interfaces/lock-event.interface';
+export type {
+  EtcdConnectionConfig,
+  LockerConfig,
+  LockerModuleOptions,
+  LockerSectionConfig,
+  RedisConnectionConfig,
+} from './interfaces/locker-config.interface';
+export type { LockKey, OnBusy, WithLockOptions } from './interfaces/with-lock-options.interface';
+export type { LockedIntervalOptions } from './interfaces/locked-interval-options.interface';

@@ -1,41 +1,33 @@
 import { DiscoveryModule } from '@nestjs/core';
-import { DynamicModule, InjectionToken, Module, ModuleMetadata, OptionalFactoryDependency, Provider } from '@nestjs/common';
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { asyncConfigProviders } from './config/locker-config.providers';
 import { resolveLockerConfig, ResolvedLockerConfig } from './config/resolve-locker-config';
 import type { LockerConfig, LockerModuleOptions } from './interfaces/locker-config.interface';
+import type { LockerModuleAsyncOptions } from './interfaces/locker-module-async-options.interface';
 import { LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS, LOCKER_RESOLVED_CONFIG } from './locker.constants';
 import { LockerDrivers } from './locker-drivers';
 import { LockerService } from './locker.service';
 import { LockedIntervalExplorer } from './scheduling/locked-interval.explorer';
 import { LockedIntervalRegistry } from './scheduling/locked-interval.registry';
+import { ShutdownHooksCheck } from './shutdown-hooks.check';
 import { getLockerDriverToken } from './utils/get-locker-driver-token.util';
-
-export interface LockerModuleAsyncOptions extends LockerModuleOptions, Pick<ModuleMetadata, 'imports'> {
-  inject?: (InjectionToken | OptionalFactoryDependency)[];
-  useFactory: (...deps: any[]) => LockerConfig | Promise<LockerConfig>;
-  /** Connection sections whose drivers should be injectable with `@InjectLockerDriver(id)`. */
-  driverInstanceIds?: string[];
-}
 
 @Module({})
 export class LockerModule {
   /** Config is validated here, so a bad section fails before the app starts. */
   static forRoot(config: LockerConfig, options: LockerModuleOptions = {}): DynamicModule {
     const resolved = resolveLockerConfig(config);
-    return LockerModule.build({ provide: LOCKER_RESOLVED_CONFIG, useValue: resolved }, [...resolved.instances.keys()], options);
+    return LockerModule.build([{ provide: LOCKER_RESOLVED_CONFIG, useValue: resolved }], [...resolved.instances.keys()], options);
   }
 
+  /** The config from `useFactory`, `useClass` or `useExisting`, resolved when the app bootstraps. */
   static forRootAsync(options: LockerModuleAsyncOptions): DynamicModule {
-    const { imports = [], inject = [], useFactory, driverInstanceIds = [], ...moduleOptions } = options;
-    const configProvider: Provider = {
-      provide: LOCKER_RESOLVED_CONFIG,
-      useFactory: async (...deps: unknown[]) => resolveLockerConfig(await useFactory(...deps)),
-      inject,
-    };
-    const built = LockerModule.build(configProvider, driverInstanceIds, moduleOptions);
-    return { ...built, imports: [...(built.imports ?? []), ...imports] };
+    const { providers, moduleOptions } = asyncConfigProviders(options);
+    const built = LockerModule.build(providers, options.driverInstanceIds ?? [], moduleOptions);
+    return { ...built, imports: [...(built.imports ?? []), ...(options.imports ?? [])] };
   }
 
-  private static build(configProvider: Provider, driverInstanceIds: string[], options: LockerModuleOptions): DynamicModule {
+  private static build(configProviders: Provider[], driverInstanceIds: string[], options: LockerModuleOptions): DynamicModule {
     const driverProviders: Provider[] = driverInstanceIds.map((id) => ({
       provide: getLockerDriverToken(id),
       useFactory: (drivers: LockerDrivers) => drivers.instance(id),
@@ -46,7 +38,7 @@ export class LockerModule {
       global: options.isGlobal ?? true,
       imports: [DiscoveryModule],
       providers: [
-        configProvider,
+        ...configProviders,
         { provide: LOCKER_MODULE_OPTIONS, useValue: options },
         {
           provide: LOCKER_DRIVERS,
@@ -57,6 +49,7 @@ export class LockerModule {
         LockerService,
         LockedIntervalRegistry,
         LockedIntervalExplorer,
+        ShutdownHooksCheck,
       ],
       exports: [LockerService, LockedIntervalRegistry, ...driverProviders.map((provider) => (provider as { provide: string }).provide)],
     };

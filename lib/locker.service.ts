@@ -70,7 +70,7 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     return (await runLocked(this, key, options, fn)) as T;
   }
 
-  /** Runs work that shutdown must wait for (a locked body). */
+  /** @internal Runs work that shutdown must wait for (a locked body). */
   track<T>(work: () => Promise<T>): Promise<T> {
     const running = work();
     this.running.add(running);

@@ -7,9 +7,13 @@ cd "$(dirname "$0")/.."
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[deps] npm ci"
-  # This registry lacks oxlint's binaries for other platforms, so the lock file cannot list them and
-  # npm ci refuses it; npm install then installs the same versions from the same lock file.
-  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error
+  # The lock file lists every platform's optional packages, so npm ci installs exactly it; a failure here is a
+  # broken lock file or registry, to fix, not to paper over with npm install.
+  if ! npm ci --no-audit --no-fund --loglevel=error; then
+    echo "[deps] npm ci failed (see above). If the lock file is out of sync with package.json, run" >&2
+    echo "[deps] 'npm install --package-lock-only', commit package-lock.json and run again" >&2
+    exit 1
+  fi
 fi
 
 missing=()

@@ -3,16 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
-import {
-  InjectLockerDriver,
-  LockerConfigError,
-  LockerDriver,
-  LockerError,
-  LockerModule,
-  LockerService,
-  MemoryLockDriver,
-  registerLockerDriver,
-} from 'nest-locker';
+import { InjectLockerDriver, LockerConfigError, LockerError, LockerModule, LockerService } from 'nest-locker';
+import { LockerDriver, registerLockerDriver } from 'nest-locker/driver-kit';
+import { MemoryLockDriver } from '../lib/drivers/memory/memory-lock.driver';
 import { freePort } from './harness/free-port';
 import { startEtcd, startRedis, TestServer } from './harness/servers';
 import { startLockerApp } from './helpers/locker-app';

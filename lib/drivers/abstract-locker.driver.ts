@@ -46,13 +46,13 @@ export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwne
     return lock;
   }
 
-  /** @internal the lock was released or lost. */
+  /** HeldLockOwner: the lock was released or lost. */
   lockSettled(lock: HeldLock): void {
     this.held.delete(lock);
     this.onSettled(lock);
   }
 
-  /** @internal the lock's TTL changed. */
+  /** HeldLockOwner: the lock's TTL changed. */
   lockExtended(lock: HeldLock): void {
     this.onExtended(lock);
   }

@@ -17,17 +17,20 @@ export interface LockerErrorFields {
   cause?: unknown;
 }
 
-/** Base class of every error nest-locker throws; `code` is stable across versions. */
+/**
+ * Base class of every error nest-locker throws; `code` is stable across versions. `key` and `section` are set only
+ * when they apply (`declare`: no field is defined for them otherwise, so a logged error shows no `key: undefined`).
+ */
 export class LockerError extends Error {
   readonly code: LockerErrorCode;
-  readonly key?: string;
-  readonly section?: string;
+  declare readonly key?: string;
+  declare readonly section?: string;
 
   constructor(message: string, fields: LockerErrorFields = {}, code: LockerErrorCode = 'LOCKER_ERROR') {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.name = new.target.name;
     this.code = code;
-    this.key = fields.key;
-    this.section = fields.section;
+    if (fields.key !== undefined) this.key = fields.key;
+    if (fields.section !== undefined) this.section = fields.section;
   }
 }

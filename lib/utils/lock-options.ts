@@ -7,6 +7,13 @@ export const LOCK_DEFAULTS = { ttl: 60_000, keepAlive: true, fair: false, locker
 /** setTimeout's ceiling (about 24.8 days): no TTL, wait or hold may be longer. */
 export const MAX_DURATION_MS = 2_147_483_647;
 
+/**
+ * The shortest lease taken: below it, renewals (every ttl/3) race a round trip and one event-loop stall, so the
+ * lock is lost as soon as it is taken. Values under it are seconds written as milliseconds (the Go locker's
+ * `WithTTL(10)`), which nobody means as a lease.
+ */
+export const MIN_TTL_MS = 100;
+
 /** Keys longer than this are refused: they cost memory on every server round trip. */
 export const MAX_KEY_BYTES = 1024;
 
@@ -27,6 +34,15 @@ export function assertTtl(value: unknown, field: string, where: string): asserts
       section: where,
       field,
       message: `expected a positive whole number of milliseconds up to ${MAX_DURATION_MS}, got ${describe(value)}`,
+    });
+  }
+  if (value < MIN_TTL_MS) {
+    throw new LockerConfigError({
+      section: where,
+      field,
+      message:
+        `${value} ms is too short to be a lease: ${field} is in milliseconds (the Go locker's WithTTL took seconds); ` +
+        `did you mean ${(value * 1000).toLocaleString('en-US').replace(/,/g, '_')} (${value} s)? At least ${MIN_TTL_MS} ms`,
     });
   }
 }

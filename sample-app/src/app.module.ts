@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import { loadLockerConfig, LockerModule } from 'nest-locker';
+import { loadLockerConfig, LockerExceptionFilter, LockerModule } from 'nest-locker';
 import { APP_ENV, readAppEnv } from './app-env.config';
 import { CleanupJob } from './cleanup.job';
 import { LedgerRepository } from './ledger.repository';
-import { LockWaitTimeoutFilter } from './lock-wait-timeout.filter';
 import { PaymentsController } from './payments.controller';
 import { PaymentsService } from './payments.service';
 import { ReportBuilderService } from './report-builder.service';
@@ -21,7 +20,7 @@ const env = readAppEnv();
   controllers: [PaymentsController],
   providers: [
     { provide: APP_ENV, useValue: env },
-    { provide: APP_FILTER, useClass: LockWaitTimeoutFilter },
+    { provide: APP_FILTER, useClass: LockerExceptionFilter },
     LedgerRepository,
     PaymentsService,
     ReportBuilderService,

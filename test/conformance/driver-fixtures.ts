@@ -1,6 +1,7 @@
 import { Etcd3 } from 'etcd3';
 import { Redis } from 'ioredis';
-import type { LockerConfig, LockerDriver } from 'nest-locker';
+import type { LockerConfig } from 'nest-locker';
+import type { LockerDriver } from 'nest-locker/driver-kit';
 import { startEtcd, startRedis, TestServer } from '../harness/servers';
 
 /** What the backend holds for one lock key, read from the server itself. */

@@ -1,5 +1,6 @@
 import { Test, TestingModule } from '@nestjs/testing';
-import { getLockerDriverToken, LockerConfig, LockerDriver, LockerModule, LockerModuleOptions, LockerService } from 'nest-locker';
+import { getLockerDriverToken, LockerConfig, LockerModule, LockerModuleOptions, LockerService } from 'nest-locker';
+import type { LockerDriver } from 'nest-locker/driver-kit';
 
 export interface LockerApp {
   moduleRef: TestingModule;
