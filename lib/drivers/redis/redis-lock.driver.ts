@@ -135,13 +135,16 @@ export class RedisLockDriver extends AbstractLockerDriver {
 
   /** Cluster: when the connection to a master drops, the locks in its slots are lost; the others stay held. */
   private loseLocksOfDroppedNodes(cluster: Cluster): void {
-    const watch = (node: Redis) => node.on('close', () => this.dropLocksOfNode(cluster, node)).on('ready', () => this.releaseDropped());
+    const watch = (node: Redis) => node.on('close', () => this.dropLocksOf(node)).on('ready', () => this.releaseDropped());
     cluster.nodes('all').forEach(watch);
     cluster.on('+node', watch);
   }
 
-  private dropLocksOfNode(cluster: Cluster, node: Redis): void {
-    const dropped = `${node.options.host}:${node.options.port}`;
+  /** The locks whose commands `connection` carries are lost (it dropped): a single server's, or a master's slots'. */
+  private dropLocksOf(connection: Redis): void {
+    if (!this.client.isCluster) return this.dropLocks();
+    const cluster = this.client as Cluster;
+    const dropped = `${connection.options.host}:${connection.options.port}`;
     this.dropLocks((lock) => cluster.slots[clusterKeySlot((lock.remote as RedisLockRemote).lock)]?.[0] === dropped);
   }
 
@@ -259,6 +262,8 @@ export class RedisLockDriver extends AbstractLockerDriver {
    */
   async renew(remotes: RedisLockRemote[], ttls: number[]): Promise<boolean[]> {
     const args = remotes.flatMap((remote, index) => [remote.owner, ttls[index]]);
+    const connection = this.connectionServing(remotes[0].lock);
+    const stream = connection?.stream;
     const renewing = this.client.lockerRenew(remotes.length, ...remotes.map((remote) => remote.lock), ...args);
     const within = Math.min(this.commandTimeout, Math.ceil(ttls.reduce((a, b) => Math.min(a, b)) / 3));
     // the second look lets a reply that already arrived while this process was busy count
@@ -270,22 +275,20 @@ export class RedisLockDriver extends AbstractLockerDriver {
       }
     }
     const error = new Error(`redis did not answer a renewal within ${within} ms; the connection is dropped`);
-    this.dropConnectionOf(remotes[0].lock, error);
+    // unless it closed since (its 'close' lost the locks): then it may be a new, healthy one
+    if (connection && stream && connection.stream === stream) {
+      this.dropLocksOf(connection); // now: the caller of extend() learns it with this error
+      stream.destroy(error); // ioredis reconnects
+    }
     throw error;
   }
 
-  /** Loses the locks on the connection that serves `lockName` now, and drops it (ioredis reconnects). */
-  private dropConnectionOf(lockName: string, error: Error): void {
-    if (!this.client.isCluster) {
-      this.dropLocks();
-      return void (this.client as Redis).stream?.destroy(error);
-    }
+  /** The connection that carries commands on `lockName`: the client, or in a cluster its slot's master. */
+  private connectionServing(lockName: string): Redis | undefined {
+    if (!this.client.isCluster) return this.client as Redis;
     const cluster = this.client as Cluster;
     const address = cluster.slots[clusterKeySlot(lockName)]?.[0];
-    const node = cluster.nodes('master').find((candidate) => `${candidate.options.host}:${candidate.options.port}` === address);
-    if (!node) return;
-    this.dropLocksOfNode(cluster, node);
-    node.stream?.destroy(error);
+    return cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === address);
   }
 
   private renewMany(locks: HeldLock[]): Promise<boolean[]> {
