@@ -162,6 +162,13 @@ CONFIG_ROWS.push(
   ['[redis] auth 5', redis({ auth: 5 }), { section: 'redis', field: 'auth', message: /expected a non-empty string, got 5/ }],
   ['[etcd] password false', etcd({ password: false }), { section: 'etcd', field: 'password', message: /got false/ }],
 );
+for (const [label, value] of TIMEOUT_ROWS) {
+  CONFIG_ROWS.push([
+    `[redis] command_timeout ${label}`,
+    redis({ command_timeout: value }),
+    { section: 'redis', field: 'command_timeout', message: /expected a whole number >= 1 \(at most 2147483647\)/ },
+  ]);
+}
 
 /**
  * Key prefixes that nest on one etcd or memory connection would let keys of two sections name one lock

@@ -5,7 +5,8 @@ import { freePort } from './free-port';
  * What the proxy does to traffic:
  * - `pass`: forwards both ways;
  * - `cut`: forwards nothing and closes nothing, like a cable pulled out: the client only notices by timeouts,
- *   and what was sent meanwhile arrives when the cut heals (as TCP would retransmit it);
+ *   and what was sent meanwhile arrives when the cut heals (as TCP would retransmit it). A server that closes
+ *   its side meanwhile (a restart) is not seen until the cut heals: then the client's connection is reset;
  * - `delay`: forwards each chunk `delayMs` later, in order.
  */
 export type ProxyMode = { kind: 'pass' } | { kind: 'cut' } | { kind: 'delay'; delayMs: number };
@@ -21,6 +22,8 @@ interface Link {
   serverReadyAt: number;
   /** Chunks held back by a cut, in order, with where each goes. */
   held: { to: Socket; readyAt: 'clientReadyAt' | 'serverReadyAt'; chunk: Buffer }[];
+  /** The server closed its side during a cut: the client learns when the cut heals. */
+  serverGone: boolean;
 }
 
 /**
@@ -31,6 +34,8 @@ export class FaultProxy {
   private readonly links = new Set<Link>();
   private mode: ProxyMode = { kind: 'pass' };
   private onNextRequest?: { fault: RequestFault; done: () => void };
+  private refusing = false;
+  private refusedCount = 0;
 
   private constructor(
     private readonly server: Server,
@@ -55,12 +60,23 @@ export class FaultProxy {
     return this.links.size;
   }
 
+  /** New connections refused (reset as they come) since the proxy started. */
+  get refused(): number {
+    return this.refusedCount;
+  }
+
+  /** While on, new connections are reset as they come (a server that is away for them); open ones go on. */
+  refuseNewConnections(refuse: boolean): void {
+    this.refusing = refuse;
+  }
+
   set(mode: ProxyMode): void {
     this.mode = mode;
     if (mode.kind === 'cut') return;
     for (const link of this.links) {
       const held = link.held.splice(0);
       for (const { to, readyAt, chunk } of held) this.forward(link, readyAt, to, chunk);
+      if (link.serverGone) this.reset(link);
     }
   }
 
@@ -80,8 +96,13 @@ export class FaultProxy {
   }
 
   private accept(client: Socket): void {
+    if (this.refusing) {
+      this.refusedCount++;
+      client.resetAndDestroy();
+      return;
+    }
     const server = new Socket();
-    const link: Link = { client, server, clientReadyAt: 0, serverReadyAt: 0, held: [] };
+    const link: Link = { client, server, clientReadyAt: 0, serverReadyAt: 0, held: [], serverGone: false };
     this.links.add(link);
     client.setNoDelay(true);
     server.setNoDelay(true);
@@ -106,10 +127,15 @@ export class FaultProxy {
       client.destroy();
       server.destroy();
     };
+    const serverClosed = () => {
+      if (this.mode.kind !== 'cut') return drop();
+      link.serverGone = true;
+      server.destroy();
+    };
     client.on('close', drop);
-    server.on('close', drop);
+    server.on('close', serverClosed);
     client.on('error', drop);
-    server.on('error', drop);
+    server.on('error', serverClosed);
   }
 
   private forward(link: Link, readyAt: 'clientReadyAt' | 'serverReadyAt', to: Socket, chunk: Buffer): void {

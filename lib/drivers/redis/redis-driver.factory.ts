@@ -3,6 +3,7 @@ import { SectionReader } from '../../config/section-reader';
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { connectOrExplain, requireOptionalPeer } from '../../utils/optional-peer';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from './redis-connection';
 import { RedisLockDriver } from './redis-lock.driver';
 import { describeTopology, readTopology, RedisNodeAddress, RedisTopology, topologyField } from './redis-topology';
 
@@ -17,6 +18,7 @@ const FIELDS = [
   'max_idle',
   'idle_timeout',
   'connect_timeout',
+  'command_timeout',
 ] as const;
 
 export interface RedisDriverSettings {
@@ -26,11 +28,13 @@ export interface RedisDriverSettings {
   username?: string;
   db: number;
   connectTimeout: number;
+  /** Deadline of every command, ms: a server that stops answering cannot hold up a call or a shutdown. */
+  commandTimeout: number;
 }
 
 /**
  * `driver = "redis"` with a `[redis]`-shaped connection section: exactly one of `addr`, `cluster` (seed
- * nodes) or `sentinels` + `master_name`; plus auth, db, max_idle, idle_timeout.
+ * nodes) or `sentinels` + `master_name`; plus auth, db, max_idle, idle_timeout, connect_timeout, command_timeout.
  */
 export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
   name: 'redis',
@@ -51,6 +55,7 @@ export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
       username: reader.string('username'),
       db,
       connectTimeout: reader.integer('connect_timeout', 1) ?? 5000,
+      commandTimeout: reader.integer('command_timeout', 1) ?? DEFAULT_COMMAND_TIMEOUT_MS,
     };
   },
   async create(settings, context) {
@@ -60,6 +65,7 @@ export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
       password: settings.password,
       username: settings.username,
       connectTimeout: settings.connectTimeout,
+      commandTimeout: settings.commandTimeout,
       // Lock commands fail fast while the server is away; keep-alive retries on its own schedule.
       maxRetriesPerRequest: 1,
     };
@@ -114,7 +120,7 @@ function subscriberOnSomeNode(
   Redis: typeof IORedis.Redis,
   cluster: IORedis.Cluster,
   seeds: RedisNodeAddress[],
-  options: { password?: string; username?: string; connectTimeout: number },
+  options: { password?: string; username?: string; connectTimeout: number; commandTimeout: number },
 ): IORedis.Redis {
   const known = cluster.nodes('all').map((node) => ({ host: node.options.host, port: node.options.port }));
   const candidates = known.length > 0 ? known : seeds;

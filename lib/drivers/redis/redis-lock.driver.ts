@@ -8,8 +8,10 @@ import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
+import { settleWithin } from '../../utils/settle-within';
 import { clusterKeySlot } from './redis-cluster-slot';
 import { namesOfLock, releasedChannel, redisKeyNames, RedisKeyNames } from './redis-key-names';
+import { commandTimeoutOf, isCommandTimeout, quitWithin } from './redis-connection';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { ACQUIRE_SCRIPT, FENCE_IDLE_MS, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
 
@@ -26,6 +28,7 @@ interface LockerCommands {
     ttl: number,
     fenceIdle: number,
     queuePlace: number,
+    fenceFloor: string,
   ): Promise<[number, string | number]>;
   lockerLeaveQueue(queue: string, queueLeases: string, owner: string, channel: string): Promise<number>;
   lockerRelease(lock: string, queue: string, queueLeases: string, owner: string, channel: string): Promise<number>;
@@ -60,8 +63,16 @@ export class RedisLockDriver extends AbstractLockerDriver {
    * only its own locks' renewals, so each slot with locks has its own batcher (one script per slot per tick).
    */
   private readonly slotRenewals?: Map<number, RenewalBatcher>;
-  /** Locks given up when a connection dropped, to release once it is back. */
+  /** Locks given up when a connection dropped, or whose release got no answer: to release once it is back. */
   private readonly droppedRemotes: RedisLockRemote[] = [];
+  /** The deadline of every command (the client's `commandTimeout`), and the longest a renewal waits. */
+  private readonly commandTimeout: number;
+  /**
+   * The highest fencing token this driver was given (the reply's text, as the script wants it): a fence
+   * counter lost with a restart starts above it, even if the server's clock is now behind the old tokens.
+   */
+  private fenceFloor = '0';
+  private highestToken = 0n;
 
   /**
    * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
@@ -79,6 +90,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
     client.defineCommand('lockerRelease', { numberOfKeys: 3, lua: RELEASE_SCRIPT });
     client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
     this.client = client as ScriptedRedis;
+    this.commandTimeout = commandTimeoutOf(client);
     // A dropped connection may be a server restarted without its data: then a waiter elsewhere can take our
     // locks the moment it reconnects, before any renewal of ours could learn of it. So they are lost now.
     if (client.isCluster) {
@@ -88,7 +100,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
       client.on('close', () => this.dropLocks());
       client.on('ready', () => this.releaseDropped());
     }
-    this.subscriber = new RedisReleaseSubscriber(openSubscriber);
+    this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout);
     this.queues = new LocalWaitQueues((lock) => {
       let recheck: NodeJS.Timeout | undefined;
       // A release naming the fair queue's first waiter wakes only the process where that waiter is first.
@@ -100,12 +112,11 @@ export class RedisLockDriver extends AbstractLockerDriver {
         recheck.unref();
       };
       const listening = this.subscriber.listen(releasedChannel(lock), onRelease);
-      listening.catch(() => undefined); // waiters fall back to polling at the holder's expiry
       const close = () => {
         clearTimeout(recheck);
-        listening.then((stop) => stop()).catch(() => undefined);
+        listening.stop();
       };
-      return { ready: listening, close };
+      return { ready: listening.ready, close };
     });
   }
 
@@ -124,15 +135,17 @@ export class RedisLockDriver extends AbstractLockerDriver {
 
   /** Cluster: when the connection to a master drops, the locks in its slots are lost; the others stay held. */
   private loseLocksOfDroppedNodes(cluster: Cluster): void {
-    const watch = (node: Redis) =>
-      node
-        .on('close', () => {
-          const dropped = `${node.options.host}:${node.options.port}`;
-          this.dropLocks((lock) => cluster.slots[clusterKeySlot((lock.remote as RedisLockRemote).lock)]?.[0] === dropped);
-        })
-        .on('ready', () => this.releaseDropped());
+    const watch = (node: Redis) => node.on('close', () => this.dropLocksOf(node)).on('ready', () => this.releaseDropped());
     cluster.nodes('all').forEach(watch);
     cluster.on('+node', watch);
+  }
+
+  /** The locks whose commands `connection` carries are lost (it dropped): a single server's, or a master's slots'. */
+  private dropLocksOf(connection: Redis): void {
+    if (!this.client.isCluster) return this.dropLocks();
+    const cluster = this.client as Cluster;
+    const dropped = `${connection.options.host}:${connection.options.port}`;
+    this.dropLocks((lock) => cluster.slots[clusterKeySlot((lock.remote as RedisLockRemote).lock)]?.[0] === dropped);
   }
 
   /** Connections this driver uses: the command connection, plus the shared subscriber once someone waited. */
@@ -156,8 +169,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
   async close(): Promise<void> {
     this.renewals.stop();
     this.slotRenewals?.forEach((renewals) => renewals.stop());
-    await this.subscriber.close();
-    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+    await Promise.all([this.subscriber.close(), this.ownsClient && quitWithin(this.client, this.commandTimeout)]);
   }
 
   protected onSettled(lock: HeldLock): void {
@@ -191,6 +203,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
         request.ttl,
         FENCE_IDLE_MS,
         place,
+        this.fenceFloor,
       );
     } catch (error) {
       this.release(names.lock, owner).catch(() => undefined);
@@ -198,7 +211,9 @@ export class RedisLockDriver extends AbstractLockerDriver {
     }
     if (taken !== 1) return Number(value);
     const remote = new RedisLockRemote(this, names.lock, owner);
-    const lock = this.hold(request, { fencingToken: BigInt(value), sentAt, remote });
+    const fencingToken = BigInt(value);
+    if (fencingToken > this.highestToken) [this.highestToken, this.fenceFloor] = [fencingToken, String(value)];
+    const lock = this.hold(request, { fencingToken, sentAt, remote });
     if (request.keepAlive) this.track(lock);
     return lock;
   }
@@ -230,14 +245,50 @@ export class RedisLockDriver extends AbstractLockerDriver {
     // A local waiter tries at once: its attempt goes down the same connection after the release, so the
     // server runs them in that order and the handoff costs one round trip.
     this.queues.wakeHead(names.lock);
-    await released;
+    try {
+      await released;
+    } catch (error) {
+      // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection is back.
+      this.droppedRemotes.push(new RedisLockRemote(this, lockName, owner));
+      throw error;
+    }
   }
 
-  /** @internal renews the given locks (each with its TTL) in one script; true per lock still ours. All must share one slot in a cluster. */
+  /**
+   * @internal renews the given locks (each with its TTL) in one script; true per lock still ours. All must
+   * share one slot in a cluster. A renewal unanswered within a renewal period (a third of the shortest
+   * TTL, at most command_timeout) is a lost connection: the server may have restarted behind a silent
+   * link and let someone else in, so the connection is dropped and its locks with it.
+   */
   async renew(remotes: RedisLockRemote[], ttls: number[]): Promise<boolean[]> {
     const args = remotes.flatMap((remote, index) => [remote.owner, ttls[index]]);
-    const renewed = await this.client.lockerRenew(remotes.length, ...remotes.map((remote) => remote.lock), ...args);
-    return renewed.map((value) => value === 1);
+    const connection = this.connectionServing(remotes[0].lock);
+    const stream = connection?.stream;
+    const renewing = this.client.lockerRenew(remotes.length, ...remotes.map((remote) => remote.lock), ...args);
+    const within = Math.min(this.commandTimeout, Math.ceil(ttls.reduce((a, b) => Math.min(a, b)) / 3));
+    // the second look lets a reply that already arrived while this process was busy count
+    if ((await settleWithin(renewing, within)) || (await settleWithin(renewing, 0))) {
+      try {
+        return (await renewing).map((value) => value === 1);
+      } catch (error) {
+        if (!isCommandTimeout(error)) throw error;
+      }
+    }
+    const error = new Error(`redis did not answer a renewal within ${within} ms; the connection is dropped`);
+    // unless it closed since (its 'close' lost the locks): then it may be a new, healthy one
+    if (connection && stream && connection.stream === stream) {
+      this.dropLocksOf(connection); // now: the caller of extend() learns it with this error
+      stream.destroy(error); // ioredis reconnects
+    }
+    throw error;
+  }
+
+  /** The connection that carries commands on `lockName`: the client, or in a cluster its slot's master. */
+  private connectionServing(lockName: string): Redis | undefined {
+    if (!this.client.isCluster) return this.client as Redis;
+    const cluster = this.client as Cluster;
+    const address = cluster.slots[clusterKeySlot(lockName)]?.[0];
+    return cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === address);
   }
 
   private renewMany(locks: HeldLock[]): Promise<boolean[]> {

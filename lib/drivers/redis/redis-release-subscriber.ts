@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { quitWithin } from './redis-connection';
 
 /** Called with the published message, or with nothing when a release may have been missed. */
 export type ReleaseListener = (message?: string) => void;
@@ -8,29 +9,46 @@ interface ChannelListeners {
   subscribed: Promise<unknown>;
 }
 
+/** One key's listening: `ready` settles once its first SUBSCRIBE did (a failed one is tried again). */
+export interface Listening {
+  ready: Promise<unknown>;
+  stop(): void;
+}
+
 /** How long to wait before opening a new connection when one gave up for good (cluster: its node left). */
 const REOPEN_DELAY_MS = 100;
+
+/** How long to wait before subscribing again where a SUBSCRIBE failed on a connection that is up. */
+const RESUBSCRIBE_DELAY_MS = 1000;
 
 /**
  * One subscriber connection per driver instance, shared by every waiting key: channels are subscribed
  * while someone waits on them. After a reconnect every listener is woken, since a release may have been
  * published while the connection was down. A connection that ends (in a cluster it gives up on a node
- * that stays away) is replaced by a new one that subscribes the same channels.
+ * that stays away) is replaced by a new one that subscribes the same channels. A SUBSCRIBE that fails (its
+ * connection was down, the server did not answer) is sent again once the connection is ready, so a key's
+ * waiters are not left to wake only at the holder's expiry.
  */
 export class RedisReleaseSubscriber {
   private connection?: Redis;
   private readonly channels = new Map<string, ChannelListeners>();
+  /** Channels listened to whose SUBSCRIBE failed: subscribed again when the connection is ready. */
+  private readonly unsubscribed = new Set<string>();
+  private resubscribeTimer?: NodeJS.Timeout;
 
   private closed = false;
 
-  constructor(private readonly open: () => Redis) {}
+  constructor(
+    private readonly open: () => Redis,
+    private readonly commandTimeout: number,
+  ) {}
 
-  /** Resolves once the server confirmed the subscription; the returned function stops listening. */
-  async listen(channel: string, listener: ReleaseListener): Promise<() => void> {
+  /** Listens from now until `stop()`; `ready` settles once the server confirmed the first subscription. */
+  listen(channel: string, listener: ReleaseListener): Listening {
     const connection = this.connect();
     let entry = this.channels.get(channel);
     if (!entry) {
-      entry = { listeners: new Set(), subscribed: connection.subscribe(channel) };
+      entry = { listeners: new Set(), subscribed: this.subscribe(connection, [channel]) };
       this.channels.set(channel, entry);
     }
     entry.listeners.add(listener);
@@ -41,13 +59,33 @@ export class RedisReleaseSubscriber {
       this.channels.delete(channel);
       this.connection?.unsubscribe(channel).catch(() => undefined);
     };
-    try {
-      await current.subscribed;
-    } catch (error) {
-      stop();
-      throw error;
-    }
-    return stop;
+    return { ready: current.subscribed, stop };
+  }
+
+  /** SUBSCRIBE; if it fails, the channels are subscribed again later (and looked at then). */
+  private subscribe(connection: Redis, channels: string[]): Promise<unknown> {
+    const subscribed = connection.subscribe(...channels);
+    subscribed.catch(() => {
+      channels.forEach((channel) => this.unsubscribed.add(channel));
+      if (this.resubscribeTimer || this.closed) return;
+      this.resubscribeTimer = setTimeout(() => this.resubscribe(), RESUBSCRIBE_DELAY_MS);
+      this.resubscribeTimer.unref();
+    });
+    return subscribed;
+  }
+
+  /** Subscribes the channels whose SUBSCRIBE failed, once the connection is ready; a release may have been missed. */
+  private resubscribe(): void {
+    clearTimeout(this.resubscribeTimer);
+    this.resubscribeTimer = undefined;
+    const connection = this.connection;
+    if (this.closed || connection?.status !== 'ready') return; // its 'ready' calls again
+    const channels = [...this.unsubscribed].filter((channel) => this.channels.has(channel));
+    this.unsubscribed.clear();
+    if (channels.length === 0) return;
+    this.subscribe(connection, channels)
+      .then(() => channels.forEach((channel) => this.notify(channel)))
+      .catch(() => undefined);
   }
 
   private notify(channel: string, message?: string): void {
@@ -60,10 +98,11 @@ export class RedisReleaseSubscriber {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.resubscribeTimer);
     const connection = this.connection;
     this.connection = undefined;
     this.channels.clear();
-    if (connection) await connection.quit().catch(() => connection.disconnect());
+    if (connection) await quitWithin(connection, this.commandTimeout);
   }
 
   private connect(): Redis {
@@ -74,13 +113,14 @@ export class RedisReleaseSubscriber {
     connection.on('ready', () => {
       if (connectedOnce) this.notifyAll();
       connectedOnce = true;
+      this.resubscribe();
     });
     connection.on('error', () => undefined); // reconnects by itself; waiters fall back to lease expiry
     connection.once('end', () => this.replace(connection));
     this.connection = connection;
     if (this.channels.size > 0) {
       // a replacement: listen again where the last connection did, then look again
-      const resubscribed = connection.subscribe(...this.channels.keys());
+      const resubscribed = this.subscribe(connection, [...this.channels.keys()]);
       resubscribed.then(() => this.notifyAll()).catch(() => undefined);
       for (const entry of this.channels.values()) entry.subscribed = resubscribed;
     }

@@ -33,12 +33,14 @@ end
 `;
 
 /**
- * KEYS: lock, fence, queue, queue leases. ARGV: owner, ttl ms, fence idle ms, queue place ms (0 = do not queue).
+ * KEYS: lock, fence, queue, queue leases. ARGV: owner, ttl ms, fence idle ms, queue place ms (0 = do not
+ * queue), fence floor (the highest token the caller was given, for any key).
  * Returns {1, token} when taken (also when the same owner took it already), {0, ms} when busy: ms until
  * the holder's lease or, if sooner, another fair waiter's place at the head of the queue runs out. A free lock with a live queue head is busy for
- * everyone else, fair or not, so no one jumps the queue. The token is max(last + 1, server time in µs):
- * the counter makes it strictly increasing, the server clock keeps it growing after a restart that lost
- * the counter (no persistence), since no key is acquired more than once per microsecond.
+ * everyone else, fair or not, so no one jumps the queue. The token is max(last + 1, server time in µs),
+ * where last is the fence counter or, when a restart without persistence lost it, the caller's floor:
+ * the counter makes it strictly increasing; the server clock and the floor keep it growing after such a
+ * restart (the floor also when the server's clock is now behind the tokens it gave before).
  */
 export const ACQUIRE_SCRIPT = `${LIVE_QUEUE_HEAD}
 local head, head_lapses = live_queue_head(KEYS[3], KEYS[4])
@@ -49,7 +51,7 @@ if (not head or head == ARGV[1]) and redis.call('SET', KEYS[1], ARGV[1], 'NX', '
     redis.call('ZREM', KEYS[4], ARGV[1])
   end
   local micros = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+  local last = tonumber(redis.call('GET', KEYS[2]) or ARGV[5])
   local token = string.format('%.0f', math.max(last + 1, micros))
   redis.call('SET', KEYS[2], token, 'PX', ARGV[3])
   return {1, token}
