@@ -1,0 +1,66 @@
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import { Etcd3 } from 'etcd3';
+import { DriverFixture, etcdFixture } from './conformance/driver-fixtures';
+import { FaultProxy } from './harness/fault-proxy';
+import { lockerConfig } from './faults/environments';
+import { etcdMetric } from './helpers/etcd-metrics';
+import { LockerApp, startLockerApp } from './helpers/locker-app';
+import { eventually } from './helpers/wait';
+
+/**
+ * A waiter's watch stream that comes back after etcd compacted past the revision it had seen: etcd cancels
+ * the watch, and the waiter must watch again (from the current revision), not fall back to a slow poll.
+ */
+describe('etcd: a waiter whose watch revision was compacted while its connection was away', () => {
+  let fixture: DriverFixture;
+  let proxy: FaultProxy;
+  let holderApp: LockerApp;
+  let waiterApp: LockerApp;
+  let inspector: Etcd3;
+  before(async () => {
+    fixture = await etcdFixture();
+    inspector = new Etcd3({ hosts: `http://${fixture.server!.addr}` });
+    proxy = await FaultProxy.start(fixture.server!.port);
+    holderApp = await startLockerApp(lockerConfig('etcd', { endpoints: [fixture.server!.addr] }));
+    waiterApp = await startLockerApp(lockerConfig('etcd', { endpoints: [proxy.addr] }));
+  });
+  after(async () => {
+    proxy.set({ kind: 'pass' });
+    await waiterApp?.close();
+    await holderApp?.close();
+    inspector?.close();
+    await proxy?.close();
+    await fixture?.close();
+  });
+
+  const watchers = () => etcdMetric(fixture.server!.port, 'etcd_debugging_mvcc_watcher_total');
+
+  it('watches again and gets the lock on the release, not at a poll', async (t) => {
+    const lock = await holderApp.service.acquire('compacted', { ttl: 10_000 });
+    const waiting = waiterApp.service.acquire('compacted', { ttl: 10_000 });
+    // the waiter's entry is queued and its watches (the lock's prefix, and the one keeping the stream open) exist
+    const watching = await eventually(watchers, (count) => count >= 2, 5_000);
+    assert.equal(watching, 2);
+
+    proxy.set({ kind: 'cut' });
+    proxy.resetAll(); // the waiter's connection is gone; it reconnects into the cut
+    assert.equal(await eventually(watchers, (count) => count === 0, 5_000), 0, 'the waiter watches nothing while away');
+    let revision = '0';
+    for (let i = 0; i < 5; i++) revision = (await inspector.put(`compaction-filler-${i}`).value(String(i)).exec()).header.revision;
+    await inspector.kv.compact({ revision, physical: true });
+    proxy.set({ kind: 'pass' });
+
+    const rewatching = await eventually(watchers, (count) => count >= 2, 5_000);
+    assert.equal(rewatching, 2, 'the waiter watches the lock again after etcd cancelled its compacted watch');
+    const releasedAt = performance.now();
+    await lock.release();
+    const taken = await waiting;
+    const handoffMs = performance.now() - releasedAt;
+    t.diagnostic(`handoff ${handoffMs.toFixed(1)} ms after the release`);
+    assert.ok(taken.held);
+    // the fallback poll is 1 s; a watched release arrives in a few ms
+    assert.ok(handoffMs < 300, `the lock reached the waiter ${handoffMs.toFixed(1)} ms after the release`);
+    await taken.release();
+  });
+});
