@@ -4,7 +4,7 @@ import { Etcd3 } from 'etcd3';
 import { DriverFixture, etcdFixture } from './conformance/driver-fixtures';
 import { FaultProxy } from './harness/fault-proxy';
 import { lockerConfig } from './faults/environments';
-import { etcdMetric } from './helpers/etcd-metrics';
+import { etcdMetrics } from './helpers/etcd-metrics';
 import { LockerApp, startLockerApp } from './helpers/locker-app';
 import { eventually } from './helpers/wait';
 
@@ -34,25 +34,36 @@ describe('etcd: a waiter whose watch revision was compacted while its connection
     await fixture?.close();
   });
 
-  const watchers = () => etcdMetric(fixture.server!.port, 'etcd_debugging_mvcc_watcher_total');
+  const metrics = () => etcdMetrics(fixture.server!.port);
+  const watchers = async () => (await metrics()).sum('etcd_debugging_mvcc_watcher_total');
+  /** Requests on watch streams: each watch created or cancelled is one. */
+  const watchRequests = async () => (await metrics()).sum('grpc_server_msg_received_total', 'grpc_method="Watch"');
 
   it('watches again and gets the lock on the release, not at a poll', async (t) => {
     const lock = await holderApp.service.acquire('compacted', { ttl: 10_000 });
     const waiting = waiterApp.service.acquire('compacted', { ttl: 10_000 });
+    waiting.catch(() => undefined); // asserted below; a failed test must not leave it unhandled
     // the waiter's entry is queued and its watches (the lock's prefix, and the one keeping the stream open) exist
-    const watching = await eventually(watchers, (count) => count >= 2, 5_000);
+    const watching = await eventually(watchers, (count) => count === 2, 5_000);
     assert.equal(watching, 2);
 
     proxy.set({ kind: 'cut' });
     proxy.resetAll(); // the waiter's connection is gone; it reconnects into the cut
-    assert.equal(await eventually(watchers, (count) => count === 0, 5_000), 0, 'the waiter watches nothing while away');
+    const away = await eventually(watchers, (count) => count === 0, 5_000);
+    assert.equal(away, 0, 'the waiter watches nothing while away');
+    const requestsBefore = await watchRequests();
     let revision = '0';
     for (let i = 0; i < 5; i++) revision = (await inspector.put(`compaction-filler-${i}`).value(String(i)).exec()).header.revision;
     await inspector.kv.compact({ revision, physical: true });
     proxy.set({ kind: 'pass' });
 
-    const rewatching = await eventually(watchers, (count) => count >= 2, 5_000);
-    assert.equal(rewatching, 2, 'the waiter watches the lock again after etcd cancelled its compacted watch');
+    // each watch comes back at its old revision and etcd cancels it (2 requests); the waiter must watch again (2 more)
+    const requests = await eventually(
+      async () => (await watchRequests()) - requestsBefore,
+      (count) => count >= 4,
+      5_000,
+    );
+    assert.ok(requests >= 4, `the waiter watches again after etcd cancelled its compacted watches (${requests} watch requests)`);
     const releasedAt = performance.now();
     await lock.release();
     const taken = await waiting;

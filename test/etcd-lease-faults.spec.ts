@@ -4,7 +4,7 @@ import { Etcd3 } from 'etcd3';
 import { LockLostError } from 'nest-locker';
 import { DriverFixture, etcdFixture } from './conformance/driver-fixtures';
 import { lockerConfig } from './faults/environments';
-import { etcdMetric } from './helpers/etcd-metrics';
+import { etcdMetrics } from './helpers/etcd-metrics';
 import { LockerApp, startLockerApp } from './helpers/locker-app';
 import { abortReason } from './helpers/wait';
 
@@ -37,7 +37,7 @@ describe('etcd: leases and keys changed from outside', () => {
       .prefix(`nest-locker/${encodeURIComponent(key)}/`)
       .exec();
   const leaseOf = async (key: string): Promise<string> => (await entriesOf(key)).kvs[0].lease;
-  const txnCount = () => etcdMetric(fixture.server!.port, 'grpc_server_handled_total', 'grpc_method="Txn"');
+  const txnCount = async () => (await etcdMetrics(fixture.server!.port)).sum('grpc_server_handled_total', 'grpc_method="Txn"');
 
   it('takes a fresh lease after the shared one was revoked: acquire() of another key succeeds with a handful of requests', async (t) => {
     const held = await app.service.acquire('revoked-held');

@@ -1,7 +1,7 @@
 import type { Watcher } from 'etcd3';
 import { monotonicNow } from '../../utils/clock';
 
-/** A watch that etcd keeps cancelling is created again at most this often. */
+/** A watch that etcd keeps cancelling is created again at once, then at most this often. */
 const REWATCH_MIN_INTERVAL_MS = 1_000;
 
 /**
@@ -17,7 +17,7 @@ export class LastingWatch {
   readonly ready: Promise<Watcher>;
   private current: Promise<Watcher>;
   private closed = false;
-  private lastOpenedAt = monotonicNow();
+  private lastReopenedAt = -Infinity;
 
   constructor(
     private readonly create: () => Promise<Watcher>,
@@ -32,7 +32,6 @@ export class LastingWatch {
   }
 
   private open(): Promise<Watcher> {
-    this.lastOpenedAt = monotonicNow();
     const watching = this.create();
     watching.then(
       (watcher) => {
@@ -52,9 +51,10 @@ export class LastingWatch {
 
   private reopen(): void {
     if (this.closed) return;
-    const wait = Math.max(0, this.lastOpenedAt + REWATCH_MIN_INTERVAL_MS - monotonicNow());
+    const wait = Math.max(0, this.lastReopenedAt + REWATCH_MIN_INTERVAL_MS - monotonicNow());
     setTimeout(() => {
       if (this.closed) return;
+      this.lastReopenedAt = monotonicNow();
       this.current = this.open();
       this.current.then(this.wake, this.wake);
     }, wait).unref();
