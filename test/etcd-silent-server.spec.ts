@@ -81,6 +81,25 @@ describe('etcd: a server that stops answering', () => {
     await next.release();
   });
 
+  it('leaves no entry behind when etcd wrote it but its answer never came', async () => {
+    await (await app.service.acquire('answer-lost', { ttl: 6_000 })).release(); // the lease of this TTL exists
+    proxy.set({ kind: 'hold-answers' });
+    const error = await app.service.tryAcquire('answer-lost', { ttl: 6_000 }).catch((caught: unknown) => caught);
+    const written = await fixture.state('answer-lost', app.driver('etcd'));
+    proxy.set({ kind: 'pass' });
+    assert.ok(error instanceof Error, `tryAcquire() failed at its deadline (${String(error)})`);
+    assert.equal(written.entries, 1, 'etcd had written the entry');
+    const state = await eventually(
+      () => fixture.state('answer-lost', app.driver('etcd')),
+      (value) => value.entries === 0,
+      10_000,
+    );
+    assert.equal(state.entries, 0, 'the unanswered entry is deleted, not left queued on a kept-alive lease');
+    const lock = await app.service.tryAcquire('answer-lost', { ttl: 6_000 });
+    assert.ok(lock, 'free for the next caller');
+    await lock.release();
+  });
+
   it('closes the driver within a bound on a silent server', async () => {
     await app.service.acquire('silent-close', { ttl: 10_000 });
     proxy.set({ kind: 'cut' });

@@ -140,8 +140,9 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     const name = lockPrefix + randomBytes(8).toString('hex');
     const session = request.keepAlive ? this.session(request.ttl) : undefined;
     const unpin = session?.addWaiter();
+    let leaseId: string | undefined;
     try {
-      const leaseId = session ? await session.leaseId : await this.grantFixedLease(request.ttl);
+      leaseId = session ? await session.leaseId : await this.grantFixedLease(request.ttl);
       const put = this.client.put(name).value('').lease(leaseId);
       const entries = this.client.getAll().prefix(lockPrefix).limit(1);
       // The name is ours alone: if it exists, etcd3 resent this txn after etcd had applied it (a member
@@ -161,6 +162,10 @@ export class EtcdLockDriver extends AbstractLockerDriver {
         session?.retire();
         throw new QueuePositionLost();
       }
+      // No answer (a timeout): etcd may have written the entry, which would then wait in the queue on a
+      // kept-alive lease for ever, ahead of everyone. The name is ours alone: delete it by name.
+      if (session) this.deleteInBackground(() => this.client.delete().key(name).exec(), session);
+      else if (leaseId) void this.revokeLease(leaseId);
       throw error;
     }
   }
@@ -304,7 +309,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     try {
       await this.deleteEntry(entry);
     } catch (error) {
-      this.retryDelete(entry, 1);
+      this.deleteInBackground(() => this.deleteEntry(entry), entry.session);
       throw error;
     }
   }
@@ -313,15 +318,16 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     return this.client.if(entry.name, 'Create', '==', entry.revision).then(this.client.delete().key(entry.name)).commit();
   }
 
-  private retryDelete(entry: QueueEntry, retry: number): void {
+  /** Tries a delete of an entry on `session`'s lease again, a few times; if etcd never confirms it, retires the lease. */
+  private deleteInBackground(remove: () => Promise<unknown>, session: EtcdLeaseSession | undefined, retry = 1): void {
     const again = async () => {
       // a retired session's revoke takes the entry with it
-      if (this.closed || !entry.session?.alive) return;
+      if (this.closed || !session?.alive) return;
       try {
-        await this.deleteEntry(entry);
+        await remove();
       } catch {
-        if (retry < DELETE_RETRIES) this.retryDelete(entry, retry + 1);
-        else entry.session?.retire();
+        if (retry < DELETE_RETRIES) this.deleteInBackground(remove, session, retry + 1);
+        else session.retire();
       }
     };
     setTimeout(() => void again(), 200 * 2 ** (retry - 1)).unref();
