@@ -1,9 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { Etcd3 } from 'etcd3';
-import { DriverFixture, etcdFixture } from './conformance/driver-fixtures';
-import { FaultProxy } from './harness/fault-proxy';
 import { lockerConfig } from './faults/environments';
+import { useEtcdApp } from './helpers/etcd-app';
 import { etcdMetrics } from './helpers/etcd-metrics';
 import { LockerApp, startLockerApp } from './helpers/locker-app';
 import { eventually } from './helpers/wait';
@@ -13,49 +11,33 @@ import { eventually } from './helpers/wait';
  * the watch, and the waiter must watch again (from the current revision), not fall back to a slow poll.
  */
 describe('etcd: a waiter whose watch revision was compacted while its connection was away', () => {
-  let fixture: DriverFixture;
-  let proxy: FaultProxy;
+  const env = useEtcdApp({ proxied: true }); // the waiter's app
   let holderApp: LockerApp;
-  let waiterApp: LockerApp;
-  let inspector: Etcd3;
-  before(async () => {
-    fixture = await etcdFixture();
-    inspector = new Etcd3({ hosts: `http://${fixture.server!.addr}` });
-    proxy = await FaultProxy.start(fixture.server!.port);
-    holderApp = await startLockerApp(lockerConfig('etcd', { endpoints: [fixture.server!.addr] }));
-    waiterApp = await startLockerApp(lockerConfig('etcd', { endpoints: [proxy.addr] }));
-  });
-  after(async () => {
-    proxy.set({ kind: 'pass' });
-    await waiterApp?.close();
-    await holderApp?.close();
-    inspector?.close();
-    await proxy?.close();
-    await fixture?.close();
-  });
+  before(async () => (holderApp = await startLockerApp(lockerConfig('etcd', { endpoints: [env.etcd.server!.addr] }))));
+  after(async () => await holderApp?.close());
 
-  const metrics = () => etcdMetrics(fixture.server!.port);
+  const metrics = () => etcdMetrics(env.etcd.server!.port);
   const watchers = async () => (await metrics()).sum('etcd_debugging_mvcc_watcher_total');
   /** Requests on watch streams: each watch created or cancelled is one. */
   const watchRequests = async () => (await metrics()).sum('grpc_server_msg_received_total', 'grpc_method="Watch"');
 
   it('watches again and gets the lock on the release, not at a poll', async (t) => {
     const lock = await holderApp.service.acquire('compacted', { ttl: 10_000 });
-    const waiting = waiterApp.service.acquire('compacted', { ttl: 10_000 });
+    const waiting = env.app.service.acquire('compacted', { ttl: 10_000 });
     waiting.catch(() => undefined); // asserted below; a failed test must not leave it unhandled
     // the waiter's entry is queued and its watches (the lock's prefix, and the one keeping the stream open) exist
     const watching = await eventually(watchers, (count) => count === 2, 5_000);
     assert.equal(watching, 2);
 
-    proxy.set({ kind: 'cut' });
-    proxy.resetAll(); // the waiter's connection is gone; it reconnects into the cut
+    env.proxy.set({ kind: 'cut' });
+    env.proxy.resetAll(); // the waiter's connection is gone; it reconnects into the cut
     const away = await eventually(watchers, (count) => count === 0, 5_000);
     assert.equal(away, 0, 'the waiter watches nothing while away');
     const requestsBefore = await watchRequests();
     let revision = '0';
-    for (let i = 0; i < 5; i++) revision = (await inspector.put(`compaction-filler-${i}`).value(String(i)).exec()).header.revision;
-    await inspector.kv.compact({ revision, physical: true });
-    proxy.set({ kind: 'pass' });
+    for (let i = 0; i < 5; i++) revision = (await env.inspector.put(`compaction-filler-${i}`).value(String(i)).exec()).header.revision;
+    await env.inspector.kv.compact({ revision, physical: true });
+    env.proxy.set({ kind: 'pass' });
 
     // each watch comes back at its old revision and etcd cancels it (2 requests); the waiter must watch again (2 more)
     const requests = await eventually(
@@ -73,5 +55,6 @@ describe('etcd: a waiter whose watch revision was compacted while its connection
     // the fallback poll is 1 s; a watched release arrives in a few ms
     assert.ok(handoffMs < 300, `the lock reached the waiter ${handoffMs.toFixed(1)} ms after the release`);
     await taken.release();
+    await holderApp.close(); // before the server stops
   });
 });

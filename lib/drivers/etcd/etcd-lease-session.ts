@@ -75,6 +75,7 @@ export class EtcdLeaseSession {
     const sentAt = monotonicNow();
     const stream = await this.client.leaseClient.leaseKeepAlive();
     let timer: NodeJS.Timeout | undefined;
+    let answered = false;
     try {
       // A stream has no gRPC deadline (it is meant to last): the answer gets one here.
       const response = await new Promise<{ TTL: string }>((resolve, reject) => {
@@ -86,6 +87,7 @@ export class EtcdLeaseSession {
         stream.on('error', reject);
         stream.write({ ID: id });
       });
+      answered = true;
       if (Number(response.TTL) <= 0) {
         for (const lock of [...this.locks.keys()]) lock.lose('refused', 'etcd says its lease expired or was revoked');
         this.retire();
@@ -96,7 +98,9 @@ export class EtcdLeaseSession {
       return true;
     } finally {
       clearTimeout(timer);
-      stream.end();
+      // An unanswered one is cancelled, not left open on a connection that may be black-holed.
+      if (answered) stream.end();
+      else stream.cancel();
     }
   }
 
