@@ -5,6 +5,9 @@ import { monotonicNow } from '../../utils/clock';
 /** A session idle this long (no holder, no waiter) revokes its lease. */
 const IDLE_REVOKE_MS = 60_000;
 
+/** Keys missing from the lease's list are read back this many at a time before their locks are given up. */
+const RECHECK_BATCH = 100;
+
 /** A held lock's entry in etcd: its unique name and create revision. */
 export interface SessionEntry {
   readonly name: string;
@@ -115,9 +118,15 @@ export class EtcdLeaseSession {
     const checked = [...this.locks];
     const { keys } = await this.client.leaseClient.leaseTimeToLive({ ID: await this.leaseId, keys: true });
     const carried = new Set(keys.map((key) => key.toString()));
-    for (const [lock, entry] of checked) {
-      if (carried.has(entry.name) || lock.settled || (await this.exists(entry))) continue;
-      lock.lose('refused', 'its key was deleted from etcd');
+    const missing = checked.filter(([lock, entry]) => !carried.has(entry.name) && !lock.settled);
+    // an operator may have deleted thousands at once: read them back a batch at a time, not one by one
+    for (let start = 0; start < missing.length; start += RECHECK_BATCH) {
+      const batch = missing.slice(start, start + RECHECK_BATCH);
+      await Promise.all(
+        batch.map(async ([lock, entry]) => {
+          if (!lock.settled && !(await this.exists(entry))) lock.lose('refused', 'its key was deleted from etcd');
+        }),
+      );
     }
   }
 
