@@ -7,9 +7,11 @@ import { freePort } from './free-port';
  * - `cut`: forwards nothing and closes nothing, like a cable pulled out: the client only notices by timeouts,
  *   and what was sent meanwhile arrives when the cut heals (as TCP would retransmit it). A server that closes
  *   its side meanwhile (a restart) is not seen until the cut heals: then the client's connection is reset;
- * - `delay`: forwards each chunk `delayMs` later, in order.
+ * - `delay`: forwards each chunk `delayMs` later, in order;
+ * - `hold-answers`: forwards the client's requests but holds the server's answers, as `cut` does: the server
+ *   applies what was sent, and the client never learns it.
  */
-export type ProxyMode = { kind: 'pass' } | { kind: 'cut' } | { kind: 'delay'; delayMs: number };
+export type ProxyMode = { kind: 'pass' } | { kind: 'cut' } | { kind: 'delay'; delayMs: number } | { kind: 'hold-answers' };
 
 /** The fault to inject when the client next sends something (e.g. a renewal), before it is forwarded. */
 export type RequestFault = 'cut' | 'reset';
@@ -140,7 +142,7 @@ export class FaultProxy {
 
   private forward(link: Link, readyAt: 'clientReadyAt' | 'serverReadyAt', to: Socket, chunk: Buffer): void {
     const mode = this.mode;
-    if (mode.kind === 'cut') {
+    if (mode.kind === 'cut' || (mode.kind === 'hold-answers' && to === link.client)) {
       link.held.push({ to, readyAt, chunk });
       return;
     }

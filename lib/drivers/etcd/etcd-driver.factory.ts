@@ -3,10 +3,11 @@ import { parseHostPort, SectionReader } from '../../config/section-reader';
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { connectOrExplain, requireOptionalPeer } from '../../utils/optional-peer';
+import { callDeadline, DEFAULT_COMMAND_TIMEOUT_MS, retryUnlessTimedOut } from './etcd-call-deadline';
 import { EndpointCoolDown, unreachableWith } from './etcd-endpoint-cool-down';
 import { EtcdLockDriver } from './etcd-lock.driver';
 
-const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout'] as const;
+const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout', 'command_timeout'] as const;
 
 export interface EtcdDriverSettings {
   section: string;
@@ -14,6 +15,8 @@ export interface EtcdDriverSettings {
   username?: string;
   password?: string;
   connectTimeout: number;
+  /** Deadline of each etcd call, in ms. */
+  commandTimeout: number;
 }
 
 /** `driver = "etcd"` with an `[etcd]`-shaped connection section (endpoints). */
@@ -30,10 +33,15 @@ export const etcdDriverFactory: LockerDriverFactory<EtcdDriverSettings> = {
       username: reader.string('username'),
       password: reader.string('password'),
       connectTimeout: reader.integer('connect_timeout', 1) ?? 5000,
+      commandTimeout: reader.integer('command_timeout', 1) ?? DEFAULT_COMMAND_TIMEOUT_MS,
     };
   },
   async create(settings, context) {
-    const { Etcd3, GRPCUnavailableError } = requireOptionalPeer<typeof Etcd>('etcd3', 'etcd', settings.section);
+    const { Etcd3, GRPCUnavailableError, GRPCDeadlineExceededError, isRecoverableError } = requireOptionalPeer<typeof Etcd>(
+      'etcd3',
+      'etcd',
+      settings.section,
+    );
     const hosts = settings.endpoints.map((endpoint) => (/^[a-z]+:\/\//.test(endpoint) ? endpoint : `http://${endpoint}`));
     const coolDown = new EndpointCoolDown(
       hosts,
@@ -45,7 +53,11 @@ export const etcdDriverFactory: LockerDriverFactory<EtcdDriverSettings> = {
       hosts,
       auth: settings.username ? { username: settings.username, password: settings.password ?? '' } : undefined,
       dialTimeout: settings.connectTimeout,
-      faultHandling: { host: (host) => coolDown.policy(host) as never },
+      defaultCallOptions: callDeadline(settings.commandTimeout),
+      faultHandling: {
+        host: (host) => coolDown.policy(host) as never,
+        global: retryUnlessTimedOut(isRecoverableError, GRPCDeadlineExceededError) as never,
+      },
     });
     await connectOrExplain(client.get('nest-locker-connect-check').exec(), settings.connectTimeout, (reason) => {
       client.close();
@@ -55,6 +67,6 @@ export const etcdDriverFactory: LockerDriverFactory<EtcdDriverSettings> = {
         message: `cannot reach etcd at ${settings.endpoints.join(', ')}: ${reason}`,
       });
     });
-    return new EtcdLockDriver(client, context);
+    return new EtcdLockDriver(client, context, true, settings.commandTimeout);
   },
 };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
 import type { HeldLock, LockRemote } from '../../lock/held-lock';
 import { LocalWaitQueues, QueueResource, Turn } from '../../lock/local-wait-queues';
@@ -8,7 +8,9 @@ import type { Lock } from '../../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 import { settleWithin } from '../../utils/settle-within';
-import { EtcdLeaseSession } from './etcd-lease-session';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from './etcd-call-deadline';
+import { LastingWatch } from './etcd-lasting-watch';
+import { EtcdLeaseSession, leaseGone } from './etcd-lease-session';
 
 /** Lock entries are `<prefix><URI-encoded key>/<hex>`; a NUL-led key is never one. */
 const WATCH_STREAM_KEEPER_KEY = '\0nest-locker/watch-stream-keeper';
@@ -18,6 +20,12 @@ const WATCHLESS_RECHECK_MS = 1_000;
 
 /** Shutdown waits this long at most for etcd to revoke the driver's leases. */
 const CLOSE_REVOKE_WAIT_MS = 2_000;
+
+/** A delete etcd did not confirm is sent again this many times in the background, 0.2 s to 3.2 s apart. */
+const DELETE_RETRIES = 5;
+
+/** Pause before the n-th retry (from 1) of a loop that talks to etcd: at once, then doubling up to 1 s. */
+const retryPause = (retry: number): number => (retry <= 1 ? 0 : Math.min(1_000, 25 * 2 ** (retry - 2)));
 
 /** One queued or held entry: `<prefix><escaped key>/<random id>`, ordered by create revision. */
 interface QueueEntry {
@@ -42,12 +50,15 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   private readonly sessions = new Map<number, EtcdLeaseSession>();
   /** Local waiters per lock prefix; their first is woken by a watch on deletes under the prefix. */
   private readonly queues = new LocalWaitQueues((lockPrefix) => this.watchDeletes(lockPrefix));
-  private streamKeeper?: Promise<Watcher>;
+  private streamKeeper?: LastingWatch;
+  private closed = false;
 
   constructor(
     private readonly client: Etcd3,
     context: DriverContext,
     private readonly ownsClient = true,
+    /** How long a keep-alive waits for its answer (unary calls get their deadline from the client). */
+    private readonly commandTimeout = DEFAULT_COMMAND_TIMEOUT_MS,
   ) {
     super(context);
   }
@@ -56,14 +67,19 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     const scope = new WaitScope(request);
     scope.check();
     const lockPrefix = `${request.keyPrefix}${encodeURIComponent(request.key)}/`;
-    if (!request.wait) return this.takeInEtcd(lockPrefix, request);
+    if (!request.wait) return this.takeInEtcd(lockPrefix, request, scope);
     // Local waiters queue here: only the first has an entry in etcd, whatever their number.
-    return this.queues.take(lockPrefix, scope, async (turn) => (await this.takeInEtcd(lockPrefix, request, turn)) as Lock);
+    return this.queues.take(lockPrefix, scope, async (turn) => (await this.takeInEtcd(lockPrefix, request, scope, turn)) as Lock);
   }
 
-  /** Enqueues in etcd and, with a turn to wait in, waits for the entries ahead to go; else gives up at once. */
-  private async takeInEtcd(lockPrefix: string, request: AcquireRequest, turn?: Turn): Promise<Lock | null> {
-    for (;;) {
+  /**
+   * Enqueues in etcd and, with a turn to wait in, waits for the entries ahead to go; else gives up at once.
+   * A lost place (the entry's lease gone) is taken again, after a pause that grows, within the wait's
+   * deadline and abort.
+   */
+  private async takeInEtcd(lockPrefix: string, request: AcquireRequest, scope: WaitScope, turn?: Turn): Promise<Lock | null> {
+    for (let retry = 0; ; retry++) {
+      if (retry > 0) await scope.sleep(retryPause(retry));
       const sentAt = monotonicNow();
       let entry: QueueEntry;
       let first: boolean;
@@ -86,7 +102,8 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   }
 
   async close(): Promise<void> {
-    void this.streamKeeper?.then((keeper) => keeper.cancel()).catch(() => undefined);
+    this.closed = true;
+    this.streamKeeper?.close();
     const sessions = [...this.sessions.values()];
     for (const session of sessions) session.retire();
     // Revoked before the client closes, or each lease would outlive the app by its TTL (60 s by default);
@@ -105,9 +122,10 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   private session(ttl: number): EtcdLeaseSession {
     let session = this.sessions.get(ttl);
     if (!session?.alive) {
-      session = new EtcdLeaseSession(this.client, ttl, (retired) => {
+      const onRetire = (retired: EtcdLeaseSession) => {
         if (this.sessions.get(ttl) === retired) this.sessions.delete(ttl);
-      });
+      };
+      session = new EtcdLeaseSession(this.client, ttl, onRetire, this.commandTimeout);
       this.sessions.set(ttl, session);
     }
     return session;
@@ -122,8 +140,9 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     const name = lockPrefix + randomBytes(8).toString('hex');
     const session = request.keepAlive ? this.session(request.ttl) : undefined;
     const unpin = session?.addWaiter();
+    let leaseId: string | undefined;
     try {
-      const leaseId = session ? await session.leaseId : await this.grantFixedLease(request.ttl);
+      leaseId = session ? await session.leaseId : await this.grantFixedLease(request.ttl);
       const put = this.client.put(name).value('').lease(leaseId);
       const entries = this.client.getAll().prefix(lockPrefix).limit(1);
       // The name is ours alone: if it exists, etcd3 resent this txn after etcd had applied it (a member
@@ -137,8 +156,16 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     } catch (error) {
       unpin?.();
       if (error instanceof QueuePositionLost) throw error;
-      // The session's lease went away (etcd was down past its TTL): enqueue again on a fresh one.
-      if (/lease not found/i.test(String(error))) throw new QueuePositionLost();
+      // The session's lease went away (revoked, or expired while etcd or this process was away): the
+      // session is retired, or it would be handed out again, and the next try takes a fresh lease.
+      if (leaseGone(error)) {
+        session?.retire();
+        throw new QueuePositionLost();
+      }
+      // No answer (a timeout): etcd may have written the entry, which would then wait in the queue on a
+      // kept-alive lease for ever, ahead of everyone. The name is ours alone: delete it by name.
+      if (session) this.deleteInBackground(() => this.client.delete().key(name).exec(), session);
+      else if (leaseId) void this.revokeLease(leaseId);
       throw error;
     }
   }
@@ -186,13 +213,11 @@ export class EtcdLockDriver extends AbstractLockerDriver {
    */
   private watchDeletes(lockPrefix: string): QueueResource {
     this.keepWatchStreamOpen();
-    const wake = () => this.queues.wakeHead(lockPrefix);
-    const watching = this.client.watch().prefix(lockPrefix).only('delete').create();
-    watching.then(
-      (watcher) => watcher.on('delete', wake).on('disconnected', wake).on('connected', wake).on('error', wake),
-      () => undefined,
+    const watch = new LastingWatch(
+      () => this.client.watch().prefix(lockPrefix).only('delete').create(),
+      () => this.queues.wakeHead(lockPrefix),
     );
-    return { ready: watching, close: () => void watching.then((watcher) => watcher.cancel()).catch(() => undefined) };
+    return { ready: watch.ready, close: () => watch.close() };
   }
 
   /**
@@ -200,9 +225,10 @@ export class EtcdLockDriver extends AbstractLockerDriver {
    * on every wait; one idle watcher on a key no lock uses keeps the stream open.
    */
   private keepWatchStreamOpen(): void {
-    if (this.streamKeeper) return;
-    this.streamKeeper = this.client.watch().key(WATCH_STREAM_KEEPER_KEY).create();
-    this.streamKeeper.catch(() => (this.streamKeeper = undefined));
+    this.streamKeeper ??= new LastingWatch(
+      () => this.client.watch().key(WATCH_STREAM_KEEPER_KEY).create(),
+      () => undefined,
+    );
   }
 
   /** The entry is first: for a fixed-TTL lock that waited, its own lease starts now. */
@@ -219,7 +245,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
       remote,
     });
     remote.lock = lock;
-    entry.session?.attach(lock);
+    entry.session?.attach(lock, entry);
     entry.unpin?.();
     entry.unpin = undefined;
     return lock;
@@ -228,14 +254,22 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   /** @internal for EtcdLockRemote. */
   async extend(lock: HeldLock, entry: QueueEntry, ttl: number): Promise<boolean> {
     if (!lock.keepAlive) return this.moveEntry(entry, { leaseId: await this.grantFixedLease(ttl) });
-    const session = this.session(ttl);
-    const previous = entry.session;
-    if (!(await this.moveEntry(entry, { session, leaseId: await session.leaseId }))) return false;
-    if (previous !== session) {
-      previous?.detach(lock);
-      session.attach(lock);
+    for (let retry = 0; ; retry++) {
+      const session = this.session(ttl);
+      const previous = entry.session;
+      try {
+        if (!(await this.moveEntry(entry, { session, leaseId: await session.leaseId }))) return false;
+      } catch (error) {
+        // The target session's lease was gone (and the session retired): once more on a fresh one.
+        if (error instanceof QueuePositionLost && retry === 0) continue;
+        throw error;
+      }
+      if (previous !== session) {
+        previous?.detach(lock);
+        session.attach(lock, entry);
+      }
+      return session.keepAliveNow();
     }
-    return session.keepAliveNow();
   }
 
   /**
@@ -244,7 +278,15 @@ export class EtcdLockDriver extends AbstractLockerDriver {
    */
   private async moveEntry(entry: QueueEntry, target: { leaseId: string; session?: EtcdLeaseSession }): Promise<boolean> {
     const put = this.client.put(entry.name).value('').lease(target.leaseId);
-    const response = await this.client.if(entry.name, 'Create', '==', entry.revision).then(put).commit();
+    const response = await this.client
+      .if(entry.name, 'Create', '==', entry.revision)
+      .then(put)
+      .commit()
+      .catch((error: unknown) => {
+        if (!leaseGone(error)) throw error;
+        target.session?.retire();
+        throw new QueuePositionLost();
+      });
     const abandoned = response.succeeded ? entry.fixedLeaseId : target.session ? undefined : target.leaseId;
     if (response.succeeded) {
       entry.session = target.session;
@@ -255,20 +297,40 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   }
 
   /**
-   * Removes our entry (owner-checked by its unique name and revision) and its own lease, if any. If etcd
-   * cannot be told, the shared lease carrying the entry is retired, so the entry goes with it within a TTL.
+   * Removes our entry (owner-checked by its unique name and revision) and its own lease, if any. A delete
+   * etcd did not confirm (a timeout, an election) is sent again in the background; the shared lease
+   * carrying the entry (and every other lock on it) is retired only if etcd cannot be told for that long.
+   * @internal for EtcdLockRemote.
    */
-  /** @internal for EtcdLockRemote. */
   async dequeue(entry: QueueEntry): Promise<void> {
     entry.unpin?.();
     entry.unpin = undefined;
     if (entry.fixedLeaseId) return this.revokeLease(entry.fixedLeaseId);
     try {
-      await this.client.if(entry.name, 'Create', '==', entry.revision).then(this.client.delete().key(entry.name)).commit();
+      await this.deleteEntry(entry);
     } catch (error) {
-      entry.session?.retire();
+      this.deleteInBackground(() => this.deleteEntry(entry), entry.session);
       throw error;
     }
+  }
+
+  private deleteEntry(entry: QueueEntry): Promise<unknown> {
+    return this.client.if(entry.name, 'Create', '==', entry.revision).then(this.client.delete().key(entry.name)).commit();
+  }
+
+  /** Tries a delete of an entry on `session`'s lease again, a few times; if etcd never confirms it, retires the lease. */
+  private deleteInBackground(remove: () => Promise<unknown>, session: EtcdLeaseSession | undefined, retry = 1): void {
+    const again = async () => {
+      // a retired session's revoke takes the entry with it
+      if (this.closed || !session?.alive) return;
+      try {
+        await remove();
+      } catch {
+        if (retry < DELETE_RETRIES) this.deleteInBackground(remove, session, retry + 1);
+        else session.retire();
+      }
+    };
+    setTimeout(() => void again(), 200 * 2 ** (retry - 1)).unref();
   }
 
   private async grantFixedLease(ttl: number): Promise<string> {
