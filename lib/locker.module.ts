@@ -5,6 +5,7 @@ import type { LockerConfig, LockerModuleOptions } from './interfaces/locker-conf
 import { LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS, LOCKER_RESOLVED_CONFIG } from './locker.constants';
 import { LockerDrivers } from './locker-drivers';
 import { LockerService } from './locker.service';
+import { WithLockExplorer } from './decorators/with-lock.explorer';
 import { LockedIntervalExplorer } from './scheduling/locked-interval.explorer';
 import { LockedIntervalRegistry } from './scheduling/locked-interval.registry';
 import { getLockerDriverToken } from './utils/get-locker-driver-token.util';
@@ -57,6 +58,7 @@ export class LockerModule {
         LockerService,
         LockedIntervalRegistry,
         LockedIntervalExplorer,
+        WithLockExplorer,
       ],
       exports: [LockerService, LockedIntervalRegistry, ...driverProviders.map((provider) => (provider as { provide: string }).provide)],
     };
