@@ -394,6 +394,39 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
     });
   });
 
+  describe('many acquisitions at once', () => {
+    it('twenty in flight in one app print no MaxListenersExceededWarning, and each gets the lock in turn', async () => {
+      const key = freshKey('many-in-flight');
+      const busy = await startLockerApp(fixture.config()); // Node warns once per signal: a fresh app
+      const warnings: Error[] = [];
+      const onWarning = (warning: Error): number => warnings.push(warning);
+      process.on('warning', onWarning);
+      try {
+        const holder = await busy.service.acquire(key);
+        const controller = new AbortController(); // half of them with a signal of their own, as a request would pass
+        const tokens: bigint[] = [];
+        const waiting = Array.from({ length: 20 }, (_, index) =>
+          busy.service.acquire(key, { waitTime: 60_000, signal: index % 2 ? controller.signal : undefined }).then(async (lock) => {
+            tokens.push(lock.fencingToken);
+            await lock.release();
+          }),
+        );
+        await new Promise((resolve) => setImmediate(resolve)); // listeners are added at the call; warnings come on a later tick
+        await holder.release();
+        await Promise.all(waiting);
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(tokens.length, 20);
+        assert.deepEqual(
+          warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning').map(String),
+          [],
+        );
+      } finally {
+        process.off('warning', onWarning);
+        await busy.close();
+      }
+    });
+  });
+
   describe('application shutdown', () => {
     it('gives back a lock whose acquisition was in flight when shutdown began', async () => {
       const key = freshKey('shutdown-in-flight');
