@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,10 +24,22 @@ describe('the packed npm package', () => {
 
   before(() => {
     appDir = mkdtempSync(join(tmpdir(), 'nest-locker-pack-'));
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' });
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', appDir], { cwd: ROOT, encoding: 'utf8' })) as [
-      { filename: string; files: { path: string }[] },
-    ];
+    // Built and packed in a directory of its own: rebuilding this repo's dist/lib would change it under the
+    // spec files that run meanwhile.
+    const stage = join(appDir, 'stage');
+    mkdirSync(stage);
+    for (const file of ['package.json', 'README.md']) copyFileSync(join(ROOT, file), join(stage, file));
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')],
+      {
+        cwd: ROOT,
+        stdio: 'pipe',
+      },
+    );
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', appDir], { cwd: stage, encoding: 'utf8' }),
+    ) as [{ filename: string; files: { path: string }[] }];
     files = packed[0].files.map((file) => file.path);
     const modules = join(appDir, 'node_modules');
     mkdirSync(join(modules, 'nest-locker'), { recursive: true });
