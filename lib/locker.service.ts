@@ -8,7 +8,13 @@ import type { LockerCallOptions } from './interfaces/lock-options.interface';
 import type { WithLockOptions } from './interfaces/with-lock-options.interface';
 import type { LockerModuleOptions } from './interfaces/locker-config.interface';
 import type { ServerLockRef } from './context/lock-context';
-import { DEFAULT_SHUTDOWN_TIMEOUT, LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS, SHUTDOWN_CLOSE_MS, SHUTDOWN_RELEASE_MS } from './locker.constants';
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT,
+  LOCKER_DRIVERS,
+  LOCKER_MODULE_OPTIONS,
+  SHUTDOWN_CLOSE_MS,
+  SHUTDOWN_RELEASE_MS,
+} from './locker.constants';
 import { LockerDrivers } from './locker-drivers';
 import { Locker } from './locker';
 import { LockerHost } from './locker-host';
@@ -125,7 +131,9 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
       await Promise.allSettled(held.map((lock) => lock.release()));
     })();
     if (!(await settleWithin(releasing, SHUTDOWN_RELEASE_MS))) {
-      this.logger.warn(`Releasing the held locks took over ${SHUTDOWN_RELEASE_MS} ms (a server not answering?); they expire with their leases`);
+      this.logger.warn(
+        `Releasing the held locks took over ${SHUTDOWN_RELEASE_MS} ms (a server not answering?); they expire with their leases`,
+      );
     }
   }
 

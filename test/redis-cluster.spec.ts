@@ -183,7 +183,10 @@ describe('redis driver on a Redis Cluster', () => {
       assert.throws(
         () => LockerModule.forRoot({ redis: connection, jobs: { driver: 'redis', driver_instance_id: 'redis', key_prefix } }),
         (error: unknown) =>
-          error instanceof LockerConfigError && error.section === 'jobs' && error.field === 'key_prefix' && error.message.includes(key_prefix),
+          error instanceof LockerConfigError &&
+          error.section === 'jobs' &&
+          error.field === 'key_prefix' &&
+          error.message.includes(key_prefix),
       );
     }
   });

@@ -48,7 +48,7 @@ for (const [name, makeFixture] of [
       try {
         const acquired = firstValueFrom(appA.get(LockerService).events.pipe(filter((event) => event.type === 'acquired')));
         assert.equal(await appA.get(Tick).run(), 'ran');
-        const acquiredAt = ((await acquired), performance.now()); // the grant was seen no later than this
+        const acquiredAt = (await acquired, performance.now()); // the grant was seen no later than this
         appB = await startLockerApp(fixture.config()); // the next node of the rolling deploy
         await appA.close();
         assert.equal(await appB.service.tryAcquire('tick'), null, "app A's close did not wait for the minHold nor release the lock");

@@ -30,8 +30,9 @@ export class LockContext {
   static find(ref: ServerLockRef): Lock | undefined {
     return storage
       .getStore()
-      ?.findLast(({ lock, ref: held }) => held.driver === ref.driver && held.keyPrefix === ref.keyPrefix && held.key === ref.key && lock.held)
-      ?.lock;
+      ?.findLast(
+        ({ lock, ref: held }) => held.driver === ref.driver && held.keyPrefix === ref.keyPrefix && held.key === ref.key && lock.held,
+      )?.lock;
   }
 
   /** @internal Runs `fn` with `lock` (on the server lock `ref` names) as the innermost lock of its call chain. */

@@ -12,7 +12,10 @@ function guard<A extends unknown[]>(handler: Handler<A>, what: string): Handler<
     try {
       handler(...args);
     } catch (error) {
-      logger.error(`A subscriber of LockerService.events threw in ${what}; the lock is unaffected: ${String(error)}`, (error as Error)?.stack);
+      logger.error(
+        `A subscriber of LockerService.events threw in ${what}; the lock is unaffected: ${String(error)}`,
+        (error as Error)?.stack,
+      );
     }
   };
 }
@@ -49,7 +52,8 @@ export class LockEventStream<T> extends Observable<T> {
         : observerOrNext;
     return super.subscribe({
       next: guard(observer.next?.bind(observer), 'next'),
-      error: guard(observer.error?.bind(observer), 'error') ?? ((caught: unknown) => logger.error(`LockerService.events: ${String(caught)}`)),
+      error:
+        guard(observer.error?.bind(observer), 'error') ?? ((caught: unknown) => logger.error(`LockerService.events: ${String(caught)}`)),
       complete: guard(observer.complete?.bind(observer), 'complete'),
     });
   }

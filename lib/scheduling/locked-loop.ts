@@ -104,7 +104,9 @@ export class LockedLoop {
     while (!stop.aborted && lock.held) {
       this.state = 'running';
       try {
-        await this.service.track(async () => LockContext.run(lock, this.service.serverLock(this.options.key, this.options.locker), this.body));
+        await this.service.track(async () =>
+          LockContext.run(lock, this.service.serverLock(this.options.key, this.options.locker), this.body),
+        );
       } catch (error) {
         this.lastError = error;
         this.logger.error(`Loop "${this.options.name}" body threw; the loop goes on: ${String(error)}`, (error as Error)?.stack);

@@ -421,10 +421,7 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
         await Promise.all(waiting);
         await new Promise((resolve) => setImmediate(resolve));
         assert.equal(tokens.length, 20);
-        assert.deepEqual(
-          warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning').map(String),
-          [],
-        );
+        assert.deepEqual(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning').map(String), []);
       } finally {
         process.off('warning', onWarning);
         await busy.close();

@@ -41,7 +41,11 @@ class PlainJob {
   }
 }
 
-async function startApp(providers: unknown[], config: LockerConfig = MEMORY, logger: LoggerService | false = false): Promise<TestingModule> {
+async function startApp(
+  providers: unknown[],
+  config: LockerConfig = MEMORY,
+  logger: LoggerService | false = false,
+): Promise<TestingModule> {
   @Module({ imports: [LockerModule.forRoot(config), ScheduleModule.forRoot()], providers: providers as never[] })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
@@ -64,7 +68,7 @@ function acquiredKeys(moduleRef: TestingModule): string[] {
 
 describe('app shapes', () => {
   describe('two Nest apps in one process, one provider class in both', () => {
-    it("a decorated method locks through its own app, also when called by @Cron, and stops when its app closed", async () => {
+    it('a decorated method locks through its own app, also when called by @Cron, and stops when its app closed', async () => {
       const appA = await startApp([Reports]);
       const appB = await startApp([Reports]); // initialised last
       try {
@@ -72,7 +76,9 @@ describe('app shapes', () => {
         assert.equal(await appA.get(Reports).build(), 'report');
         assert.deepEqual([takenByA, takenByB], [['report'], []], "app A's method took its lock through app A");
 
-        const cronDone = firstValueFrom(appA.get(LockerService).events.pipe(filter((event) => event.key === 'nightly' && event.type === 'released')));
+        const cronDone = firstValueFrom(
+          appA.get(LockerService).events.pipe(filter((event) => event.key === 'nightly' && event.type === 'released')),
+        );
         await appA.get(SchedulerRegistry).getCronJob('nightly').fireOnTick();
         await cronDone;
         assert.deepEqual([takenByA, takenByB], [['report', 'nightly'], []], "app A's cron tick locked through app A");
@@ -97,7 +103,8 @@ describe('app shapes', () => {
         try {
           await assert.rejects(
             new PlainJob().run(),
-            (error: unknown) => error instanceof LockerConfigError && /@WithLock on PlainJob\.run/.test(error.message) && /2 apps/.test(error.message),
+            (error: unknown) =>
+              error instanceof LockerConfigError && /@WithLock on PlainJob\.run/.test(error.message) && /2 apps/.test(error.message),
           );
         } finally {
           await appB.close();
@@ -133,7 +140,7 @@ describe('app shapes', () => {
     for (let depth = 0; depth < 60; depth++) {
       const app = await startLockerApp(MEMORY);
       const closing = app.close();
-      for (let i = 0; i < depth; i++) await null;
+      for (let i = 0; i < depth; i++) await Promise.resolve(); // one microtask each
       const heldThroughout = app.service
         .withLock('k', async (lock) => {
           await sleep(5); // shutdown's release phase would come meanwhile
@@ -151,7 +158,13 @@ describe('app shapes', () => {
   it('a subscriber of events that throws is logged; no uncaught exception, the lock stays held', async () => {
     const errors: string[] = [];
     const quiet = (): void => undefined;
-    const logger: LoggerService = { log: quiet, warn: quiet, debug: quiet, verbose: quiet, error: (message: unknown) => void errors.push(String(message)) };
+    const logger: LoggerService = {
+      log: quiet,
+      warn: quiet,
+      debug: quiet,
+      verbose: quiet,
+      error: (message: unknown) => void errors.push(String(message)),
+    };
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown): number => uncaught.push(error);
     process.on('uncaughtException', onUncaught);
@@ -194,7 +207,9 @@ describe('app shapes', () => {
         await assert.rejects(
           startApp([ScopedLoop]),
           (error: unknown) =>
-            error instanceof LockerConfigError && /@LockedInterval on ScopedLoop\.tick/.test(error.message) && /singleton/.test(error.message),
+            error instanceof LockerConfigError &&
+            /@LockedInterval on ScopedLoop\.tick/.test(error.message) &&
+            /singleton/.test(error.message),
         );
       });
     }
