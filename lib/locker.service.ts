@@ -89,8 +89,8 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
   }
 
   /** @internal The lock on the server that `key` names on locker section `locker`: re-entrancy keys on it. */
-  serverLock(key: string, locker: string = 'locker'): ServerLockRef {
-    const { section, driver } = this.drivers.locker(locker);
+  serverLock(key: string, options: LockerCallOptions | undefined, where: string): ServerLockRef {
+    const { section, driver } = this.drivers.locker(normalizeLockOptions(options, where).locker);
     return { driver, keyPrefix: section.keyPrefix, key };
   }
 

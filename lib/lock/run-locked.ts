@@ -33,7 +33,7 @@ export async function runLocked<T>(
   body: (lock: Lock) => Promise<T>,
 ): Promise<T | undefined> {
   const { onBusy = 'wait', minHold = 0, ...lockOptions } = options ?? {};
-  const ref = service.serverLock(key, lockOptions.locker ?? LOCK_DEFAULTS.locker);
+  const ref = service.serverLock(key, lockOptions, 'withLock()'); // @WithLock checked its options where it was declared
   const outer = LockContext.find(ref);
   if (outer) return body(outer);
 

@@ -105,7 +105,11 @@ export class LockedLoop {
       this.state = 'running';
       try {
         await this.service.track(async () =>
-          LockContext.run(lock, this.service.serverLock(this.options.key, this.options.locker), this.body),
+          LockContext.run(
+            lock,
+            this.service.serverLock(this.options.key, { locker: this.options.locker }, `@LockedInterval ${this.options.name}`),
+            this.body,
+          ),
         );
       } catch (error) {
         this.lastError = error;
