@@ -51,7 +51,11 @@ for (const [name, makeFixture] of [
         const acquiredAt = (await acquired, performance.now()); // the grant was seen no later than this
         appB = await startLockerApp(fixture.config()); // the next node of the rolling deploy
         await appA.close();
-        assert.equal(await appB.service.tryAcquire('tick'), null, "app A's close did not wait for the minHold nor release the lock");
+        assert.equal(
+          await appB.service.tryAcquire('tick'),
+          null,
+          "still held once app A's close returned: not released, and close did not wait for the minHold",
+        );
         const lock = await appB.service.acquire('tick', { waitTime: MIN_HOLD + 5000 });
         const heldFor = performance.now() - acquiredAt;
         await lock.release();
