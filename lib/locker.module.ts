@@ -7,6 +7,7 @@ import type { LockerModuleAsyncOptions } from './interfaces/locker-module-async-
 import { LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS, LOCKER_RESOLVED_CONFIG } from './locker.constants';
 import { LockerDrivers } from './locker-drivers';
 import { LockerService } from './locker.service';
+import { WithLockExplorer } from './decorators/with-lock.explorer';
 import { LockedIntervalExplorer } from './scheduling/locked-interval.explorer';
 import { LockedIntervalRegistry } from './scheduling/locked-interval.registry';
 import { ShutdownHooksCheck } from './shutdown-hooks.check';
@@ -50,6 +51,7 @@ export class LockerModule {
         LockedIntervalRegistry,
         LockedIntervalExplorer,
         ShutdownHooksCheck,
+        WithLockExplorer,
       ],
       exports: [LockerService, LockedIntervalRegistry, ...driverProviders.map((provider) => (provider as { provide: string }).provide)],
     };

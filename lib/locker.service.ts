@@ -1,16 +1,25 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { LockerClosedError, LockerConfigError, LockWaitTimeoutError } from './errors';
+import { LockEventStream } from './lock/lock-event-stream';
 import type { Lock } from './interfaces/lock.interface';
 import type { LockEvent } from './interfaces/lock-event.interface';
 import type { LockerCallOptions } from './interfaces/lock-options.interface';
 import type { WithLockOptions } from './interfaces/with-lock-options.interface';
 import type { LockerModuleOptions } from './interfaces/locker-config.interface';
-import { DEFAULT_SHUTDOWN_TIMEOUT, LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS } from './locker.constants';
+import type { ServerLockRef } from './context/lock-context';
+import {
+  DEFAULT_SHUTDOWN_TIMEOUT,
+  LOCKER_DRIVERS,
+  LOCKER_MODULE_OPTIONS,
+  SHUTDOWN_CLOSE_MS,
+  SHUTDOWN_RELEASE_MS,
+} from './locker.constants';
 import { LockerDrivers } from './locker-drivers';
 import { Locker } from './locker';
 import { LockerHost } from './locker-host';
 import { answerByDeadline } from './lock/answer-by-deadline';
+import { MinHolds } from './lock/min-holds';
 import { assertWithLockOptions, runLocked } from './lock/run-locked';
 import { monotonicNow } from './utils/clock';
 import { assertLockKey, normalizeLockOptions } from './utils/lock-options';
@@ -20,10 +29,18 @@ import { settleWithin } from './utils/settle-within';
 @Injectable()
 export class LockerService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(LockerService.name);
-  private readonly shutdown = new AbortController();
+  private closing?: LockerClosedError;
+  /** Shutdown has begun releasing held locks: from now on a lock is released at once. */
+  private releasing = false;
+  /**
+   * One controller per acquisition on its way, aborted by shutdown: a listener each on one shared signal
+   * would cost as much and make Node warn of a leak past ten acquisitions in flight.
+   */
+  private readonly requests = new Set<AbortController>();
   private readonly running = new Set<Promise<unknown>>();
   /** Acquisitions on their way to the server; shutdown waits for them so none is left holding a lock. */
   private readonly acquiring = new Set<Promise<unknown>>();
+  private readonly minHolds = new MinHolds();
 
   constructor(
     @Inject(LOCKER_DRIVERS) private readonly drivers: LockerDrivers,
@@ -37,7 +54,8 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
 
   /** Acquired, released, extended, lost and renewal-failed events of every lock of this module. */
   get events(): Observable<LockEvent> {
-    return this.drivers.events.asObservable();
+    // a subscriber that throws is logged; rxjs would rethrow it later as an uncaught exception
+    return new LockEventStream(this.drivers.events);
   }
 
   /** A seed-style lock object on a locker section (the seed's `locker.New()`). */
@@ -70,7 +88,13 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     return (await runLocked(this, key, options, fn)) as T;
   }
 
-  /** @internal Runs work that shutdown must wait for (a locked body). */
+  /** @internal The lock on the server that `key` names on locker section `locker`: re-entrancy keys on it. */
+  serverLock(key: string, options: LockerCallOptions | undefined, where: string): ServerLockRef {
+    const { section, driver } = this.drivers.locker(normalizeLockOptions(options, where).locker);
+    return { driver, keyPrefix: section.keyPrefix, key };
+  }
+
+  /** @internal Runs work that shutdown must wait for (a locked body, from before its lock is taken). */
   track<T>(work: () => Promise<T>): Promise<T> {
     const running = work();
     this.running.add(running);
@@ -79,30 +103,57 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     return running;
   }
 
-  /** Stop taking locks, let running bodies finish (bounded), then release every lock still held. */
+  /** @internal Keeps `lock` until `ms` from now (a `minHold`), then releases it; shutdown leaves it to expire. */
+  holdFor(lock: Lock, ms: number): Promise<void> {
+    if (this.releasing) return lock.release();
+    this.minHolds.add(lock, ms);
+    return Promise.resolve();
+  }
+
+  /**
+   * Stop taking locks, let running bodies finish (within `shutdownTimeout`), then, within
+   * SHUTDOWN_RELEASE_MS even if a server does not answer: release every lock still held, except one inside
+   * its `minHold`, whose lease is cut to what remains of it so that it expires then on the server.
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    this.shutdown.abort(new LockerClosedError());
+    this.closing = new LockerClosedError();
+    for (const request of this.requests) request.abort(this.closing);
     const timeout = this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
     if (!(await settleWithin(Promise.allSettled([...this.running]), timeout))) {
       this.logger.warn(`${this.running.size} locked bodies still running after ${timeout} ms; releasing their locks`);
     }
-    // aborted above; each gives back what it took (bounded: a call to a server that does not answer may hang)
-    await settleWithin(Promise.allSettled([...this.acquiring]), timeout);
-    const held = this.drivers.all().flatMap((driver) => driver.heldLocks());
-    await Promise.allSettled(held.map((lock) => lock.release()));
+    this.releasing = true;
+    const releasing = (async () => {
+      // aborted above; each gives back what it took
+      await Promise.allSettled([...this.acquiring]);
+      await this.minHolds.leaveToExpire();
+      const held = this.drivers.all().flatMap((driver) => driver.heldLocks());
+      await Promise.allSettled(held.map((lock) => lock.release()));
+    })();
+    if (!(await settleWithin(releasing, SHUTDOWN_RELEASE_MS))) {
+      this.logger.warn(
+        `Releasing the held locks took over ${SHUTDOWN_RELEASE_MS} ms (a server not answering?); they expire with their leases`,
+      );
+    }
   }
 
+  /** Closes the connections the module opened, within SHUTDOWN_CLOSE_MS even if a server does not answer. */
   async onApplicationShutdown(): Promise<void> {
     LockerHost.detach(this);
-    await this.drivers.close();
+    this.minHolds.clear();
+    if (!(await settleWithin(this.drivers.close(), SHUTDOWN_CLOSE_MS))) {
+      this.logger.warn(`Closing the locker connections took over ${SHUTDOWN_CLOSE_MS} ms (a server not answering?); shutdown goes on`);
+    }
   }
 
   private async take(key: string, options: LockerCallOptions | undefined, wait: boolean, where: string): Promise<Lock | null> {
     assertLockKey(key, where);
     const { locker, waitTime, signal, ...lease } = normalizeLockOptions(options, where);
     const { section, driver } = this.drivers.locker(locker);
-    if (this.shutdown.signal.aborted) throw new LockerClosedError(key, section.name);
-    const requestSignal = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
+    if (this.closing) throw new LockerClosedError(key, section.name);
+    const request = new AbortController();
+    this.requests.add(request);
+    const requestSignal = signal ? AbortSignal.any([signal, request.signal]) : request.signal;
     const deadlineWait = wait ? waitTime : undefined; // one attempt never times out: it answers null
     const granting = driver.acquire({
       key,
@@ -120,6 +171,7 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     this.acquiring.add(done);
     void done.finally(() => {
       this.acquiring.delete(done);
+      this.requests.delete(request);
     });
     const lock = await answer;
     // Taken just as the caller aborted or the app began shutting down: give it back, do not hand it out.

@@ -44,10 +44,10 @@ describe('etcd driver on a 3-member cluster while members fail', () => {
 
   /**
    * Three keys, each held with keep-alive on one node and waited on by the two others; `outage` takes a
-   * member down and back. Every holder keeps its lock through it or is told it lost it before a waiter
-   * gets it; the waiters then get the lock in turn, with growing tokens, and nothing stays on the server.
+   * member down and back. Every holder keeps its lock through it (or, when `holdersMayLose`, is told it
+   * lost it before a waiter gets it); the waiters then get the lock in turn, with growing tokens, and nothing stays on the server.
    */
-  async function holdAndWaitThrough(t: TestContext, outage: () => Promise<void>): Promise<void> {
+  async function holdAndWaitThrough(t: TestContext, holdersMayLose: boolean, outage: () => Promise<void>): Promise<void> {
     const keys = [0, 1, 2].map(() => freshKey('outage'));
     const holders = await Promise.all(keys.map((key, i) => apps[i].service.acquire(key, { ttl: TTL })));
     const taken: Taken[][] = keys.map(() => []);
@@ -84,6 +84,12 @@ describe('etcd driver on a 3-member cluster while members fail', () => {
 
     const lost = holders.filter((holder) => holder.signal.aborted);
     t.diagnostic(`holders that kept their lock: ${holders.length - lost.length} of ${holders.length}`);
+    if (!holdersMayLose)
+      assert.deepEqual(
+        lost.map((holder) => String(holder.signal.reason)),
+        [],
+        'every holder kept its lock',
+      );
     for (const holder of lost) assert.ok(holder.signal.reason instanceof LockLostError, `aborted with ${String(holder.signal.reason)}`);
     for (const holder of holders) if (!holder.signal.aborted) assert.equal(holder.held, true);
 
@@ -109,7 +115,7 @@ describe('etcd driver on a 3-member cluster while members fail', () => {
   }
 
   it('the leader killed: holders keep their locks through the election or are told first; waiters get them after', async (t) => {
-    await holdAndWaitThrough(t, async () => {
+    await holdAndWaitThrough(t, true, async () => {
       const leader = await cluster.leaderIndex();
       const killedAt = performance.now();
       await cluster.members[leader].kill();
@@ -122,7 +128,7 @@ describe('etcd driver on a 3-member cluster while members fail', () => {
   });
 
   it('a follower killed and restarted: holders keep their locks; waiters get them after', async (t) => {
-    await holdAndWaitThrough(t, async () => {
+    await holdAndWaitThrough(t, false, async () => {
       const follower = ((await cluster.leaderIndex()) + 1) % 3;
       await cluster.members[follower].kill();
       await sleep(TTL * 2);

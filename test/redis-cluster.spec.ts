@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { Lock, LockerConfigError, LockLostError } from 'nest-locker';
+import { Lock, LockerConfigError, LockerModule, LockLostError } from 'nest-locker';
 import { clusterKeySlot } from '../lib/drivers/redis/redis-cluster-slot';
 import { freePort } from './harness/free-port';
 import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
@@ -53,7 +53,7 @@ describe('redis driver on a Redis Cluster', () => {
   });
 
   it('holds many keys spread over all masters at once, renewing them across several TTLs, each fence beside its lock', async () => {
-    const ttl = 600;
+    const ttl = 1200; // renewals every 400 ms: a 250 ms stall of a busy machine does not lose a lease
     const keys = freshKeys('spread', 60);
     const locks = await Promise.all(keys.map((key) => app.service.acquire(key, { ttl })));
     const nodes = await Promise.all(keys.map((key) => nodeOf(lockName(key))));
@@ -62,7 +62,7 @@ describe('redis driver on a Redis Cluster', () => {
       const fence = await perNode[nodes[i]].get(`${lockName(key)}:fence`);
       assert.equal(fence, String(locks[i].fencingToken), `the fencing counter of ${key} is on the master of its lock`);
     }
-    await sleep(ttl * 4); // only renewals keep them past their TTL
+    await sleep(ttl * 2.5); // only renewals keep them past their TTL
     assert.deepEqual(
       locks.filter((lock) => !lock.held || lock.signal.aborted).map((lock) => lock.key),
       [],
@@ -172,6 +172,23 @@ describe('redis driver on a Redis Cluster', () => {
     assert.ok(next.fencingToken > holder.fencingToken);
     await next.release();
     await cluster.nodes[listening].start();
+  });
+
+  it('refuses a key_prefix with a hash tag brace at bootstrap, on a cluster and on one server alike, naming section and field', () => {
+    for (const [connection, key_prefix] of [
+      [{ cluster: cluster.addrs }, 'app{tenant}:'],
+      [{ cluster: cluster.addrs }, 'app{:'],
+      [{ addr: '127.0.0.1:1' }, 'app}:'],
+    ] as const) {
+      assert.throws(
+        () => LockerModule.forRoot({ redis: connection, jobs: { driver: 'redis', driver_instance_id: 'redis', key_prefix } }),
+        (error: unknown) =>
+          error instanceof LockerConfigError &&
+          error.section === 'jobs' &&
+          error.field === 'key_prefix' &&
+          error.message.includes(key_prefix),
+      );
+    }
   });
 
   it('unreachable cluster nodes fail at startup with a LockerConfigError naming the field and the address', async () => {

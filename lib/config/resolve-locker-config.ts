@@ -73,7 +73,14 @@ export function resolveLockerConfig(config: LockerConfig): ResolvedLockerConfig 
       const settings = factory.parseConnection(driverInstanceId, raw === undefined ? undefined : asSection(driverInstanceId, raw));
       instances.set(driverInstanceId, { instanceId: driverInstanceId, factory, settings });
     }
-    lockers.set(name, { name, driver, driverInstanceId, keyPrefix: reader.string('key_prefix') ?? factory.defaultKeyPrefix });
+    const keyPrefix = reader.string('key_prefix') ?? factory.defaultKeyPrefix;
+    // Redis Cluster hashes the first {...} of a name: braces in the prefix would pick a lock's slot (one slot
+    // for every lock) or split its keys across slots (CROSSSLOT). Refused on every topology: a server may
+    // become a cluster later, and its keys should not have to change then.
+    if (factory.name === 'redis' && /[{}]/.test(keyPrefix)) {
+      reader.fail('key_prefix', `expected no "{" or "}" in a redis key_prefix (Redis Cluster hash tags), got "${keyPrefix}"`);
+    }
+    lockers.set(name, { name, driver, driverInstanceId, keyPrefix });
   }
 
   refuseNestedKeyPrefixes([...lockers.values()]);

@@ -1,9 +1,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Lock } from '../interfaces/lock.interface';
 
+/**
+ * Which lock on the server a key names: the driver instance (one connection) and the section's key
+ * prefix with the key. Two locker sections on one connection with one prefix name the same lock.
+ */
+export interface ServerLockRef {
+  driver: object;
+  keyPrefix: string;
+  key: string;
+}
+
 interface HeldEntry {
   lock: Lock;
-  section: string;
+  ref: ServerLockRef;
 }
 
 const storage = new AsyncLocalStorage<readonly HeldEntry[]>();
@@ -16,13 +26,17 @@ export class LockContext {
     return entries?.[entries.length - 1]?.lock;
   }
 
-  /** The lock this call chain still holds for `key` on locker section `section`, if any. */
-  static find(section: string, key: string): Lock | undefined {
-    return storage.getStore()?.findLast((entry) => entry.section === section && entry.lock.key === key && entry.lock.held)?.lock;
+  /** @internal The lock this call chain still holds on the server lock `ref` names, whatever section took it. */
+  static find(ref: ServerLockRef): Lock | undefined {
+    return storage
+      .getStore()
+      ?.findLast(
+        ({ lock, ref: held }) => held.driver === ref.driver && held.keyPrefix === ref.keyPrefix && held.key === ref.key && lock.held,
+      )?.lock;
   }
 
-  /** Runs `fn` with `lock` as the innermost lock of its call chain. */
-  static run<T>(lock: Lock, section: string, fn: () => T): T {
-    return storage.run([...(storage.getStore() ?? []), { lock, section }], fn);
+  /** @internal Runs `fn` with `lock` (on the server lock `ref` names) as the innermost lock of its call chain. */
+  static run<T>(lock: Lock, ref: ServerLockRef, fn: () => T): T {
+    return storage.run([...(storage.getStore() ?? []), { lock, ref }], fn);
   }
 }

@@ -1,5 +1,6 @@
 import { LockerConfigError } from '../errors';
 import type { LockKey, WithLockOptions } from '../interfaces/with-lock-options.interface';
+import { WITH_LOCK_METADATA } from '../locker.constants';
 import { LockerHost } from '../locker-host';
 import { assertWithLockOptions, runLocked } from '../lock/run-locked';
 import { copyMethodMetadata, keepFunctionIdentity } from '../utils/copy-method-metadata';
@@ -10,7 +11,7 @@ import { normalizeLockOptions } from '../utils/lock-options';
  * Runs the method under a lock: `@WithLock('report')`, `@WithLock('order:{0.id}')` (a template over the
  * arguments: `{N}` is argument N, `{N.a.b}` a property path into it), or `@WithLock((order) => ...)`.
  * Works on any class (providers, controllers, plain classes) and keeps the method's other decorators,
- * in either order. Inside the method, `LockContext.current()` is the lock.
+ * in either order. A provider's or controller's method locks through its own app's LockerService. Inside the method, `LockContext.current()` is the lock.
  */
 export function WithLock(key: LockKey, options: WithLockOptions = {}): MethodDecorator {
   return (target, propertyKey, descriptor) => {
@@ -26,11 +27,12 @@ export function WithLock(key: LockKey, options: WithLockOptions = {}): MethodDec
 
     // async, so that "not ready" and key errors reject like any failure of the method would
     const wrapper = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-      const service = LockerHost.service(where);
+      const service = LockerHost.service(this, where);
       return runLocked(service, keyOf(args), options, async () => original.apply(this, args) as unknown);
     };
     keepFunctionIdentity(original, wrapper);
     copyMethodMetadata(original, wrapper);
+    Reflect.defineMetadata(WITH_LOCK_METADATA, true, wrapper); // so the app that makes the instance claims it
     descriptor.value = wrapper as typeof descriptor.value;
     return descriptor;
   };

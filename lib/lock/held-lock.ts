@@ -56,7 +56,8 @@ export class HeldLock implements Lock {
   readonly key: string;
   readonly section: string;
   readonly fencingToken: bigint;
-  readonly keepAlive: boolean;
+  /** False once `expireIn()` has run: the lease is left to run out. */
+  keepAlive: boolean;
   /** @internal the driver's handle on the server side (drivers keep per-lock state here, not in maps). */
   readonly remote: LockRemote;
   private readonly owner: HeldLockOwner;
@@ -184,6 +185,20 @@ export class HeldLock implements Lock {
       // Keep-alive has stopped, so the server frees the key when its lease runs out.
       logger.warn(`Release of lock "${this.key}" did not reach the server; it expires within ${this.currentTtl} ms: ${String(error)}`);
     }
+    this.emit({ type: 'released' });
+  }
+
+  /**
+   * @internal Shutdown inside a `minHold`: the lease is set to end `ttl` from now, and nothing here renews
+   * or releases it any more, so the server frees the key then by itself. Throws if the server refused.
+   */
+  async expireIn(ttl: number): Promise<void> {
+    this.keepAlive = false; // before extend(): drivers move a kept-alive lock to a lease of its own
+    await this.extend(ttl);
+    if (this.state !== 'held') return;
+    this.state = 'released';
+    this.settle();
+    this.controller?.abort(this.endReason());
     this.emit({ type: 'released' });
   }
 

@@ -23,7 +23,8 @@ export function assertWithLockOptions(options: WithLockOptions | undefined, wher
 
 /**
  * Runs `body` under the lock with `@WithLock` semantics. Re-entrant: when this async call chain already
- * holds `key` on the same locker section, `body` runs inside that lock instead of waiting for itself.
+ * holds the server lock `key` names (through this locker section or another one on the same connection
+ * and key prefix), `body` runs inside that lock instead of waiting for itself.
  */
 export async function runLocked<T>(
   service: LockerService,
@@ -32,20 +33,24 @@ export async function runLocked<T>(
   body: (lock: Lock) => Promise<T>,
 ): Promise<T | undefined> {
   const { onBusy = 'wait', minHold = 0, ...lockOptions } = options ?? {};
-  const section = lockOptions.locker ?? LOCK_DEFAULTS.locker;
-  const outer = LockContext.find(section, key);
+  const ref = service.serverLock(key, lockOptions, 'withLock()'); // @WithLock checked its options where it was declared
+  const outer = LockContext.find(ref);
   if (outer) return body(outer);
 
-  const lock = await take(service, key, onBusy, lockOptions);
-  if (!lock) return undefined;
-  const acquiredAt = monotonicNow();
-  try {
-    return await service.track(() => LockContext.run(lock, section, () => body(lock)));
-  } finally {
-    const keepFor = minHold - (monotonicNow() - acquiredAt);
-    if (keepFor > 0 && lock.held) setTimeout(() => void lock.release(), keepFor);
-    else await lock.release();
-  }
+  // Tracked from before the lock is granted: shutdown that begins between the grant and the body still
+  // waits for the body, and does not release its lock under it.
+  return service.track(async () => {
+    const lock = await take(service, key, onBusy, lockOptions);
+    if (!lock) return undefined;
+    const acquiredAt = monotonicNow();
+    try {
+      return await LockContext.run(lock, ref, () => body(lock));
+    } finally {
+      const keepFor = minHold - (monotonicNow() - acquiredAt);
+      if (keepFor > 0 && lock.held) await service.holdFor(lock, keepFor);
+      else await lock.release();
+    }
+  });
 }
 
 async function take(service: LockerService, key: string, onBusy: string, options: WithLockOptions): Promise<Lock | null> {

@@ -57,8 +57,12 @@ export class LockedIntervalExplorer implements OnApplicationBootstrap, BeforeApp
   }
 
   private loopsOf(wrapper: InstanceWrapper): { options: ResolvedLockedIntervalOptions; body: () => unknown; owner: string }[] {
+    if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
+      this.refuseScoped(wrapper);
+      return [];
+    }
     const instance = wrapper.instance as Record<string, unknown> | undefined;
-    if (!instance || !wrapper.isDependencyTreeStatic() || typeof instance !== 'object') return [];
+    if (!instance || typeof instance !== 'object') return [];
     const prototype = Object.getPrototypeOf(instance) as object;
     return this.scanner.getAllMethodNames(prototype).flatMap((method) => {
       const target = instance[method];
@@ -79,5 +83,23 @@ export class LockedIntervalExplorer implements OnApplicationBootstrap, BeforeApp
       };
       return [{ options: resolved, body: () => (target as () => unknown).call(instance), owner }];
     });
+  }
+
+  /**
+   * A request-scoped or transient provider has no one instance to run a loop on (a provider becomes
+   * request-scoped by depending on one, too): fail at bootstrap rather than never run the loop.
+   */
+  private refuseScoped(wrapper: InstanceWrapper): void {
+    const prototype = (wrapper.metatype as { prototype?: object } | null)?.prototype;
+    if (!prototype) return;
+    for (const method of this.scanner.getAllMethodNames(prototype)) {
+      const target = (prototype as Record<string, unknown>)[method];
+      if (typeof target !== 'function' || !Reflect.getMetadata(LOCKED_INTERVAL_METADATA, target)) continue;
+      const scope = wrapper.isTransient ? 'transient' : 'request-scoped';
+      throw new LockerConfigError({
+        section: `@LockedInterval on ${(wrapper.metatype as { name: string }).name}.${method}`,
+        message: `the provider is ${scope}, so there is no single instance to run the loop on; expected a singleton provider (the default scope) that does not depend on a request-scoped one`,
+      });
+    }
   }
 }

@@ -101,10 +101,12 @@ export class LockedLoop {
   }
 
   private async runWhileHeld(lock: Lock, stop: AbortSignal): Promise<void> {
+    const { key, locker, name } = this.options;
+    const ref = this.service.serverLock(key, { locker }, `@LockedInterval ${name}`);
     while (!stop.aborted && lock.held) {
       this.state = 'running';
       try {
-        await this.service.track(async () => LockContext.run(lock, this.options.locker, this.body));
+        await this.service.track(async () => LockContext.run(lock, ref, this.body));
       } catch (error) {
         this.lastError = error;
         this.logger.error(`Loop "${this.options.name}" body threw; the loop goes on: ${String(error)}`, (error as Error)?.stack);

@@ -92,19 +92,31 @@ describe('@LockedInterval', () => {
   });
 
   it('on shutdown lets the running body finish, then releases the lock', async () => {
+    const order: string[] = [];
+    let finish = (): void => undefined;
     @Injectable()
     class SlowJob {
-      finished = 0;
+      started = 0;
       @LockedInterval({ key: 'slow', interval: 0 })
       async work(): Promise<void> {
-        await sleep(200);
-        this.finished++;
+        this.started++;
+        await new Promise<void>((resolve) => (finish = resolve));
+        order.push('body finished');
       }
     }
     const app = await startApp([SlowJob]);
-    await sleep(50);
-    await app.close();
-    assert.equal(app.get(SlowJob).finished, 1, 'the run in progress completed before shutdown returned');
+    app.get(LockerService).events.subscribe((event) => event.key === 'slow' && event.type === 'released' && order.push('lock released'));
+    await eventually(
+      async () => app.get(SlowJob).started,
+      (started) => started === 1,
+    );
+    const closing = app.close();
+    await new Promise((resolve) => setImmediate(resolve)); // shutdown has begun, the body still runs
+    assert.deepEqual(order, [], 'the lock is kept while the body runs');
+    finish();
+    await closing;
+    assert.deepEqual(order, ['body finished', 'lock released']);
+    assert.equal(app.get(SlowJob).started, 1, 'no run started once shutdown had begun');
   });
 
   it('fails at bootstrap when two loops share a key', async () => {

@@ -14,7 +14,7 @@ import {
   LockLostError,
   WithLock,
 } from 'nest-locker';
-import { sleep } from '../helpers/wait';
+import { abortReason, eventually, sleep } from '../helpers/wait';
 
 const MEMORY = { locker: { driver: 'memory', driver_instance_id: 'memory' } };
 const keyNow = (): string | undefined => LockContext.current()?.key;
@@ -132,8 +132,7 @@ class Behaviours {
   @WithLock('short-lease', { ttl: 150, keepAlive: false })
   async outlivesLease(): Promise<{ reason: unknown; result: string }> {
     const signal = LockContext.current()?.signal;
-    await sleep(400);
-    return { reason: signal?.reason, result: 'finished anyway' };
+    return { reason: signal && (await abortReason(signal, 5000)), result: 'finished anyway' };
   }
 
   @WithLock('user:{0.profile.id}')
@@ -169,7 +168,10 @@ describe('@WithLock', () => {
       const jobs = moduleRef.get(ScheduledJobs);
       await registry.getCronJob('cronAbove').fireOnTick();
       await registry.getCronJob('cronBelow').fireOnTick();
-      await sleep(20);
+      await eventually(
+        async () => jobs.seen.cronAbove.length + jobs.seen.cronBelow.length,
+        (count) => count >= 2,
+      );
       assert.deepEqual(jobs.seen.cronAbove, ['cron-above']);
       assert.deepEqual(jobs.seen.cronBelow, ['cron-below']);
     });
@@ -177,7 +179,10 @@ describe('@WithLock', () => {
     it('keeps @Interval metadata in either order', async () => {
       const jobs = moduleRef.get(ScheduledJobs);
       assert.deepEqual(moduleRef.get(SchedulerRegistry).getIntervals().sort(), ['intervalAbove', 'intervalBelow']);
-      await sleep(150);
+      await eventually(
+        async () => Math.min(jobs.seen.intervalAbove.length, jobs.seen.intervalBelow.length),
+        (runs) => runs > 0,
+      );
       assert.ok(jobs.seen.intervalAbove.length > 0 && jobs.seen.intervalAbove.every((key) => key === 'interval-above'));
       assert.ok(jobs.seen.intervalBelow.length > 0 && jobs.seen.intervalBelow.every((key) => key === 'interval-below'));
     });
@@ -226,12 +231,16 @@ describe('@WithLock', () => {
 
     it('minHold keeps the lock after a short body, so a second tick skips', async () => {
       const behaviours = moduleRef.get(Behaviours);
+      const started = performance.now();
       assert.equal(await behaviours.shortTick(), 'done');
       assert.equal(await behaviours.shortTick(), undefined, 'skipped: the first tick still holds the lock');
       assert.equal(await locker.tryAcquire('tick'), null);
-      await sleep(500);
-      const free = await locker.tryAcquire('tick');
+      const free = await eventually(
+        () => locker.tryAcquire('tick'),
+        (lock) => lock !== null,
+      );
       assert.ok(free, 'released once minHold passed');
+      assert.ok(performance.now() - started >= 400, 'not before minHold passed');
       await free.release();
     });
 

@@ -26,6 +26,16 @@ export function describeFaultMatrix(title: string, scenarios: FaultScenario[]): 
         if (!scenario.control) assert.notEqual(row.recoverMs.max, undefined, `no acquisition after the fault:\n${details}`);
       });
     }
-    it('prints the table', () => console.log(`\n${formatFaultTable(rows)}\n`));
+    it('prints the table, one line for every row, none missing', () => {
+      const table = formatFaultTable(rows);
+      console.log(`\n${table}\n`);
+      const missing = scenarios.filter((scenario) => !rows.some((row) => row.fault === scenario.fault && row.driver === scenario.driver));
+      assert.deepEqual(
+        missing.map((scenario) => `${scenario.driver}: ${scenario.fault}`),
+        [],
+        'rows whose run ended without a result',
+      );
+      for (const row of rows) assert.ok(table.includes(`| ${row.fault} | ${row.driver} |`), `${row.driver}: ${row.fault} is in the table`);
+    });
   });
 }
