@@ -179,6 +179,12 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
       await lock.release();
       throw requestSignal.reason;
     }
-    return lock;
+    if (!lock || lock.held) return lock;
+    // Granted, but the answer came after the lease could have run out (a server that stalled longer than the
+    // TTL): the lock is lost already and lets go of the key. Never hand it out; one attempt found nothing.
+    if (!wait) return null;
+    const left = waitTime === undefined ? undefined : Math.floor(waitTime - (monotonicNow() - startedAt));
+    if (left !== undefined && left <= 0) throw timeout();
+    return this.take(key, { ...options, waitTime: left }, wait, where);
   }
 }

@@ -98,6 +98,11 @@ export class FaultRun {
     this.events.push({ kind: 'frozen', node, from, to });
   }
 
+  /** An operator took `key`'s lock on the server just now; its holder must be told within `boundMs`. */
+  recordTampered(key: string, boundMs: number): void {
+    this.events.push({ kind: 'tampered', key, at: systemNow(), boundMs });
+  }
+
   /** Resolves once `condition` holds, checked at every recorded event; rejects after `withinMs`. */
   async until(condition: () => boolean, withinMs: number, what: string): Promise<void> {
     const deadline = systemNow() + withinMs;

@@ -46,11 +46,14 @@ function write(token: string): Promise<void> {
 
 async function holdAndWrite(lock: TakenLock): Promise<void> {
   const holding = { node: args.node, key: args.key, token: lock.fencingToken.toString() };
-  record({ ...holding, kind: 'acquired', at: systemNow() });
-  lock.signal.addEventListener('abort', () => {
-    if (lock.signal.reason instanceof LockLostError)
-      record({ ...holding, kind: 'lost', at: systemNow(), reason: lock.signal.reason.reason });
-  });
+  const acquiredAt = systemNow();
+  record({ ...holding, kind: 'acquired', at: acquiredAt });
+  const recordLoss = (at: number) => {
+    if (lock.signal.reason instanceof LockLostError) record({ ...holding, kind: 'lost', at, reason: lock.signal.reason.reason });
+  };
+  // lost before it reached us (a broken lock may hand out one): it was lost by the time we saw it
+  if (lock.signal.aborted) recordLoss(acquiredAt);
+  else lock.signal.addEventListener('abort', () => recordLoss(systemNow()));
   for (let act = 0; act < args.acts; act++) {
     if (!lock.held) break;
     record({ ...holding, kind: 'held', at: systemNow() });

@@ -85,4 +85,23 @@ describe('the history checker', () => {
     ];
     assert.deepEqual(rules(actedWhileFrozen), ['overlap']);
   });
+
+  it('allows a holder whose lock an operator took on the server to believe until it is told within the bound, and no longer', () => {
+    const tamper: HistoryEvent = { kind: 'tampered', key: 'k', at: 5, boundMs: 10 };
+    const toldInTime = [
+      ...section('a', '1', 0, 12),
+      { ...holding('a', '1'), kind: 'lost', at: 13, reason: 'refused' } as HistoryEvent,
+      ...section('b', '2', 6, 20, 21),
+    ];
+    assert.deepEqual(rules(toldInTime), ['overlap', 'loss-not-signalled'], 'without the tamper it is a broken lock');
+    assert.deepEqual(rules([...toldInTime, tamper]), []);
+    const toldLate = [
+      ...section('a', '1', 0, 18),
+      { ...holding('a', '1'), kind: 'lost', at: 19, reason: 'refused' } as HistoryEvent,
+      ...section('b', '2', 6, 20, 21),
+    ];
+    assert.deepEqual(rules([...toldLate, tamper]), ['tamper-not-signalled']);
+    const overlapBeforeTheTamper = [...section('a', '1', 0, 4, 13), ...section('b', '2', 3, 13, 14)];
+    assert.deepEqual(rules([...overlapBeforeTheTamper, tamper]), ['overlap']);
+  });
 });

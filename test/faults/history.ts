@@ -23,13 +23,18 @@ export type HistoryEvent =
   /** A write reached the protected resource (timed by the resource) and was accepted or, if fenced, refused. */
   | (Holding & { kind: 'write'; at: number; fenced: boolean; accepted: boolean })
   /** The node could not run code (SIGSTOP, a blocked event loop, SIGKILL: to = Infinity), as the harness made it. */
-  | { kind: 'frozen'; node: string; from: number; to: number };
+  | { kind: 'frozen'; node: string; from: number; to: number }
+  /**
+   * An operator took the lock from its holder on the server (deleted its key, revoked its lease). No lock can keep
+   * the holder from believing a little longer; it must be told within `boundMs` (a renewal period and its answer).
+   */
+  | { kind: 'tampered'; key: string; at: number; boundMs: number };
 
 /** The events of one kind, e.g. `EventOf<'acquired'>`. */
 export type EventOf<K extends HistoryEvent['kind']> = Extract<HistoryEvent, { kind: K }>;
 
 export interface Violation {
-  rule: 'overlap' | 'fencing' | 'token-order' | 'loss-not-signalled';
+  rule: 'overlap' | 'fencing' | 'token-order' | 'loss-not-signalled' | 'tamper-not-signalled';
   key: string;
   detail: string;
 }
@@ -57,18 +62,24 @@ interface Section extends Holding {
  * 2. fencing: the fenced resource accepted only non-decreasing tokens, and refused every write older than one it accepted;
  * 3. token-order: a key's tokens grow with the order of acquisition;
  * 4. loss-not-signalled: a holding that ended other than by its own release had its loss signalled before the
- *    next holder acquired, unless its node was frozen (or dead) at that moment and so could not be told.
+ *    next holder acquired, unless its node was frozen (or dead) at that moment and so could not be told;
+ * 5. tamper-not-signalled: a holding whose lock an operator took away on the server was told (or released it)
+ *    within the tamper's bound. From the tamper on, its belief no longer counts for rules 1 and 4: this rule
+ *    replaces them, since no lock can stop a holder from believing until it next asks the server.
  */
 export function checkHistory(events: HistoryEvent[], clockErrorMs: number): HistoryVerdict {
   const sections = sectionsOf(events);
   const frozen = events.filter((event) => event.kind === 'frozen');
   const violations: Violation[] = [];
+  const tampered = tamperedSections(sections, events, clockErrorMs, violations);
+  /** Until when a holding's belief counts: never past a tamper that took its lock away. */
+  const believedUntil = (section: Section) => Math.min(section.believedUntil, tampered.get(section)?.at ?? Infinity);
   const byKey = groupBy([...sections.values()], (section) => section.key);
   for (const [key, list] of byKey) {
     list.sort((a, b) => a.acquiredAt - b.acquiredAt);
     for (let i = 0; i < list.length; i++) {
-      for (let j = i + 1; j < list.length && list[j].acquiredAt < list[i].believedUntil; j++) {
-        const overlap = Math.min(list[i].believedUntil, list[j].believedUntil) - list[j].acquiredAt;
+      for (let j = i + 1; j < list.length && list[j].acquiredAt < believedUntil(list[i]); j++) {
+        const overlap = Math.min(believedUntil(list[i]), believedUntil(list[j])) - list[j].acquiredAt;
         if (overlap > clockErrorMs) {
           violations.push({
             rule: 'overlap',
@@ -90,7 +101,7 @@ export function checkHistory(events: HistoryEvent[], clockErrorMs: number): Hist
       const couldBeTold = !frozen.some(
         (f) => f.node === list[i].node && f.from <= next.acquiredAt + clockErrorMs && next.acquiredAt <= f.to,
       );
-      if (couldBeTold && (ended === undefined || ended > next.acquiredAt + clockErrorMs)) {
+      if (couldBeTold && !tampered.has(list[i]) && (ended === undefined || ended > next.acquiredAt + clockErrorMs)) {
         violations.push({
           rule: 'loss-not-signalled',
           key,
@@ -108,6 +119,32 @@ export function checkHistory(events: HistoryEvent[], clockErrorMs: number): Hist
     staleUnfencedWrites: countStaleWrites(writes.filter((write) => !write.fenced && write.accepted)),
     refusedFencedWrites: fencing.refused,
   };
+}
+
+/** The holdings an operator's tamper struck while held; those not told within its bound are violations. */
+function tamperedSections(
+  sections: Map<string, Section>,
+  events: HistoryEvent[],
+  clockErrorMs: number,
+  violations: Violation[],
+): Map<Section, EventOf<'tampered'>> {
+  const struck = new Map<Section, EventOf<'tampered'>>();
+  const tampers = events.filter((event) => event.kind === 'tampered');
+  for (const section of sections.values()) {
+    const ended = section.lostAt ?? section.releasedAt;
+    const tamper = tampers.find((t) => t.key === section.key && section.acquiredAt <= t.at && t.at <= (ended ?? section.believedUntil));
+    if (!tamper) continue;
+    struck.set(section, tamper);
+    const toldAfter = (ended ?? Infinity) - tamper.at;
+    if (toldAfter > tamper.boundMs + clockErrorMs) {
+      violations.push({
+        rule: 'tamper-not-signalled',
+        key: section.key,
+        detail: `${describe(section)} was ${ended === undefined ? 'never told' : `told ${toldAfter.toFixed(1)} ms after`} its lock was taken on the server (bound ${tamper.boundMs} ms)`,
+      });
+    }
+  }
+  return struck;
 }
 
 type WriteEvent = EventOf<'write'>;
@@ -147,7 +184,7 @@ function sectionsOf(events: HistoryEvent[]): Map<string, Section> {
   const sections = new Map<string, Section>();
   const id = (holding: Holding) => `${holding.key}\u0000${holding.token}\u0000${holding.node}`;
   for (const event of [...events].sort((a, b) => timeOf(a) - timeOf(b))) {
-    if (event.kind === 'frozen' || event.kind === 'write') continue;
+    if (event.kind === 'frozen' || event.kind === 'write' || event.kind === 'tampered') continue;
     if (event.kind === 'acquired') {
       sections.set(id(event), { node: event.node, key: event.key, token: event.token, acquiredAt: event.at, believedUntil: event.at });
       continue;

@@ -48,6 +48,15 @@ export class ServerProcess {
     await this.stopWith('SIGTERM');
   }
 
+  /** SIGSTOP: the server keeps its connections open and answers nothing, like a hung node. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** The server dies and comes back on the same port. */
   async restart(downForMs = 0): Promise<void> {
     await this.kill();

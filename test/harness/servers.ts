@@ -12,6 +12,9 @@ export interface TestServer {
   /** Kill (SIGKILL) and start again on the same port. Redis loses its data; etcd keeps it. */
   restart(downForMs?: number): Promise<void>;
   kill(): Promise<void>;
+  /** Stops answering (SIGSTOP) with its connections open, until `resume()` (a single server process only). */
+  pause?(): void;
+  resume?(): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -76,6 +79,8 @@ export function wrap(server: ServerProcess): TestServer {
     port: server.port,
     restart: (downForMs) => server.restart(downForMs),
     kill: () => server.kill(),
+    pause: () => server.pause(),
+    resume: () => server.resume(),
     start: () => server.start(),
     stop: () => server.stop(),
   };
