@@ -73,7 +73,7 @@ export function resolveLockerConfig(config: LockerConfig): ResolvedLockerConfig 
       const settings = factory.parseConnection(driverInstanceId, raw === undefined ? undefined : asSection(driverInstanceId, raw));
       instances.set(driverInstanceId, { instanceId: driverInstanceId, factory, settings });
     }
-    lockers.set(name, { name, driver, driverInstanceId, keyPrefix: reader.string('key_prefix') ?? factory.defaultKeyPrefix });
+    lockers.set(name, { name, driver, driverInstanceId, keyPrefix: keyPrefixOf(reader, factory) });
   }
 
   refuseNestedKeyPrefixes([...lockers.values()]);
@@ -86,6 +86,10 @@ export function resolveLockerConfig(config: LockerConfig): ResolvedLockerConfig 
   }
   return { lockers, instances };
 }
+
+/** `key_prefix = ""` is refused rather than read as "not set": it looks like "no prefix", which it is not. */
+const keyPrefixOf = (reader: SectionReader, factory: LockerDriverFactory): string =>
+  reader.string('key_prefix', false, false) ?? factory.defaultKeyPrefix;
 
 /**
  * Drivers that close a key with a delimiter the escaped key never contains (redis: `<prefix>{<key>}`), so

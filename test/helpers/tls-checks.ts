@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { LockerConfig, LockerConfigError } from 'nest-locker';
+import { configErrorOf } from '../bad-input/outcome-table';
+import { startLockerApp } from './locker-app';
+
+/** Two apps on `config`: one holds, the other waits and gets the lock once it is released, with a higher token. */
+export async function assertHandsOver(config: LockerConfig): Promise<void> {
+  const [first, second] = await Promise.all([startLockerApp(config), startLockerApp(config)]);
+  try {
+    const key = `handover-${process.pid}-${Math.random()}`;
+    const held = await first.service.acquire(key);
+    assert.equal(await second.service.tryAcquire(key), null, 'excluded while held');
+    const waiting = second.service.acquire(key, { waitTime: 10_000 });
+    await held.release();
+    const next = await waiting;
+    assert.ok(next.fencingToken > held.fencingToken, `token ${next.fencingToken} after ${held.fencingToken}`);
+    await next.release();
+  } finally {
+    await Promise.all([first.close(), second.close()]);
+  }
+}
+
+/** The LockerConfigError an app with `config` fails to start with. */
+export function refusedAtBootstrap(config: LockerConfig): Promise<LockerConfigError> {
+  return configErrorOf(() => startLockerApp(config));
+}
