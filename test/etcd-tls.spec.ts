@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LockerConfig } from 'nest-locker';
 import { makeTestCerts, SERVER_NAME, TestCerts } from './harness/tls-certs';
 import { startEtcd, TestServer } from './harness/servers';
-import { assertHandsOver, refusedAtBootstrap } from './helpers/tls-checks';
+import { assertHandsOver, refusedAtBootstrap } from './helpers/bootstrap-checks';
 
 /** The etcd driver against etcd serving https with `--client-cert-auth`, with certificates made by openssl. */
 describe('etcd driver over TLS', () => {

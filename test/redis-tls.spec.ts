@@ -6,7 +6,7 @@ import { LockerConfig, loadLockerConfig } from 'nest-locker';
 import { makeTestCerts, SERVER_NAME, TestCerts } from './harness/tls-certs';
 import { startRedis, TestServer } from './harness/servers';
 import { startLockerApp } from './helpers/locker-app';
-import { assertHandsOver, refusedAtBootstrap } from './helpers/tls-checks';
+import { assertHandsOver, refusedAtBootstrap } from './helpers/bootstrap-checks';
 
 /** The redis driver against redis-server speaking only TLS (`--tls-port`, `--port 0`), with certificates made by openssl. */
 describe('redis driver over TLS', () => {

@@ -1,9 +1,14 @@
 import { Redis } from 'ioredis';
 import { eventually } from '../helpers/wait';
 
-/** One command on a fresh connection to 127.0.0.1:port (no retries), for harness checks. */
-export async function redisCommand(port: number, command: string, ...args: (string | number)[]): Promise<unknown> {
-  const connection = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+/** One command on a fresh connection to 127.0.0.1:port (no retries), for harness checks; `{ port, password }` logs in. */
+export async function redisCommand(
+  server: number | { port: number; password?: string },
+  command: string,
+  ...args: (string | number)[]
+): Promise<unknown> {
+  const { port, password } = typeof server === 'number' ? { port: server, password: undefined } : server;
+  const connection = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   connection.on('error', () => undefined);
   try {
     await connection.connect();

@@ -27,7 +27,15 @@ const SENTINELS = 3;
  * A private master, one replica and three sentinels (quorum 2) on free loopback ports, no persistence.
  * Short timeouts make a failover take about 1-2 s.
  */
-export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
+export interface RedisSentinelOptions {
+  /** The sentinels' own password (`requirepass` in their config; they use it with each other too). */
+  sentinelPassword?: string;
+}
+
+export async function startRedisSentinel(options: RedisSentinelOptions = {}): Promise<RedisSentinelSetup> {
+  const { sentinelPassword } = options;
+  const sentinel = (port: number) => ({ port, password: sentinelPassword });
+  const auth = sentinelPassword ? [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`] : [];
   const dir = mkdtempSync(join(tmpdir(), 'nest-locker-redis-sentinel-'));
   const [masterPort, replicaPort] = [await freePort(), await freePort()];
   const sentinelPorts: number[] = [];
@@ -46,6 +54,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
         `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
         `sentinel down-after-milliseconds ${MASTER_NAME} 500`,
         `sentinel failover-timeout ${MASTER_NAME} 2000`,
+        ...auth,
         '',
       ].join('\n'),
     );
@@ -61,7 +70,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
     await Promise.all(sentinels.map((sentinel) => sentinel.start()));
     // a failover needs every sentinel to know the replica and the other sentinels
     await waitUntil('sentinels see the replica and each other', async () => {
-      const views = await Promise.all(sentinelPorts.map((port) => redisCommand(port, 'SENTINEL', 'MASTER', MASTER_NAME)));
+      const views = await Promise.all(sentinelPorts.map((port) => redisCommand(sentinel(port), 'SENTINEL', 'MASTER', MASTER_NAME)));
       return views.every((view) => {
         const fields = fieldsOf(view as string[]);
         return fields['num-slaves'] === '1' && fields['num-other-sentinels'] === String(SENTINELS - 1);
@@ -75,7 +84,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
   const askAll = () =>
     Promise.all(
       sentinelPorts.map((port) =>
-        redisCommand(port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME).then(
+        redisCommand(sentinel(port), 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME).then(
           (reply) => (reply as string[]).join(':'),
           () => undefined,
         ),

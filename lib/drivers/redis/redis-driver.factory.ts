@@ -170,10 +170,13 @@ function unreachable(settings: RedisDriverSettings, reason: string): LockerConfi
       message: `${tls.hint}; connecting to ${describeTopology(topology)}: ${reason}`,
     });
   }
+  // the sentinels, not the master, refused us: their password is sentinel_auth, not auth
+  const sentinelsRefused =
+    topology.kind === 'sentinel' && /All sentinels are unreachable.*(NOAUTH|WRONGPASS|invalid password)/s.test(reason);
   return new LockerConfigError({
     section: settings.section,
-    field: topologyField(topology),
-    message: `cannot reach ${describeTopology(topology)}: ${reason}`,
+    field: sentinelsRefused ? 'sentinel_auth' : topologyField(topology),
+    message: `${sentinelsRefused ? 'the sentinels refused our credentials; expected sentinel_auth (and sentinel_username) they accept: ' : ''}cannot reach ${describeTopology(topology)}: ${reason}`,
   });
 }
 
