@@ -8,7 +8,14 @@ export async function redisCommand(
   ...args: (string | number)[]
 ): Promise<unknown> {
   const { port, password } = typeof server === 'number' ? { port: server, password: undefined } : server;
-  const connection = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const connection = new Redis({
+    host: '127.0.0.1',
+    port,
+    password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   connection.on('error', () => undefined);
   try {
     await connection.connect();
