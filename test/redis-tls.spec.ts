@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LockerConfig, loadLockerConfig } from 'nest-locker';
 import { makeTestCerts, SERVER_NAME, TestCerts } from './harness/tls-certs';
+import { clusterKeySlot } from '../lib/drivers/redis/redis-cluster-slot';
+import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
 import { startRedis, TestServer } from './harness/servers';
 import { startLockerApp } from './helpers/locker-app';
 import { assertHandsOver, refusedAtBootstrap } from './helpers/bootstrap-checks';
@@ -96,5 +98,29 @@ describe('redis driver over TLS', () => {
     assert.equal(error.section, 'redis.tls');
     assert.equal(error.field, 'ca_file');
     assert.ok(error.message.includes(missing), error.message);
+  });
+});
+
+describe('redis driver on a Redis Cluster over TLS', () => {
+  let certs: TestCerts;
+  let cluster: RedisCluster;
+  before(async () => {
+    certs = makeTestCerts();
+    cluster = await startRedisCluster(3, { cert: certs.serverCert, key: certs.serverKey, clientCa: certs.ca });
+  });
+  after(async () => {
+    await cluster?.stop();
+    certs?.remove();
+  });
+
+  it('locks, waits and hands over with mutual TLS on a node it discovered from one seed (tls flows to every node)', async () => {
+    const tls = { ca_file: certs.ca, cert_file: certs.clientCert, key_file: certs.clientKey };
+    // the harness gives the last master the highest slots; the seed is the first one
+    let n = 0;
+    while (clusterKeySlot(`nest-locker:{tls-${n}}`) < 11_000) n++;
+    await assertHandsOver(
+      { redis: { cluster: [cluster.addrs[0]], tls }, locker: { driver: 'redis', driver_instance_id: 'redis' } },
+      `tls-${n}`,
+    );
   });
 });

@@ -1,17 +1,18 @@
+import type { ConnectionOptions } from 'node:tls';
 import { Redis } from 'ioredis';
 import { eventually } from '../helpers/wait';
 
-/** One command on a fresh connection to 127.0.0.1:port (no retries), for harness checks; `{ port, password }` logs in. */
-export async function redisCommand(
-  server: number | { port: number; password?: string },
-  command: string,
-  ...args: (string | number)[]
-): Promise<unknown> {
-  const { port, password } = typeof server === 'number' ? { port: server, password: undefined } : server;
+/** How the harness reaches one of its servers: a port, or a port with a password and/or TLS. */
+export type HarnessServer = number | { port: number; password?: string; tls?: ConnectionOptions };
+
+/** One command on a fresh connection to 127.0.0.1:port (no retries), for harness checks. */
+export async function redisCommand(server: HarnessServer, command: string, ...args: (string | number)[]): Promise<unknown> {
+  const { port, password, tls } = typeof server === 'number' ? { port: server } : server;
   const connection = new Redis({
     host: '127.0.0.1',
     port,
     password,
+    tls,
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,

@@ -31,21 +31,27 @@ export interface RedisServerOptions {
   tls?: ServerTls;
 }
 
+/**
+ * redis-server arguments to listen on `port`: plain, or TLS only (`--port 0`). Replication and the cluster
+ * bus speak TLS too then, with the server's certificate as the client one.
+ */
+export function redisListenArgs(port: number, tls?: ServerTls): string[] {
+  if (!tls) return ['--port', String(port)];
+  return [
+    ...['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key],
+    // redis wants a CA file even when it asks clients for no certificate
+    ...['--tls-ca-cert-file', tls.clientCa ?? tls.cert, '--tls-auth-clients', tls.clientCa ? 'yes' : 'no', '--tls-replication', 'yes'],
+  ];
+}
+
 /** A private redis-server on a free loopback port, without persistence. */
 export async function startRedis(options: RedisServerOptions = {}): Promise<TestServer> {
   const port = await freePort();
-  const { tls } = options;
-  const listen = tls
-    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key]
-    : ['--port', String(port)];
-  // redis wants a CA file even when it asks clients for no certificate
-  const clientAuth = tls ? ['--tls-ca-cert-file', tls.clientCa ?? tls.cert, '--tls-auth-clients', tls.clientCa ? 'yes' : 'no'] : [];
   const server = new ServerProcess(
     'redis-server',
     process.env.REDIS_SERVER_BIN ?? 'redis-server',
     [
-      ...listen,
-      ...clientAuth,
+      ...redisListenArgs(port, options.tls),
       ...['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--daemonize', 'no'],
       ...(options.args ?? []),
     ],

@@ -4,10 +4,9 @@ import { configErrorOf } from '../bad-input/outcome-table';
 import { startLockerApp } from './locker-app';
 
 /** Two apps on `config`: one holds, the other waits and gets the lock once it is released, with a higher token. */
-export async function assertHandsOver(config: LockerConfig): Promise<void> {
+export async function assertHandsOver(config: LockerConfig, key = `handover-${process.pid}-${Math.random()}`): Promise<void> {
   const [first, second] = await Promise.all([startLockerApp(config), startLockerApp(config)]);
   try {
-    const key = `handover-${process.pid}-${Math.random()}`;
     const held = await first.service.acquire(key);
     assert.equal(await second.service.tryAcquire(key), null, 'excluded while held');
     const waiting = second.service.acquire(key, { waitTime: 10_000 });
