@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LockerConfig } from 'nest-locker';
 import { RedisSentinelSetup, startRedisSentinel } from './harness/redis-sentinel';
+import { makeTestCerts, TestCerts } from './harness/tls-certs';
 import { assertHandsOver, refusedAtBootstrap } from './helpers/bootstrap-checks';
 
 const SENTINEL_PASSWORD = 'sentinel-secret';
@@ -33,4 +34,33 @@ describe('redis driver behind sentinels that require a password', () => {
       assert.ok(error.message.includes(setup.sentinelAddrs[0]), error.message);
     });
   }
+});
+
+/** Sentinels and servers that speak only TLS: the one `tls` table serves the sentinels and the master. */
+describe('redis driver behind Sentinel over TLS', () => {
+  let certs: TestCerts;
+  let setup: RedisSentinelSetup;
+  before(async () => {
+    certs = makeTestCerts();
+    setup = await startRedisSentinel({
+      sentinelPassword: SENTINEL_PASSWORD,
+      tls: { cert: certs.serverCert, key: certs.serverKey, clientCa: certs.ca },
+    });
+  });
+  after(async () => {
+    await setup?.stop();
+    certs?.remove();
+  });
+
+  it('locks, waits and hands over with mutual TLS to the sentinels and the master', async () => {
+    await assertHandsOver({
+      redis: {
+        sentinels: setup.sentinelAddrs,
+        master_name: setup.masterName,
+        sentinel_auth: SENTINEL_PASSWORD,
+        tls: { ca_file: certs.ca, cert_file: certs.clientCert, key_file: certs.clientKey },
+      },
+      locker: { driver: 'redis', driver_instance_id: 'redis' },
+    });
+  });
 });

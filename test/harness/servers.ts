@@ -32,17 +32,26 @@ export interface RedisServerOptions {
 }
 
 /**
- * redis-server arguments to listen on `port`: plain, or TLS only (`--port 0`). Replication and the cluster
- * bus speak TLS too then, with the server's certificate as the client one.
+ * redis-server settings to listen on `port`: plain, or TLS only (port 0). Replication and the cluster bus
+ * speak TLS too then, with the server's certificate as the client one. As `[directive, value]` pairs, for
+ * the command line (`redisListenArgs`) or a config file (sentinels).
  */
-export function redisListenArgs(port: number, tls?: ServerTls): string[] {
-  if (!tls) return ['--port', String(port)];
+export function redisListenSettings(port: number, tls?: ServerTls): [string, string][] {
+  if (!tls) return [['port', String(port)]];
   return [
-    ...['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key],
+    ['port', '0'],
+    ['tls-port', String(port)],
+    ['tls-cert-file', tls.cert],
+    ['tls-key-file', tls.key],
     // redis wants a CA file even when it asks clients for no certificate
-    ...['--tls-ca-cert-file', tls.clientCa ?? tls.cert, '--tls-auth-clients', tls.clientCa ? 'yes' : 'no', '--tls-replication', 'yes'],
+    ['tls-ca-cert-file', tls.clientCa ?? tls.cert],
+    ['tls-auth-clients', tls.clientCa ? 'yes' : 'no'],
+    ['tls-replication', 'yes'],
   ];
 }
+
+export const redisListenArgs = (port: number, tls?: ServerTls): string[] =>
+  redisListenSettings(port, tls).flatMap(([directive, value]) => [`--${directive}`, value]);
 
 /** A private redis-server on a free loopback port, without persistence. */
 export async function startRedis(options: RedisServerOptions = {}): Promise<TestServer> {
