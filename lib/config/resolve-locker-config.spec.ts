@@ -32,6 +32,9 @@ describe('resolveLockerConfig', () => {
       topology: { kind: 'server', addr: '127.0.0.1:6380', host: '127.0.0.1', port: 6380 },
       password: 'yourpass',
       username: undefined,
+      sentinelPassword: undefined,
+      sentinelUsername: undefined,
+      tls: undefined,
       db: 0,
       connectTimeout: 5000,
     });
@@ -55,6 +58,9 @@ describe('resolveLockerConfig', () => {
       },
       password: undefined,
       username: undefined,
+      sentinelPassword: undefined,
+      sentinelUsername: undefined,
+      tls: undefined,
       db: 0,
       connectTimeout: 5000,
     });
@@ -70,6 +76,9 @@ describe('resolveLockerConfig', () => {
       },
       password: 'pw',
       username: undefined,
+      sentinelPassword: undefined,
+      sentinelUsername: undefined,
+      tls: undefined,
       db: 2,
       connectTimeout: 5000,
     });

@@ -41,7 +41,10 @@ export function readTopology(reader: SectionReader): RedisTopology {
       return { kind: 'cluster', nodes: reader.stringList('cluster').map((node) => parseHostPort(reader, 'cluster', node)) };
     default: {
       const sentinels = reader.stringList('sentinels').map((node) => parseHostPort(reader, 'sentinels', node));
-      if (!reader.has('master_name')) reader.fail('master_name', 'expected the name sentinels monitor the master under, with sentinels');
+      // `master_name = ""` is refused by string() below: it is required here, so "not set" would be an error too
+      if (reader.value('master_name') === undefined) {
+        reader.fail('master_name', 'expected the name sentinels monitor the master under, with sentinels');
+      }
       return { kind: 'sentinel', sentinels, masterName: reader.string('master_name', true) };
     }
   }
