@@ -44,7 +44,7 @@ describe('redis driver behind Sentinel over TLS', () => {
     certs = makeTestCerts();
     setup = await startRedisSentinel({
       sentinelPassword: SENTINEL_PASSWORD,
-      tls: { cert: certs.serverCert, key: certs.serverKey, clientCa: certs.ca },
+      tls: certs.mutualServer,
     });
   });
   after(async () => {
@@ -58,7 +58,7 @@ describe('redis driver behind Sentinel over TLS', () => {
         sentinels: setup.sentinelAddrs,
         master_name: setup.masterName,
         sentinel_auth: SENTINEL_PASSWORD,
-        tls: { ca_file: certs.ca, cert_file: certs.clientCert, key_file: certs.clientKey },
+        tls: certs.clientTable,
       },
       locker: { driver: 'redis', driver_instance_id: 'redis' },
     });

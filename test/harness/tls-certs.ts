@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import type { ServerTls, TestServer } from './servers';
 
 /** PEM files of one test CA and what it signed, in a private temporary directory. */
 export interface TestCerts {
@@ -16,6 +18,12 @@ export interface TestCerts {
   /** A server certificate signed by the other CA, and its key. */
   otherServerCert: string;
   otherServerKey: string;
+  /** A server that demands a client certificate signed by the test CA. */
+  mutualServer: ServerTls;
+  /** A server whose certificate the other CA signed. */
+  foreignServer: ServerTls;
+  /** A connection section's `tls` table for the test CA, with the client certificate. */
+  clientTable: { ca_file: string; cert_file: string; key_file: string };
   remove(): void;
 }
 
@@ -83,6 +91,27 @@ export function makeTestCerts(): TestCerts {
     otherCa: path('other-ca.pem'),
     otherServerCert: path('other-server.pem'),
     otherServerKey: path('other-server-key.pem'),
+    mutualServer: { cert: path('server.pem'), key: path('server-key.pem'), clientCa: path('ca.pem') },
+    foreignServer: { cert: path('other-server.pem'), key: path('other-server-key.pem') },
+    clientTable: { ca_file: path('ca.pem'), cert_file: path('client.pem'), key_file: path('client-key.pem') },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** In the calling suite: certificates, a server demanding mutual TLS and one signed by another CA, up before the tests. */
+export function useTlsServers(start: (tls: ServerTls) => Promise<TestServer>): {
+  certs: TestCerts;
+  mutual: TestServer;
+  foreign: TestServer;
+} {
+  const fixture = {} as { certs: TestCerts; mutual: TestServer; foreign: TestServer };
+  before(async () => {
+    fixture.certs = makeTestCerts();
+    [fixture.mutual, fixture.foreign] = await Promise.all([start(fixture.certs.mutualServer), start(fixture.certs.foreignServer)]);
+  });
+  after(async () => {
+    await Promise.all([fixture.mutual?.stop(), fixture.foreign?.stop()]);
+    fixture.certs?.remove();
+  });
+  return fixture;
 }
