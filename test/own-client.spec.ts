@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Test } from '@nestjs/testing';
 import { Etcd3 } from 'etcd3';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { LockerConfigError, LockerModule, LockerService } from 'nest-locker';
+import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
 import { startEtcd, startRedis, TestServer } from './harness/servers';
 import { eventually } from './helpers/wait';
 
@@ -109,6 +110,29 @@ describe("the app's own redis client", () => {
     } finally {
       client.disconnect();
     }
+  });
+});
+
+describe("the app's own ioredis Cluster", () => {
+  let cluster: RedisCluster;
+  before(async () => (cluster = await startRedisCluster(3)));
+  after(async () => cluster?.stop());
+
+  it('is used as given and left open; a waiter hears the release through the subscriber it adds (long before the 60 s TTL)', async () => {
+    const client = new Cluster(cluster.addrs.map((addr) => ({ host: '127.0.0.1', port: Number(addr.split(':')[1]) })));
+    await client.ping();
+    const [app, other] = [await startAppWithClient('redis', client), await startAppWithClient('redis', client)];
+    const key = `own-cluster-${process.pid}`;
+    const held = await app.service.acquire(key);
+    const waiting = other.service.acquire(key, { waitTime: 10_000 });
+    await held.release();
+    const next = await waiting;
+    assert.ok(next.fencingToken > held.fencingToken);
+    await next.release();
+    await Promise.all([app.close(), other.close()]);
+    assert.equal(client.status, 'ready', 'the app’s cluster client stays open');
+    assert.equal(await client.set(`${key}-after`, '1'), 'OK');
+    client.disconnect();
   });
 });
 
