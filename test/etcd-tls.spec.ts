@@ -27,6 +27,12 @@ describe('etcd driver over TLS', () => {
     assert.ok(error.message.includes(servers.foreign.addr), error.message);
   });
 
+  it('refuses tls = true (the system CAs) against the test CA, naming [etcd] tls', async () => {
+    const error = await refusedAtBootstrap(config({ endpoints: [`https://${servers.mutual.addr}`], tls: true, connect_timeout: 3000 }));
+    assert.equal(error.section, 'etcd');
+    assert.equal(error.field, 'tls');
+  });
+
   it('is refused by a server that demands a client certificate when none is given', async () => {
     const error = await refusedAtBootstrap(
       config({ endpoints: [servers.mutual.addr], tls: { ca_file: servers.certs.ca }, connect_timeout: 3000 }),
