@@ -29,9 +29,7 @@ describe('redis driver over TLS', () => {
         `addr = "${servers.mutual.addr}"`,
         'auth = ""', // a seed's empty string: not set
         '[redis.tls]',
-        `ca_file = "${servers.certs.ca}"`,
-        `cert_file = "${servers.certs.clientCert}"`,
-        `key_file = "${servers.certs.clientKey}"`,
+        ...Object.entries(servers.certs.clientTable).map(([field, path]) => `${field} = "${path}"`),
         `server_name = "${SERVER_NAME}"`,
         '[locker]',
         'driver = "redis"',

@@ -8,16 +8,8 @@ import type { ServerTls, TestServer } from './servers';
 /** PEM files of one test CA and what it signed, in a private temporary directory. */
 export interface TestCerts {
   dir: string;
+  /** The test CA's certificate. */
   ca: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-  /** Another CA, which signed nothing here: a client trusting it refuses our servers. */
-  otherCa: string;
-  /** A server certificate signed by the other CA, and its key. */
-  otherServerCert: string;
-  otherServerKey: string;
   /** A server that demands a client certificate signed by the test CA. */
   mutualServer: ServerTls;
   /** A server whose certificate the other CA signed. */
@@ -84,13 +76,6 @@ export function makeTestCerts(): TestCerts {
   return {
     dir,
     ca: path('ca.pem'),
-    serverCert: path('server.pem'),
-    serverKey: path('server-key.pem'),
-    clientCert: path('client.pem'),
-    clientKey: path('client-key.pem'),
-    otherCa: path('other-ca.pem'),
-    otherServerCert: path('other-server.pem'),
-    otherServerKey: path('other-server-key.pem'),
     mutualServer: { cert: path('server.pem'), key: path('server-key.pem'), clientCa: path('ca.pem') },
     foreignServer: { cert: path('other-server.pem'), key: path('other-server-key.pem') },
     clientTable: { ca_file: path('ca.pem'), cert_file: path('client.pem'), key_file: path('client-key.pem') },
