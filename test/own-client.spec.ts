@@ -6,6 +6,7 @@ import { Cluster, Redis } from 'ioredis';
 import { LockerConfigError, LockerModule, LockerService } from 'nest-locker';
 import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
 import { startEtcd, startRedis, TestServer } from './harness/servers';
+import { assertHandsOverBetween } from './helpers/bootstrap-checks';
 import { eventually } from './helpers/wait';
 
 const CLIENT = Symbol('the app’s own client');
@@ -47,36 +48,39 @@ describe("the app's own redis client", () => {
 
   it('is used as given from an injected provider, never closed; the subscriber it adds is closed with the app', async () => {
     const client = new Redis({ host: '127.0.0.1', port: server.port });
-    await client.ping();
-    const before = await connectionsOn(inspector);
-    const [app, other] = [await startAppWithClient('redis', client), await startAppWithClient('redis', client)];
-    const key = `own-client-${process.pid}`;
-    const held = await app.service.acquire(key);
-    assert.equal(await other.service.tryAcquire(key), null);
-    const waiting = other.service.acquire(key, { waitTime: 10_000 }); // opens the subscriber (a duplicate)
-    assert.ok(
-      await eventually(
-        () => connectionsOn(inspector),
-        (count) => count > before,
-      ),
-      'a subscriber connection was opened',
-    );
-    await held.release();
-    const next = await waiting;
-    assert.ok(next.fencingToken > held.fencingToken);
-    await next.release();
-    await Promise.all([app.close(), other.close()]);
-    assert.equal(client.status, 'ready', 'the app’s client stays open');
-    assert.equal(await client.ping(), 'PONG');
-    assert.equal(
-      await eventually(
-        () => connectionsOn(inspector),
-        (count) => count === before,
-      ),
-      before,
-      'only what nest-locker added was closed',
-    );
-    client.disconnect();
+    try {
+      await client.ping();
+      const before = await connectionsOn(inspector);
+      const [app, other] = [await startAppWithClient('redis', client), await startAppWithClient('redis', client)];
+      const key = `own-client-${process.pid}`;
+      const held = await app.service.acquire(key);
+      assert.equal(await other.service.tryAcquire(key), null);
+      const waiting = other.service.acquire(key, { waitTime: 10_000 }); // opens the subscriber (a duplicate)
+      assert.ok(
+        await eventually(
+          () => connectionsOn(inspector),
+          (count) => count > before,
+        ),
+        'a subscriber connection was opened',
+      );
+      await held.release();
+      const next = await waiting;
+      assert.ok(next.fencingToken > held.fencingToken);
+      await next.release();
+      await Promise.all([app.close(), other.close()]);
+      assert.equal(client.status, 'ready', 'the app’s client stays open');
+      assert.equal(await client.ping(), 'PONG');
+      assert.equal(
+        await eventually(
+          () => connectionsOn(inspector),
+          (count) => count === before,
+        ),
+        before,
+        'only what nest-locker added was closed',
+      );
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('refuses a client that was closed, naming [redis] client', async () => {
@@ -120,19 +124,14 @@ describe("the app's own ioredis Cluster", () => {
 
   it('is used as given and left open; a waiter hears the release through the subscriber it adds (long before the 60 s TTL)', async () => {
     const client = new Cluster(cluster.addrs.map((addr) => ({ host: '127.0.0.1', port: Number(addr.split(':')[1]) })));
-    await client.ping();
-    const [app, other] = [await startAppWithClient('redis', client), await startAppWithClient('redis', client)];
-    const key = `own-cluster-${process.pid}`;
-    const held = await app.service.acquire(key);
-    const waiting = other.service.acquire(key, { waitTime: 10_000 });
-    await held.release();
-    const next = await waiting;
-    assert.ok(next.fencingToken > held.fencingToken);
-    await next.release();
-    await Promise.all([app.close(), other.close()]);
-    assert.equal(client.status, 'ready', 'the app’s cluster client stays open');
-    assert.equal(await client.set(`${key}-after`, '1'), 'OK');
-    client.disconnect();
+    try {
+      await client.ping();
+      await assertHandsOverBetween(() => startAppWithClient('redis', client));
+      assert.equal(client.status, 'ready', 'the app’s cluster client stays open');
+      assert.equal(await client.set(`own-cluster-${process.pid}`, '1'), 'OK');
+    } finally {
+      client.disconnect();
+    }
   });
 });
 
@@ -143,18 +142,13 @@ describe("the app's own etcd3 client", () => {
 
   it('is used as given from an injected provider and never closed', async () => {
     const client = new Etcd3({ hosts: `http://${server.addr}` });
-    const [app, other] = [await startAppWithClient('etcd', client), await startAppWithClient('etcd', client)];
-    const key = `own-client-${process.pid}`;
-    const held = await app.service.acquire(key);
-    const waiting = other.service.acquire(key, { waitTime: 10_000 });
-    await held.release();
-    const next = await waiting;
-    assert.ok(next.fencingToken > held.fencingToken);
-    await next.release();
-    await Promise.all([app.close(), other.close()]);
-    await client.put('still-open').value('yes');
-    assert.equal(await client.get('still-open').string(), 'yes', 'the app’s client still works');
-    client.close();
+    try {
+      await assertHandsOverBetween(() => startAppWithClient('etcd', client));
+      await client.put('still-open').value('yes');
+      assert.equal(await client.get('still-open').string(), 'yes', 'the app’s client still works');
+    } finally {
+      client.close();
+    }
   });
 
   it('refuses a closed client at bootstrap, naming [etcd] client', async () => {
