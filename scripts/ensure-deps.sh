@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmark need on a fresh machine: the Node packages of
-# package-lock.json, and the Debian packages redis-server and etcd-server (binaries only: their system
-# services are kept from starting, since every run starts its own servers on free loopback ports).
+# package-lock.json, and the Debian packages redis-server, etcd-server (binaries only: their system
+# services are kept from starting, since every run starts its own servers on free loopback ports) and
+# openssl (the TLS tests make their own CA and certificates with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,7 @@ fi
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

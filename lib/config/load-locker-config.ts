@@ -29,6 +29,28 @@ export function loadLockerConfig(path: string): LockerConfig {
   try {
     return parse(text) as LockerConfig;
   } catch (cause) {
-    throw new LockerConfigError({ section: absolute, message: `not valid TOML${from}: ${(cause as Error).message}`, cause });
+    const { line } = cause as { line?: number };
+    const at = line === undefined ? {} : tomlPlace(text, line);
+    const where = at.section ? ` in ${absolute}` : from;
+    throw new LockerConfigError({ section: absolute, ...at, message: `not valid TOML${where}: ${(cause as Error).message}`, cause });
   }
+}
+
+/**
+ * The section and field a TOML error is at, so that e.g. `tls = true` beside a `[redis.tls]` table (a
+ * redefinition) is named `[redis] tls` like every other config error.
+ */
+function tomlPlace(text: string, line: number): { section?: string; field?: string } {
+  const lines = text.split(/\r?\n/).slice(0, line);
+  const header = (text: string) => /^\s*\[+\s*([^\]]+?)\s*\]+/.exec(text)?.[1];
+  const at = lines[line - 1] ?? '';
+  const here = header(at);
+  if (here) {
+    // `[redis.tls]` redefines the field `tls` of [redis]
+    const dot = here.lastIndexOf('.');
+    return dot < 0 ? { section: here } : { section: here.slice(0, dot), field: here.slice(dot + 1) };
+  }
+  const section = lines.map(header).findLast((name) => name !== undefined);
+  const field = /^\s*([\w-]+)\s*=/.exec(at)?.[1];
+  return section ? { section, field } : { field };
 }

@@ -32,8 +32,12 @@ describe('resolveLockerConfig', () => {
       topology: { kind: 'server', addr: '127.0.0.1:6380', host: '127.0.0.1', port: 6380 },
       password: 'yourpass',
       username: undefined,
+      sentinelPassword: undefined,
+      sentinelUsername: undefined,
+      tls: undefined,
       db: 0,
       connectTimeout: 5000,
+      commandTimeout: 5000,
     });
   });
 
@@ -55,8 +59,12 @@ describe('resolveLockerConfig', () => {
       },
       password: undefined,
       username: undefined,
+      sentinelPassword: undefined,
+      sentinelUsername: undefined,
+      tls: undefined,
       db: 0,
       connectTimeout: 5000,
+      commandTimeout: 5000,
     });
     assert.deepEqual(resolved.instances.get('sentinel_redis')?.settings, {
       section: 'sentinel_redis',
@@ -70,8 +78,12 @@ describe('resolveLockerConfig', () => {
       },
       password: 'pw',
       username: undefined,
+      sentinelPassword: undefined,
+      sentinelUsername: undefined,
+      tls: undefined,
       db: 2,
       connectTimeout: 5000,
+      commandTimeout: 5000,
     });
   });
 

@@ -73,7 +73,7 @@ export function resolveLockerConfig(config: LockerConfig): ResolvedLockerConfig 
       const settings = factory.parseConnection(driverInstanceId, raw === undefined ? undefined : asSection(driverInstanceId, raw));
       instances.set(driverInstanceId, { instanceId: driverInstanceId, factory, settings });
     }
-    const keyPrefix = reader.string('key_prefix') ?? factory.defaultKeyPrefix;
+    const keyPrefix = keyPrefixOf(reader, factory);
     // Redis Cluster hashes the first {...} of a name: braces in the prefix would pick a lock's slot (one slot
     // for every lock) or split its keys across slots (CROSSSLOT). Refused on every topology: a server may
     // become a cluster later, and its keys should not have to change then.
@@ -93,6 +93,10 @@ export function resolveLockerConfig(config: LockerConfig): ResolvedLockerConfig 
   }
   return { lockers, instances };
 }
+
+/** `key_prefix = ""` is refused rather than read as "not set": it looks like "no prefix", which it is not. */
+const keyPrefixOf = (reader: SectionReader, factory: LockerDriverFactory): string =>
+  reader.string('key_prefix', false, false) ?? factory.defaultKeyPrefix;
 
 /**
  * Drivers that close a key with a delimiter the escaped key never contains (redis: `<prefix>{<key>}`), so

@@ -20,15 +20,30 @@ export class SectionReader {
     }
   }
 
+  /** Whether the field is set; an empty string is "not set", as in the seed's Go configs (`auth = ""`). */
   has(field: string): boolean {
-    return this.raw[field] !== undefined;
+    return this.raw[field] !== undefined && this.raw[field] !== '';
   }
 
+  /** The raw value, for fields that are not plain strings or numbers (`tls`, `client`). */
+  value(field: string): unknown {
+    return this.raw[field];
+  }
+
+  /** Fields set in this section, in the order given. */
+  fields(): string[] {
+    return Object.keys(this.raw).filter((field) => this.has(field));
+  }
+
+  /**
+   * An optional string that is `""` reads as not set (seed configs write `auth = ""`), unless
+   * `emptyIsUnset` is false: there `""` is refused, for fields where it would look meaningful.
+   */
   string(field: string, required: true): string;
-  string(field: string, required?: false): string | undefined;
-  string(field: string, required = false): string | undefined {
+  string(field: string, required?: false, emptyIsUnset?: boolean): string | undefined;
+  string(field: string, required = false, emptyIsUnset = true): string | undefined {
     const value = this.raw[field];
-    if (value === undefined && !required) return undefined;
+    if (!required && (value === undefined || (value === '' && emptyIsUnset))) return undefined;
     if (typeof value !== 'string' || value === '') this.fail(field, `expected a non-empty string, got ${describe(value)}`);
     return value;
   }

@@ -12,6 +12,28 @@ export interface LockerSectionConfig {
 }
 
 /**
+ * `[<section>.tls]`: TLS with files. Each path is read at bootstrap; one that cannot be read fails there,
+ * naming the field and the path.
+ */
+interface TlsConfig {
+  /** PEM bundle of the CA(s) that verify the server. @default the system CAs */
+  ca_file?: string;
+  /** Client certificate (mutual TLS), with `key_file`. */
+  cert_file?: string;
+  /** Key of `cert_file`. */
+  key_file?: string;
+  /** The name the server's certificate must carry, when it differs from the address. */
+  server_name?: string;
+}
+
+/**
+ * `client` of a connection section: an app's own ioredis `Redis`/`Cluster` or etcd3 `Etcd3` (object config
+ * only), used as given and never closed by nest-locker. Typed loosely so that this package's declarations
+ * need neither peer; the kind is checked at bootstrap.
+ */
+type AppClient = object;
+
+/**
  * `[redis]` as in the seed's app.toml. Exactly one of `addr` (one server), `cluster` (Redis Cluster) or
  * `sentinels` with `master_name` (the master Redis Sentinel names).
  */
@@ -36,16 +58,28 @@ export interface RedisConnectionConfig {
   idle_timeout?: number;
   /** Connect timeout at startup, ms. @default 5000 */
   connect_timeout?: number;
+  /** Sentinel only: the sentinels' own password (`requirepass` in their config). */
+  sentinel_auth?: string;
+  /** Sentinel only: the sentinels' ACL user. */
+  sentinel_username?: string;
+  /** `true`: TLS verified against the system CAs; a table: TLS with these files. Also for Cluster and Sentinel. @default false */
+  tls?: boolean | TlsConfig;
+  /** The app's own ioredis `Redis` or `Cluster`, alone in its section; see {@link AppClient}. */
+  client?: AppClient;
 }
 
 /** `[etcd]` as in the seed's app.toml. */
 export interface EtcdConnectionConfig {
-  /** `host:port` or URLs. */
-  endpoints: string[];
+  /** `host:port` or `http(s)://` URLs; bare addresses get `https://` with `tls`. */
+  endpoints?: string[];
   username?: string;
   password?: string;
   /** Connect timeout at startup, ms. @default 5000 */
   connect_timeout?: number;
+  /** As for redis; `https://` endpoints without it are verified against the system CAs. @default false */
+  tls?: boolean | TlsConfig;
+  /** The app's own etcd3 `Etcd3`, alone in its section (then without `endpoints`); see {@link AppClient}. */
+  client?: AppClient;
 }
 
 /**

@@ -20,7 +20,7 @@ export function requireOptionalPeer<T>(packageName: string, driver: string, sect
 export async function connectOrExplain<T>(
   connecting: Promise<T>,
   timeoutMs: number,
-  explain: (reason: string) => LockerConfigError,
+  explain: (reason: string, error: unknown) => LockerConfigError,
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -29,7 +29,7 @@ export async function connectOrExplain<T>(
   try {
     return await Promise.race([connecting, timeout]);
   } catch (error) {
-    throw explain((error as Error).message ?? String(error));
+    throw explain((error as Error).message ?? String(error), error);
   } finally {
     clearTimeout(timer);
   }

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Test } from '@nestjs/testing';
+import { Etcd3 } from 'etcd3';
+import { Redis } from 'ioredis';
 import { loadLockerConfig, LockerConfig, LockerModule } from 'nest-locker';
 import { configErrorOf, errorOutcome, outcomeTable } from './outcome-table';
 
@@ -170,6 +172,127 @@ for (const [label, value] of TIMEOUT_ROWS) {
   ]);
 }
 
+/** Clients for the `client` rows: none ever connects (lazyConnect; etcd3 dials on the first call). */
+const neverConnected = new Redis({ lazyConnect: true });
+const closed = new Redis({ lazyConnect: true });
+closed.disconnect();
+const etcdClient = new Etcd3({ hosts: 'http://127.0.0.1:1' });
+after(() => etcdClient.close());
+
+const missingFile = join(tmpdir(), 'nest-locker-no-such-dir', 'ca.pem');
+const sentinels = (fields: object) => ({ redis: { sentinels: ['127.0.0.1:1'], master_name: 'm', ...fields }, ...locker('redis') });
+
+/** The production fields (DESIGN.md §4): tls, sentinel_auth / sentinel_username, client. */
+CONFIG_ROWS.push(
+  [
+    '[redis] tls 1',
+    redis({ tls: 1 }),
+    { section: 'redis', field: 'tls', message: /expected true, false or a table of ca_file, cert_file, key_file, server_name, got 1/ },
+  ],
+  ['[redis] tls "yes"', redis({ tls: 'yes' }), { section: 'redis', field: 'tls', message: /got "yes"/ }],
+  ['[etcd] tls a list', etcd({ tls: ['ca.pem'] }), { section: 'etcd', field: 'tls', message: /got an array/ }],
+  [
+    '[redis.tls] ca_flie (typo)',
+    redis({ tls: { ca_flie: 'ca.pem' } }),
+    { section: 'redis.tls', field: 'ca_flie', message: /unknown field \(did you mean "ca_file"\?\)/ },
+  ],
+  [
+    '[redis.tls] ca_file 5',
+    redis({ tls: { ca_file: 5 } }),
+    { section: 'redis.tls', field: 'ca_file', message: /expected a non-empty string, got 5/ },
+  ],
+  [
+    '[redis.tls] ca_file missing',
+    redis({ tls: { ca_file: missingFile } }),
+    { section: 'redis.tls', field: 'ca_file', message: new RegExp(`cannot read "${missingFile}": ENOENT`) },
+  ],
+  [
+    '[etcd.tls] cert_file a directory',
+    etcd({ tls: { cert_file: tmpdir(), key_file: tmpdir() } }),
+    { section: 'etcd.tls', field: 'cert_file', message: /cannot read ".*": EISDIR/ },
+  ],
+  [
+    '[redis.tls] cert_file without key_file',
+    redis({ tls: { cert_file: 'client.pem' } }),
+    { section: 'redis.tls', field: 'key_file', message: /expected cert_file and key_file together/ },
+  ],
+  ['[etcd.tls] server_name 5', etcd({ tls: { server_name: 5 } }), { section: 'etcd.tls', field: 'server_name', message: /got 5/ }],
+  [
+    '[etcd] tls with an http:// endpoint',
+    etcd({ endpoints: ['http://h:1'], tls: true }),
+    { section: 'etcd', field: 'endpoints', message: /expected https:\/\/ endpoints with tls, got "http:\/\/h:1"/ },
+  ],
+  [
+    '[etcd] endpoints http:// and https://',
+    etcd({ endpoints: ['http://h:1', 'https://h:2'] }),
+    { section: 'etcd', field: 'endpoints', message: /expected all http:\/\/ or all https:\/\/ endpoints/ },
+  ],
+  [
+    '[etcd] endpoints grpc://h:1',
+    etcd({ endpoints: ['grpc://h:1'] }),
+    { section: 'etcd', field: 'endpoints', message: /expected http:\/\/ or https:\/\/ endpoints, got "grpc:\/\/h:1"/ },
+  ],
+  [
+    '[redis] sentinel_auth 5',
+    sentinels({ sentinel_auth: 5 }),
+    { section: 'redis', field: 'sentinel_auth', message: /expected a non-empty string, got 5/ },
+  ],
+  [
+    '[redis] sentinel_auth with addr',
+    redis({ sentinel_auth: 'pw' }),
+    { section: 'redis', field: 'sentinel_auth', message: /expected sentinel_auth only together with sentinels/ },
+  ],
+  [
+    '[redis] sentinel_usernme (typo)',
+    sentinels({ sentinel_usernme: 'u' }),
+    { section: 'redis', field: 'sentinel_usernme', message: /did you mean "sentinel_username"/ },
+  ],
+  [
+    '[redis] client a plain object',
+    { redis: { client: { host: 'h' } }, ...locker('redis') },
+    {
+      section: 'redis',
+      field: 'client',
+      message: /expected a connected ioredis Redis or Cluster client for the "redis" driver, got an object/,
+    },
+  ],
+  [
+    '[redis] client a URL string',
+    { redis: { client: 'redis://h:1' }, ...locker('redis') },
+    { section: 'redis', field: 'client', message: /got "redis:\/\/h:1"/ },
+  ],
+  [
+    '[redis] client an etcd3 client',
+    { redis: { client: etcdClient }, ...locker('redis') },
+    { section: 'redis', field: 'client', message: /got an etcd3 client/ },
+  ],
+  [
+    '[etcd] client an ioredis client',
+    { etcd: { client: neverConnected }, ...locker('etcd') },
+    { section: 'etcd', field: 'client', message: /expected an etcd3 Etcd3 client for the "etcd" driver, got an ioredis client/ },
+  ],
+  [
+    '[redis] client never connected (lazyConnect)',
+    { redis: { client: neverConnected }, ...locker('redis') },
+    { section: 'redis', field: 'client', message: /status is "wait": it was created with lazyConnect and never connected/ },
+  ],
+  [
+    '[redis] client closed',
+    { redis: { client: closed }, ...locker('redis') },
+    { section: 'redis', field: 'client', message: /status is "end": it was closed/ },
+  ],
+  [
+    '[redis] client beside addr',
+    { redis: { addr: 'h:1', client: neverConnected }, ...locker('redis') },
+    { section: 'redis', field: 'addr', message: /not allowed beside client/ },
+  ],
+  [
+    '[etcd] client beside endpoints',
+    { etcd: { client: etcdClient, endpoints: ['h:1'] }, ...locker('etcd') },
+    { section: 'etcd', field: 'endpoints', message: /not allowed beside client/ },
+  ],
+);
+
 /**
  * Key prefixes that nest on one etcd or memory connection would let keys of two sections name one lock
  * (etcd: key 'x' of 'app/' ranges over 'app/x/', where key 'y' of 'app/x/' lives).
@@ -261,6 +384,16 @@ const TOML_ROWS: [label: string, text: string, expected: Expected][] = [
     { section: 'locker', field: 'driver', message: /did you mean "redis"/ },
   ],
   [
+    'tls = true and a [redis.tls] table',
+    `[redis]\naddr = "h:1"\ntls = true\n[redis.tls]\nca_file = "ca.pem"\n${seedLocker}`,
+    { section: 'redis', field: 'tls', message: /not valid TOML .*redefine/s },
+  ],
+  [
+    '[redis.tls] ca_file that cannot be read',
+    `[redis]\naddr = "h:1"\n[redis.tls]\nca_file = "${missingFile}"\n${seedLocker}`,
+    { section: 'redis.tls', field: 'ca_file', message: /cannot read ".*ca.pem"/ },
+  ],
+  [
     '[locker] as an array of tables',
     '[redis]\naddr = "h:1"\n[[locker]]\ndriver = "redis"\n',
     { section: 'locker', message: /no locker section/ },
@@ -295,8 +428,7 @@ describe('bad configs', () => {
 
   for (const [label, text, expected] of TOML_ROWS) {
     it(`refuses app.toml with ${label}`, async () => {
-      const config = loadLockerConfig(toml(`${label.replace(/\W+/g, '_')}.toml`, text));
-      const error = await configErrorOf(() => LockerModule.forRoot(config));
+      const error = await configErrorOf(() => LockerModule.forRoot(loadLockerConfig(toml(`${label.replace(/\W+/g, '_')}.toml`, text))));
       assertNames(error, expected);
       record(`app.toml: ${label}`, '-', errorOutcome(error));
     });
@@ -314,4 +446,12 @@ describe('bad configs', () => {
       record(`loadLockerConfig(${label})`, '-', errorOutcome(error));
     });
   }
+
+  it('reads an empty string as not set in every optional string field, as Go seed configs write them', () => {
+    const empty = { auth: '', username: '', master_name: '', sentinel_auth: '', sentinel_username: '' };
+    LockerModule.forRoot({ redis: { addr: 'h:1', ...empty }, ...locker('redis') });
+    LockerModule.forRoot({ redis: { sentinels: ['h:1'], ...empty, master_name: 'm' }, ...locker('redis') });
+    LockerModule.forRoot({ etcd: { endpoints: ['h:1'], username: '', password: '' }, ...locker('etcd') });
+    LockerModule.forRoot({ redis: { addr: 'h:1', tls: { ca_file: '', server_name: '' } }, ...locker('redis') });
+  });
 });

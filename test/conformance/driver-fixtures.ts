@@ -1,8 +1,8 @@
-import { Etcd3 } from 'etcd3';
+import { Etcd3, IOptions } from 'etcd3';
 import { Redis } from 'ioredis';
 import type { LockerConfig } from 'nest-locker';
 import type { LockerDriver } from 'nest-locker/driver-kit';
-import { startEtcd, startRedis, TestServer } from '../harness/servers';
+import { RedisServerOptions, startEtcd, startRedis, TestServer } from '../harness/servers';
 
 /** What the backend holds for one lock key, read from the server itself. */
 export interface ServerState {
@@ -37,8 +37,15 @@ export async function memoryFixture(): Promise<DriverFixture> {
   };
 }
 
-export async function redisFixture(): Promise<DriverFixture> {
-  const server = await startRedis();
+/** How the driver reaches its server, beyond the address: an ACL user, TLS (the inspector is always the admin). */
+export interface FixtureAccess<S> {
+  server?: S;
+  /** Fields added to the connection section. */
+  connection?: Record<string, unknown>;
+}
+
+export async function redisFixture(access: FixtureAccess<RedisServerOptions> = {}): Promise<DriverFixture> {
+  const server = await startRedis(access.server);
   const inspector = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 1 });
   inspector.on('error', () => undefined);
   return {
@@ -46,7 +53,7 @@ export async function redisFixture(): Promise<DriverFixture> {
     server,
     shortTtl: 400,
     config: () => ({
-      redis: { addr: server.addr, db: 0, max_idle: 5, idle_timeout: 30 },
+      redis: { addr: server.addr, db: 0, max_idle: 5, idle_timeout: 30, ...access.connection },
       locker: { driver: 'redis', driver_instance_id: 'redis' },
     }),
     async state(key) {
@@ -67,14 +74,22 @@ export async function etcdFixture(): Promise<DriverFixture> {
   return etcdFixtureOn(server, [server.addr], () => server.stop());
 }
 
-/** The etcd fixture on any etcd: one server, or a cluster whose members `endpoints` lists. */
-export function etcdFixtureOn(server: TestServer, endpoints: string[], stop: () => Promise<void>): DriverFixture {
-  const inspector = new Etcd3({ hosts: endpoints.map((endpoint) => `http://${endpoint}`) });
+/**
+ * The etcd fixture on any etcd: one server, or a cluster whose members `endpoints` lists. With auth on,
+ * `inspector` gives the root user's options.
+ */
+export function etcdFixtureOn(
+  server: TestServer,
+  endpoints: string[],
+  stop: () => Promise<void>,
+  access: { connection?: Record<string, unknown>; inspector?: Partial<IOptions> } = {},
+): DriverFixture {
+  const inspector = new Etcd3({ hosts: endpoints.map((endpoint) => `http://${endpoint}`), ...access.inspector });
   return {
     driver: 'etcd',
     server,
     shortTtl: 2000,
-    config: () => ({ etcd: { endpoints }, locker: { driver: 'etcd', driver_instance_id: 'etcd' } }),
+    config: () => ({ etcd: { endpoints, ...access.connection }, locker: { driver: 'etcd', driver_instance_id: 'etcd' } }),
     async state(key) {
       const entries = await inspector
         .getAll()

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
-import { redisCommand, waitUntil } from './redis-command';
+import { HarnessServer, redisCommand, waitUntil } from './redis-command';
 import { ServerProcess } from './server-process';
-import { TestServer, wrap } from './servers';
+import { redisListenArgs, ServerTls, TestServer, wrap } from './servers';
 
 export interface RedisCluster {
   /** The masters; `kill()`/`start()` of one brings it back into the cluster with its slots (no data). */
@@ -20,8 +20,13 @@ const SLOTS = 16384;
  * A private Redis Cluster of `masters` masters (no replicas, no persistence) on free loopback ports.
  * Losing a master leaves the others serving their slots (cluster-require-full-coverage no).
  */
-export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+export async function startRedisCluster(masters = 3, tls?: ServerTls): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'nest-locker-redis-cluster-'));
+  // the harness's own connections: the server certificate doubles as a client one (same CA)
+  const harnessTls = tls && { ca: readFileSync(tls.clientCa ?? tls.cert), cert: readFileSync(tls.cert), key: readFileSync(tls.key) };
+  const node = (port: number): HarnessServer => (harnessTls ? { port, tls: harnessTls } : port);
+  const clusterOk = async (port: number) => /cluster_state:ok/.test(String(await redisCommand(node(port), 'CLUSTER', 'INFO')));
+  const knownMasters = async (port: number) => mastersUp(String(await redisCommand(node(port), 'CLUSTER', 'NODES')));
   const ports: number[] = [];
   for (let i = 0; i < masters; i++) ports.push(await freePort());
   let formed = false;
@@ -35,8 +40,8 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
         `redis-server (cluster node ${port})`,
         process.env.REDIS_SERVER_BIN ?? 'redis-server',
         [
-          '--port',
-          String(port),
+          ...redisListenArgs(port, tls),
+          ...(tls ? ['--tls-cluster', 'yes'] : []),
           '--bind',
           '127.0.0.1',
           '--save',
@@ -65,8 +70,10 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   try {
     await Promise.all(servers.map((server) => server.start()));
     const per = Math.ceil(SLOTS / masters);
-    await Promise.all(ports.map((port, i) => redisCommand(port, 'CLUSTER', 'ADDSLOTSRANGE', i * per, Math.min(SLOTS, (i + 1) * per) - 1)));
-    for (const port of ports.slice(1)) await redisCommand(port, 'CLUSTER', 'MEET', '127.0.0.1', ports[0]);
+    await Promise.all(
+      ports.map((port, i) => redisCommand(node(port), 'CLUSTER', 'ADDSLOTSRANGE', i * per, Math.min(SLOTS, (i + 1) * per) - 1)),
+    );
+    for (const port of ports.slice(1)) await redisCommand(node(port), 'CLUSTER', 'MEET', '127.0.0.1', ports[0]);
     await waitUntil('cluster formed', whole);
     formed = true;
   } catch (error) {
@@ -85,15 +92,9 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   };
 }
 
-async function clusterOk(port: number): Promise<boolean> {
-  return /cluster_state:ok/.test(String(await redisCommand(port, 'CLUSTER', 'INFO')));
-}
-
-/** Masters with slots that this node sees as connected and not failing. */
-async function knownMasters(port: number): Promise<number> {
-  const lines = String(await redisCommand(port, 'CLUSTER', 'NODES'))
-    .trim()
-    .split('\n');
+/** Masters with slots that a node's CLUSTER NODES shows as connected and not failing. */
+function mastersUp(clusterNodes: string): number {
+  const lines = clusterNodes.trim().split('\n');
   return lines.filter((line) => {
     const [, , flags, , , , , link, ...slots] = line.split(' ');
     return /master/.test(flags) && !/fail/.test(flags) && link === 'connected' && slots.length > 0;

@@ -1,9 +1,22 @@
+import type { ConnectionOptions } from 'node:tls';
 import { Redis } from 'ioredis';
 import { eventually } from '../helpers/wait';
 
+/** How the harness reaches one of its servers: a port, or a port with a password and/or TLS. */
+export type HarnessServer = number | { port: number; password?: string; tls?: ConnectionOptions };
+
 /** One command on a fresh connection to 127.0.0.1:port (no retries), for harness checks. */
-export async function redisCommand(port: number, command: string, ...args: (string | number)[]): Promise<unknown> {
-  const connection = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+export async function redisCommand(server: HarnessServer, command: string, ...args: (string | number)[]): Promise<unknown> {
+  const { port, password, tls } = typeof server === 'number' ? { port: server } : server;
+  const connection = new Redis({
+    host: '127.0.0.1',
+    port,
+    password,
+    tls,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   connection.on('error', () => undefined);
   try {
     await connection.connect();

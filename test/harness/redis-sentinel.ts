@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
-import { redisCommand, waitUntil } from './redis-command';
+import { HarnessServer, redisCommand, waitUntil } from './redis-command';
 import { ServerProcess } from './server-process';
-import { TestServer, wrap } from './servers';
+import { redisListenArgs, redisListenSettings, ServerTls, TestServer, wrap } from './servers';
 
 export interface RedisSentinelSetup {
   master: TestServer;
@@ -27,25 +27,39 @@ const SENTINELS = 3;
  * A private master, one replica and three sentinels (quorum 2) on free loopback ports, no persistence.
  * Short timeouts make a failover take about 1-2 s.
  */
-export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
+export interface RedisSentinelOptions {
+  /** The sentinels' own password (`requirepass` in their config; they use it with each other too). */
+  sentinelPassword?: string;
+  /** Every server and sentinel speaks only TLS (replication and sentinel links too). */
+  tls?: ServerTls;
+}
+
+export async function startRedisSentinel(options: RedisSentinelOptions = {}): Promise<RedisSentinelSetup> {
+  const { sentinelPassword, tls } = options;
+  // the harness's own connections: the server certificate doubles as a client one (same CA)
+  const harnessTls = tls && { ca: readFileSync(tls.clientCa ?? tls.cert), cert: readFileSync(tls.cert), key: readFileSync(tls.key) };
+  const server = (port: number): HarnessServer => (harnessTls ? { port, tls: harnessTls } : port);
+  const sentinel = (port: number): HarnessServer => ({ port, password: sentinelPassword, tls: harnessTls });
+  const auth = sentinelPassword ? [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`] : [];
   const dir = mkdtempSync(join(tmpdir(), 'nest-locker-redis-sentinel-'));
   const [masterPort, replicaPort] = [await freePort(), await freePort()];
   const sentinelPorts: number[] = [];
   for (let i = 0; i < SENTINELS; i++) sentinelPorts.push(await freePort());
-  const master = redisServer(masterPort, dir, []);
-  const replica = redisServer(replicaPort, dir, ['--replicaof', '127.0.0.1', String(masterPort)]);
+  const master = redisServer(masterPort, dir, [], tls);
+  const replica = redisServer(replicaPort, dir, ['--replicaof', '127.0.0.1', String(masterPort)], tls);
   const sentinels = sentinelPorts.map((port) => {
     // sentinels rewrite their config file, so each has its own
     const conf = join(dir, `sentinel-${port}.conf`);
     writeFileSync(
       conf,
       [
-        `port ${port}`,
+        ...redisListenSettings(port, tls).map(([directive, value]) => `${directive} ${value}`),
         'bind 127.0.0.1',
         `dir ${dir}`,
         `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${masterPort} 2`,
         `sentinel down-after-milliseconds ${MASTER_NAME} 500`,
         `sentinel failover-timeout ${MASTER_NAME} 2000`,
+        ...auth,
         '',
       ].join('\n'),
     );
@@ -56,12 +70,12 @@ export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
     await master.start();
     await replica.start();
     await waitUntil('replica in sync', async () =>
-      /master_link_status:up/.test(String(await redisCommand(replicaPort, 'INFO', 'replication'))),
+      /master_link_status:up/.test(String(await redisCommand(server(replicaPort), 'INFO', 'replication'))),
     );
     await Promise.all(sentinels.map((sentinel) => sentinel.start()));
     // a failover needs every sentinel to know the replica and the other sentinels
     await waitUntil('sentinels see the replica and each other', async () => {
-      const views = await Promise.all(sentinelPorts.map((port) => redisCommand(port, 'SENTINEL', 'MASTER', MASTER_NAME)));
+      const views = await Promise.all(sentinelPorts.map((port) => redisCommand(sentinel(port), 'SENTINEL', 'MASTER', MASTER_NAME)));
       return views.every((view) => {
         const fields = fieldsOf(view as string[]);
         return fields['num-slaves'] === '1' && fields['num-other-sentinels'] === String(SENTINELS - 1);
@@ -75,7 +89,7 @@ export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
   const askAll = () =>
     Promise.all(
       sentinelPorts.map((port) =>
-        redisCommand(port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME).then(
+        redisCommand(sentinel(port), 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME).then(
           (reply) => (reply as string[]).join(':'),
           () => undefined,
         ),
@@ -105,11 +119,11 @@ export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
   return setup;
 }
 
-function redisServer(port: number, dir: string, extra: string[]): ServerProcess {
+function redisServer(port: number, dir: string, extra: string[], tls?: ServerTls): ServerProcess {
   return new ServerProcess(
     `redis-server ${port}`,
     process.env.REDIS_SERVER_BIN ?? 'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, ...extra],
+    [...redisListenArgs(port, tls), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, ...extra],
     port,
   );
 }

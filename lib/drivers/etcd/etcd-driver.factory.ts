@@ -1,5 +1,7 @@
 import type * as Etcd from 'etcd3';
+import { readAppClient } from '../../config/app-client';
 import { parseHostPort, SectionReader } from '../../config/section-reader';
+import { readTls, tlsFailureField, TlsSettings } from '../../config/tls-options';
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { connectOrExplain, requireOptionalPeer } from '../../utils/optional-peer';
@@ -7,66 +9,109 @@ import { callDeadline, DEFAULT_COMMAND_TIMEOUT_MS, retryUnlessTimedOut } from '.
 import { EndpointCoolDown, unreachableWith } from './etcd-endpoint-cool-down';
 import { EtcdLockDriver } from './etcd-lock.driver';
 
-const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout', 'command_timeout'] as const;
+const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout', 'command_timeout', 'tls', 'client'] as const;
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 export interface EtcdDriverSettings {
   section: string;
+  /** URLs: `https://` with TLS, `http://` without. */
   endpoints: string[];
   username?: string;
   password?: string;
   connectTimeout: number;
-  /** Deadline of each etcd call, in ms. */
+  /** Deadline of each etcd call, in ms (an app's own client keeps its own call options; keep-alive uses this). */
   commandTimeout: number;
+  tls?: TlsSettings;
+  /** The app's own client (`client`): used as given, never closed here; the other fields are then unset. */
+  appClient?: Etcd.Etcd3;
 }
 
-/** `driver = "etcd"` with an `[etcd]`-shaped connection section (endpoints). */
+/** `driver = "etcd"` with an `[etcd]`-shaped connection section (endpoints), or `client`, an app's own. */
 export const etcdDriverFactory: LockerDriverFactory<EtcdDriverSettings> = {
   name: 'etcd',
   defaultKeyPrefix: 'nest-locker/',
   parseConnection(section, raw) {
     const reader: SectionReader = new SectionReader(section, raw ?? {}, FIELDS);
-    const endpoints = reader.stringList('endpoints');
-    endpoints.forEach((endpoint) => parseHostPort(reader, 'endpoints', endpoint));
+    const appClient = readAppClient(reader, 'etcd') as Etcd.Etcd3 | undefined;
+    if (appClient) {
+      return { section, appClient, endpoints: [], connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS, commandTimeout: DEFAULT_COMMAND_TIMEOUT_MS };
+    }
+    const tls = readTls(reader);
+    const endpoints = reader.stringList('endpoints').map((endpoint) => endpointUrl(reader, endpoint, tls !== undefined));
+    if (new Set(endpoints.map((url) => url.slice(0, url.indexOf(':')))).size > 1) {
+      reader.fail('endpoints', `expected all http:// or all https:// endpoints, got ${endpoints.join(', ')}`);
+    }
     return {
       section,
       endpoints,
       username: reader.string('username'),
       password: reader.string('password'),
-      connectTimeout: reader.integer('connect_timeout', 1) ?? 5000,
+      connectTimeout: reader.integer('connect_timeout', 1) ?? DEFAULT_CONNECT_TIMEOUT_MS,
       commandTimeout: reader.integer('command_timeout', 1) ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      tls,
     };
   },
   async create(settings, context) {
-    const { Etcd3, GRPCUnavailableError, GRPCDeadlineExceededError, isRecoverableError } = requireOptionalPeer<typeof Etcd>(
-      'etcd3',
-      'etcd',
-      settings.section,
-    );
-    const hosts = settings.endpoints.map((endpoint) => (/^[a-z]+:\/\//.test(endpoint) ? endpoint : `http://${endpoint}`));
-    const coolDown = new EndpointCoolDown(
-      hosts,
-      unreachableWith(GRPCUnavailableError),
-      // Unavailable: etcd3 retries it on another endpoint
-      (host) => new GRPCUnavailableError(`${host} is passed over for a moment after failing to connect`),
-    );
-    const client = new Etcd3({
-      hosts,
-      auth: settings.username ? { username: settings.username, password: settings.password ?? '' } : undefined,
-      dialTimeout: settings.connectTimeout,
-      defaultCallOptions: callDeadline(settings.commandTimeout),
-      faultHandling: {
-        host: (host) => coolDown.policy(host) as never,
-        global: retryUnlessTimedOut(isRecoverableError, GRPCDeadlineExceededError) as never,
-      },
+    const etcd = requireOptionalPeer<typeof Etcd>('etcd3', 'etcd', settings.section);
+    const client = settings.appClient ?? openClient(etcd, settings);
+    const owned = settings.appClient === undefined;
+    // Status needs no key permission: a user whose role covers only the lock prefix passes it.
+    await connectOrExplain(client.maintenance.status(), settings.connectTimeout, (reason) => {
+      if (owned) client.close();
+      return unreachable(settings, reason);
     });
-    await connectOrExplain(client.get('nest-locker-connect-check').exec(), settings.connectTimeout, (reason) => {
-      client.close();
-      return new LockerConfigError({
-        section: settings.section,
-        field: 'endpoints',
-        message: `cannot reach etcd at ${settings.endpoints.join(', ')}: ${reason}`,
-      });
-    });
-    return new EtcdLockDriver(client, context, true, settings.commandTimeout);
+    return new EtcdLockDriver(client, context, owned, settings.commandTimeout);
   },
 };
+
+/** `host:port` or a URL; a bare address gets `https://` with `tls`, `http://` without. */
+function endpointUrl(reader: SectionReader, endpoint: string, tls: boolean): string {
+  parseHostPort(reader, 'endpoints', endpoint);
+  const scheme = /^([a-z]+):\/\//.exec(endpoint)?.[1];
+  if (scheme === undefined) return `${tls ? 'https' : 'http'}://${endpoint}`;
+  if (scheme !== 'http' && scheme !== 'https') reader.fail('endpoints', `expected http:// or https:// endpoints, got "${endpoint}"`);
+  if (tls && scheme === 'http') reader.fail('endpoints', `expected https:// endpoints with tls, got "${endpoint}"`);
+  return endpoint;
+}
+
+function openClient(etcd: typeof Etcd, settings: EtcdDriverSettings): Etcd.Etcd3 {
+  const { Etcd3, GRPCUnavailableError: Unavailable, GRPCDeadlineExceededError, isRecoverableError } = etcd;
+  const coolDown = new EndpointCoolDown(
+    settings.endpoints,
+    unreachableWith(Unavailable),
+    // Unavailable: etcd3 retries it on another endpoint
+    (host) => new Unavailable(`${host} is passed over for a moment after failing to connect`),
+  );
+  const { tls } = settings;
+  return new Etcd3({
+    hosts: settings.endpoints,
+    auth: settings.username ? { username: settings.username, password: settings.password ?? '' } : undefined,
+    dialTimeout: settings.connectTimeout,
+    // without a table, https:// endpoints are verified against the system CAs by etcd3 itself
+    credentials: tls?.table ? { rootCertificate: tls.ca as Buffer, privateKey: tls.key, certChain: tls.cert } : undefined,
+    grpcOptions: tls?.serverName
+      ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName }
+      : undefined,
+    defaultCallOptions: callDeadline(settings.commandTimeout),
+    faultHandling: {
+      host: (host) => coolDown.policy(host) as never,
+      global: retryUnlessTimedOut(isRecoverableError, GRPCDeadlineExceededError) as never,
+    },
+  });
+}
+
+function unreachable(settings: EtcdDriverSettings, reason: string): LockerConfigError {
+  if (settings.appClient) {
+    return new LockerConfigError({
+      section: settings.section,
+      field: 'client',
+      message: `the app's etcd3 client does not answer: ${reason}`,
+    });
+  }
+  const where = `etcd at ${settings.endpoints.join(', ')}`;
+  const tls = tlsFailureField(settings.tls, reason);
+  if (tls)
+    return new LockerConfigError({ section: tls.section, field: tls.field, message: `${tls.hint}; connecting to ${where}: ${reason}` });
+  return new LockerConfigError({ section: settings.section, field: 'endpoints', message: `cannot reach ${where}: ${reason}` });
+}

@@ -12,8 +12,11 @@ import { DEFAULT_COMMAND_TIMEOUT_MS } from './etcd-call-deadline';
 import { LastingWatch } from './etcd-lasting-watch';
 import { EtcdLeaseSession, leaseGone } from './etcd-lease-session';
 
-/** Lock entries are `<prefix><URI-encoded key>/<hex>`; a NUL-led key is never one. */
-const WATCH_STREAM_KEEPER_KEY = '\0nest-locker/watch-stream-keeper';
+/**
+ * Lock entries are `<prefix><URI-encoded key>/<hex>`; a NUL-led name is never one. The keeper sits under a
+ * lock's prefix, so a user whose role covers only the key prefix may watch it; it is never written.
+ */
+const WATCH_STREAM_KEEPER = '\0watch-stream-keeper';
 
 /** A waiter re-reads its predecessor this often even without a delete seen (the watch may be down). */
 const WATCHLESS_RECHECK_MS = 1_000;
@@ -212,7 +215,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
    * its predecessor only once the watch exists, so no delete falls between the two.
    */
   private watchDeletes(lockPrefix: string): QueueResource {
-    this.keepWatchStreamOpen();
+    this.keepWatchStreamOpen(lockPrefix);
     const watch = new LastingWatch(
       () => this.client.watch().prefix(lockPrefix).only('delete').create(),
       () => this.queues.wakeHead(lockPrefix),
@@ -224,9 +227,13 @@ export class EtcdLockDriver extends AbstractLockerDriver {
    * etcd3 closes its watch stream when its last watcher goes, and opening one again costs milliseconds
    * on every wait; one idle watcher on a key no lock uses keeps the stream open.
    */
-  private keepWatchStreamOpen(): void {
+  private keepWatchStreamOpen(lockPrefix: string): void {
     this.streamKeeper ??= new LastingWatch(
-      () => this.client.watch().key(WATCH_STREAM_KEEPER_KEY).create(),
+      () =>
+        this.client
+          .watch()
+          .key(lockPrefix + WATCH_STREAM_KEEPER)
+          .create(),
       () => undefined,
     );
   }

@@ -1,9 +1,13 @@
 import type * as IORedis from 'ioredis';
+import { Logger } from '@nestjs/common';
+import { readAppClient } from '../../config/app-client';
 import { SectionReader } from '../../config/section-reader';
+import { nodeTlsOptions, readTls, tlsFailureField, TlsSettings } from '../../config/tls-options';
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { connectOrExplain, requireOptionalPeer } from '../../utils/optional-peer';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './redis-connection';
+import { warnIfEvictable } from './redis-eviction-preflight';
 import { RedisLockDriver } from './redis-lock.driver';
 import { describeTopology, readTopology, RedisNodeAddress, RedisTopology, topologyField } from './redis-topology';
 
@@ -14,33 +18,61 @@ const FIELDS = [
   'master_name',
   'auth',
   'username',
+  'sentinel_auth',
+  'sentinel_username',
   'db',
   'max_idle',
   'idle_timeout',
   'connect_timeout',
   'command_timeout',
+  'tls',
+  'client',
 ] as const;
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
 export interface RedisDriverSettings {
   section: string;
   topology: RedisTopology;
   password?: string;
   username?: string;
+  /** Sentinel only: the sentinels' own credentials. */
+  sentinelPassword?: string;
+  sentinelUsername?: string;
   db: number;
   connectTimeout: number;
   /** Deadline of every command, ms: a server that stops answering cannot hold up a call or a shutdown. */
   commandTimeout: number;
+  tls?: TlsSettings;
+  /** The app's own client (`client`): used as given, never closed here; the other fields are then unset. */
+  appClient?: IORedis.Redis | IORedis.Cluster;
 }
+
+/** What a section's connection is: the command client, who closes it, and how to open the subscriber. */
+interface RedisConnection {
+  client: IORedis.Redis | IORedis.Cluster;
+  owned: boolean;
+  openSubscriber?: () => IORedis.Redis;
+}
+
+const logger = new Logger('RedisLockDriver');
 
 /**
  * `driver = "redis"` with a `[redis]`-shaped connection section: exactly one of `addr`, `cluster` (seed
- * nodes) or `sentinels` + `master_name`; plus auth, db, max_idle, idle_timeout, connect_timeout, command_timeout.
+ * nodes) or `sentinels` + `master_name`; plus auth, db, tls, max_idle, idle_timeout, connect_timeout,
+ * command_timeout. Or `client`, an app's own.
  */
 export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
   name: 'redis',
   defaultKeyPrefix: 'nest-locker:',
   parseConnection(section, raw) {
     const reader: SectionReader = new SectionReader(section, raw ?? {}, FIELDS);
+    const appClient = readAppClient(reader, 'redis') as RedisDriverSettings['appClient'];
+    if (appClient) {
+      // the app's client keeps its own commandTimeout; the driver's renewals and close assume the default without one
+      const defaults = { connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS, commandTimeout: DEFAULT_COMMAND_TIMEOUT_MS };
+      return { section, appClient, topology: { kind: 'app-client' }, db: 0, ...defaults };
+    }
     reader.integer('max_idle', 0);
     reader.integer('idle_timeout', 0);
     const topology = readTopology(reader);
@@ -48,69 +80,116 @@ export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
     if (topology.kind === 'cluster' && db !== 0) {
       reader.fail('db', `expected 0 (or no db) with "cluster": Redis Cluster has only database 0, got ${db}`);
     }
+    for (const field of ['sentinel_auth', 'sentinel_username'])
+      if (topology.kind !== 'sentinel' && reader.has(field)) reader.fail(field, `expected ${field} only together with sentinels`);
     return {
       section,
       topology,
-      password: reader.has('auth') ? reader.string('auth') : undefined,
+      password: reader.string('auth'),
       username: reader.string('username'),
+      sentinelPassword: reader.string('sentinel_auth'),
+      sentinelUsername: reader.string('sentinel_username'),
       db,
-      connectTimeout: reader.integer('connect_timeout', 1) ?? 5000,
+      connectTimeout: reader.integer('connect_timeout', 1) ?? DEFAULT_CONNECT_TIMEOUT_MS,
       commandTimeout: reader.integer('command_timeout', 1) ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      tls: readTls(reader),
     };
   },
   async create(settings, context) {
     const ioredis = requireOptionalPeer<typeof IORedis>('ioredis', 'redis', settings.section);
-    const { topology } = settings;
-    const serverOptions = {
-      password: settings.password,
-      username: settings.username,
-      connectTimeout: settings.connectTimeout,
-      commandTimeout: settings.commandTimeout,
-      // Lock commands fail fast while the server is away; keep-alive retries on its own schedule.
-      maxRetriesPerRequest: 1,
-    };
-    const retryStrategy = (attempt: number) => Math.min(attempt * 50, 1000);
-    let client: IORedis.Redis | IORedis.Cluster;
-    let openSubscriber: (() => IORedis.Redis) | undefined;
-    if (topology.kind === 'cluster') {
-      const cluster = new ioredis.Cluster(topology.nodes, {
-        lazyConnect: true,
-        redisOptions: serverOptions,
-        clusterRetryStrategy: retryStrategy,
-        // a master that was away comes back on the same address: find it again soon
-        slotsRefreshInterval: 1000,
-      });
-      client = cluster;
-      openSubscriber = () => subscriberOnSomeNode(ioredis.Redis, cluster, topology.nodes, serverOptions);
-    } else {
-      const where =
-        topology.kind === 'server'
-          ? { host: topology.host, port: topology.port }
-          : {
-              sentinels: topology.sentinels,
-              name: topology.masterName,
-              sentinelRetryStrategy: retryStrategy,
-              // a master demoted by a failover refuses writes: ask the sentinels for the new one
-              reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
-            };
-      client = new ioredis.Redis({ ...where, ...serverOptions, db: settings.db, lazyConnect: true, retryStrategy });
-    }
-    client.on('error', () => undefined); // ioredis reconnects by itself; failures surface on commands
-    await connectOrExplain(
-      client.connect().then(() => client.ping()),
-      settings.connectTimeout,
-      (reason) => {
-        client.disconnect();
-        return new LockerConfigError({
-          section: settings.section,
-          field: topologyField(topology),
-          message: `cannot reach ${describeTopology(topology)}: ${reason}`,
-        });
-      },
-    );
-    return new RedisLockDriver(client, context, true, openSubscriber);
+    const { client, owned, openSubscriber } = settings.appClient
+      ? useAppClient(ioredis, settings.appClient)
+      : openClient(ioredis, settings);
+    let lastError: Error | undefined;
+    if (owned) client.on('error', (error: Error) => (lastError = error)); // ioredis reconnects by itself; failures surface on commands
+    const connecting = owned ? client.connect().then(() => client.ping()) : client.ping();
+    await connectOrExplain(connecting, settings.connectTimeout, (reason) => {
+      if (owned) client.disconnect();
+      return unreachable(settings, lastError && !reason.includes(lastError.message) ? `${reason} (${lastError.message})` : reason);
+    });
+    await warnIfEvictable(client, settings.section, settings.connectTimeout, logger);
+    return new RedisLockDriver(client, context, owned, openSubscriber);
   },
 };
+
+/** The client this section opens from its fields; the driver owns and closes it. */
+function openClient(ioredis: typeof IORedis, settings: RedisDriverSettings): RedisConnection {
+  const { topology } = settings;
+  const tls = settings.tls && nodeTlsOptions(settings.tls);
+  const serverOptions = {
+    password: settings.password,
+    username: settings.username,
+    connectTimeout: settings.connectTimeout,
+    commandTimeout: settings.commandTimeout,
+    tls,
+    // Lock commands fail fast while the server is away; keep-alive retries on its own schedule.
+    maxRetriesPerRequest: 1,
+    // ioredis's ready check sends INFO, and prints to the console where an ACL user may not; PING checks instead.
+    enableReadyCheck: false,
+  };
+  const retryStrategy = (attempt: number) => Math.min(attempt * 50, 1000);
+  if (topology.kind === 'cluster') {
+    const cluster = new ioredis.Cluster(topology.nodes, {
+      lazyConnect: true,
+      redisOptions: serverOptions,
+      clusterRetryStrategy: retryStrategy,
+      // a master that was away comes back on the same address: find it again soon
+      slotsRefreshInterval: 1000,
+    });
+    return {
+      client: cluster,
+      owned: true,
+      openSubscriber: () => subscriberOnSomeNode(ioredis.Redis, cluster, topology.nodes, serverOptions),
+    };
+  }
+  const where =
+    topology.kind === 'server'
+      ? { host: topology.host, port: topology.port }
+      : topology.kind === 'sentinel'
+        ? {
+            sentinels: topology.sentinels,
+            name: topology.masterName,
+            sentinelPassword: settings.sentinelPassword,
+            sentinelUsername: settings.sentinelUsername,
+            sentinelTLS: tls,
+            enableTLSForSentinelMode: tls !== undefined,
+            sentinelRetryStrategy: retryStrategy,
+            // a master demoted by a failover refuses writes: ask the sentinels for the new one
+            reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
+          }
+        : {};
+  const client = new ioredis.Redis({ ...where, ...serverOptions, db: settings.db, lazyConnect: true, retryStrategy });
+  return { client, owned: true };
+}
+
+/** The app's client as given (never closed here); the subscriber is a copy of it that the driver owns. */
+function useAppClient(ioredis: typeof IORedis, client: IORedis.Redis | IORedis.Cluster): RedisConnection {
+  if (!client.isCluster)
+    return { client, owned: false, openSubscriber: () => (client as IORedis.Redis).duplicate({ enableReadyCheck: false }) };
+  const cluster = client as IORedis.Cluster;
+  const options = { ...cluster.options.redisOptions, enableReadyCheck: false };
+  return { client, owned: false, openSubscriber: () => subscriberOnSomeNode(ioredis.Redis, cluster, [], options) };
+}
+
+function unreachable(settings: RedisDriverSettings, reason: string): LockerConfigError {
+  const { topology } = settings;
+  const tls = tlsFailureField(settings.tls, reason);
+  if (tls) {
+    return new LockerConfigError({
+      section: tls.section,
+      field: tls.field,
+      message: `${tls.hint}; connecting to ${describeTopology(topology)}: ${reason}`,
+    });
+  }
+  // the sentinels, not the master, refused us: their password is sentinel_auth, not auth
+  const sentinelsRefused =
+    topology.kind === 'sentinel' && /All sentinels are unreachable.*(NOAUTH|WRONGPASS|invalid password)/s.test(reason);
+  return new LockerConfigError({
+    section: settings.section,
+    field: sentinelsRefused ? 'sentinel_auth' : topologyField(topology),
+    message: `${sentinelsRefused ? 'the sentinels refused our credentials; expected sentinel_auth (and sentinel_username) they accept: ' : ''}cannot reach ${describeTopology(topology)}: ${reason}`,
+  });
+}
 
 /**
  * Release notifications in a cluster: classic PUBLISH reaches every node, so one plain connection to any
@@ -120,10 +199,10 @@ function subscriberOnSomeNode(
   Redis: typeof IORedis.Redis,
   cluster: IORedis.Cluster,
   seeds: RedisNodeAddress[],
-  options: { password?: string; username?: string; connectTimeout: number; commandTimeout: number },
+  options: IORedis.RedisOptions,
 ): IORedis.Redis {
   const known = cluster.nodes('all').map((node) => ({ host: node.options.host, port: node.options.port }));
   const candidates = known.length > 0 ? known : seeds;
   const node = candidates[Math.floor(Math.random() * candidates.length)];
-  return new Redis({ ...node, ...options, retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 100) });
+  return new Redis({ ...options, ...node, retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 100) });
 }

@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FixtureAccess } from '../conformance/driver-fixtures';
+import type { RedisServerOptions } from './servers';
+
+export const ACL_USER = 'nest-locker';
+const ACL_PASSWORD = 'change-me';
+
+/** The `~prefix* &prefix* +@all -@dangerous` baseline security teams hand out. */
+export const BASELINE_RULES = ['resetkeys', 'resetchannels', '~nest-locker:*', '&nest-locker:*', '+@all', '-@dangerous'];
+
+/**
+ * The rules of the README's `ACL SETUSER nest-locker on >change-me ...` line, so the suite runs as exactly
+ * the user the README tells operators to create (and the README cannot drift from what works).
+ */
+export function readmeAclRules(): string[] {
+  const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  const line = new RegExp(`^ACL SETUSER ${ACL_USER} on >${ACL_PASSWORD} (.+)$`, 'm').exec(readme);
+  if (!line) throw new Error(`README.md has no "ACL SETUSER ${ACL_USER} on >${ACL_PASSWORD} ..." line`);
+  return line[1].trim().split(/\s+/);
+}
+
+/** A redis-server whose ACL user `nest-locker` has `rules` (set at start, so it survives a restart), and the fields to log in as it. */
+export function aclUserAccess(rules: string[]): FixtureAccess<RedisServerOptions> {
+  return {
+    server: { args: ['--user', ACL_USER, 'on', `>${ACL_PASSWORD}`, ...rules] },
+    connection: { username: ACL_USER, auth: ACL_PASSWORD },
+  };
+}
