@@ -56,8 +56,15 @@ export const etcdDriverFactory: LockerDriverFactory<EtcdDriverSettings> = {
     const etcd = requireOptionalPeer<typeof Etcd>('etcd3', 'etcd', settings.section);
     const client = settings.appClient ?? openClient(etcd, settings);
     const owned = settings.appClient === undefined;
-    // Status needs no key permission: a user whose role covers only the lock prefix passes it.
-    await connectOrExplain(client.maintenance.status(), settings.connectTimeout, (reason) => {
+    // A read goes through the KV path locks take (a dead first member is passed over here, not on the first
+    // lock); a user whose role covers only the lock prefix is refused it, which proves the server answered.
+    const probe = client
+      .get('nest-locker-connect-check')
+      .exec()
+      .catch((error: unknown) => {
+        if (!(error instanceof etcd.EtcdPermissionDeniedError)) throw error;
+      });
+    await connectOrExplain(probe, settings.connectTimeout, (reason) => {
       if (owned) client.close();
       return unreachable(settings, reason);
     });

@@ -1,4 +1,4 @@
-import type { Watcher } from 'etcd3';
+import type { WatchBuilder, Watcher } from 'etcd3';
 import { monotonicNow } from '../../utils/clock';
 
 /** A watch that etcd keeps cancelling is created again at once, then at most this often. */
@@ -11,42 +11,48 @@ const REWATCH_MIN_INTERVAL_MS = 1_000;
  * waiters read the server again: what happened between the two revisions is seen by that read.
  * `wake` is also called on every delete and on every disconnect and reconnect of the stream. A watch that
  * could not be made is tried again too.
+ *
+ * The watcher is held from the moment it is made, not from when etcd confirms it: one closed before that (its
+ * stream down at shutdown) is cancelled all the same. etcd3 would otherwise keep it, and with it a reconnect
+ * loop that outlives the client and keeps the process alive.
  */
 export class LastingWatch {
   /** Settles once the first watch exists (rejects if it could not be made). */
   readonly ready: Promise<Watcher>;
-  private current: Promise<Watcher>;
+  private current: Watcher;
   private closed = false;
   private lastReopenedAt = -Infinity;
 
   constructor(
-    private readonly create: () => Promise<Watcher>,
+    private readonly build: () => WatchBuilder,
     private readonly wake: () => void,
   ) {
-    this.ready = this.current = this.open();
+    const { watcher, confirmed } = this.open();
+    this.current = watcher;
+    this.ready = confirmed;
   }
 
   close(): void {
     this.closed = true;
-    void this.current.then((watcher) => watcher.cancel()).catch(() => undefined);
+    this.current.cancel().catch(() => undefined);
   }
 
-  private open(): Promise<Watcher> {
-    const watching = this.create();
-    watching.then(
-      (watcher) => {
-        if (this.closed) return void watcher.cancel().catch(() => undefined);
-        const wake = this.wake;
-        // 'error' is etcd cancelling the watch (a compacted revision): etcd3 no longer feeds it
-        watcher
-          .on('delete', wake)
-          .on('disconnected', wake)
-          .on('connected', wake)
-          .on('error', () => this.reopen());
-      },
-      () => this.reopen(),
-    );
-    return watching;
+  private open(): { watcher: Watcher; confirmed: Promise<Watcher> } {
+    // watcher() is create() without its wait for etcd's confirmation, which is made here
+    const watcher = this.build().watcher();
+    const wake = this.wake;
+    // an 'error' is etcd cancelling the watch (a compacted revision): etcd3 no longer feeds it
+    watcher
+      .on('delete', wake)
+      .on('disconnected', wake)
+      .on('connected', wake)
+      .on('error', () => this.reopen());
+    const confirmed = new Promise<Watcher>((resolve, reject) => {
+      watcher.once('connected', () => resolve(watcher));
+      watcher.once('error', reject);
+    });
+    confirmed.catch(() => undefined); // a watch that could not be made is made again (above)
+    return { watcher, confirmed };
   }
 
   private reopen(): void {
@@ -55,8 +61,9 @@ export class LastingWatch {
     setTimeout(() => {
       if (this.closed) return;
       this.lastReopenedAt = monotonicNow();
-      this.current = this.open();
-      this.current.then(this.wake, this.wake);
+      const { watcher, confirmed } = this.open();
+      this.current = watcher;
+      confirmed.then(this.wake, this.wake);
     }, wait).unref();
   }
 }

@@ -217,7 +217,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   private watchDeletes(lockPrefix: string): QueueResource {
     this.keepWatchStreamOpen(lockPrefix);
     const watch = new LastingWatch(
-      () => this.client.watch().prefix(lockPrefix).only('delete').create(),
+      () => this.client.watch().prefix(lockPrefix).only('delete'),
       () => this.queues.wakeHead(lockPrefix),
     );
     return { ready: watch.ready, close: () => watch.close() };
@@ -229,11 +229,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
    */
   private keepWatchStreamOpen(lockPrefix: string): void {
     this.streamKeeper ??= new LastingWatch(
-      () =>
-        this.client
-          .watch()
-          .key(lockPrefix + WATCH_STREAM_KEEPER)
-          .create(),
+      () => this.client.watch().key(lockPrefix + WATCH_STREAM_KEEPER),
       () => undefined,
     );
   }
