@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
 import type { HeldLock, LockRemote } from '../../lock/held-lock';
@@ -6,12 +5,15 @@ import { RenewalBatcher } from '../../lock/renewal-batcher';
 import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
+import type { LockInfo } from '../../interfaces/lock-info.interface';
+import { localHolder, redisOwnerPrefix } from '../../inspection/lock-holder';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 import { settleWithin } from '../../utils/settle-within';
 import { clusterKeySlot } from './redis-cluster-slot';
 import { namesOfLock, releasedChannel, redisKeyNames, RedisKeyNames } from './redis-key-names';
 import { commandTimeoutOf, isCommandTimeout, quitWithin } from './redis-connection';
+import { RedisInspection } from './redis-inspection';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { ACQUIRE_SCRIPT, FENCE_IDLE_MS, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
 
@@ -54,8 +56,9 @@ export class RedisLockDriver extends AbstractLockerDriver {
   private readonly queues: LocalWaitQueues;
   /** Per lock name, the owner id of the local waiter that is first here (and so in the server's queue). */
   private readonly headOwners = new Map<string, string>();
-  /** Owner ids are this random prefix and a counter: unique everywhere, and short to keep per lock. */
-  private readonly ownerPrefix = `${randomBytes(12).toString('base64url')}:`;
+  readonly holder = localHolder();
+  /** Owner ids are this prefix (a random id and who we are) and a counter: unique everywhere, and short to keep per lock. */
+  private readonly ownerPrefix = redisOwnerPrefix(this.holder);
   private owners = 0;
   private readonly renewals = new RenewalBatcher((locks) => this.renewMany(locks));
   /**
@@ -73,6 +76,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
    */
   private fenceFloor = '0';
   private highestToken = 0n;
+  private readonly inspection: RedisInspection;
 
   /**
    * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
@@ -101,6 +105,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
       client.on('ready', () => this.releaseDropped());
     }
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout);
+    this.inspection = new RedisInspection(client, this.commandTimeout);
     this.queues = new LocalWaitQueues((lock) => {
       let recheck: NodeJS.Timeout | undefined;
       // A release naming the fair queue's first waiter wakes only the process where that waiter is first.
@@ -164,6 +169,22 @@ export class RedisLockDriver extends AbstractLockerDriver {
       return typeof result === 'number' ? null : result;
     }
     return this.queues.take(names.lock, scope, (turn) => this.waitAsHead(names, request, owner, turn));
+  }
+
+  ping(timeoutMs: number): Promise<void> {
+    return this.inspection.ping(timeoutMs);
+  }
+
+  inspect(keyPrefix: string, key: string): Promise<LockInfo | null> {
+    return this.inspection.inspect(keyPrefix, key);
+  }
+
+  forceRelease(keyPrefix: string, key: string): Promise<boolean> {
+    return this.inspection.forceRelease(keyPrefix, key);
+  }
+
+  list(keyPrefix: string): Promise<LockInfo[]> {
+    return this.inspection.list(keyPrefix);
   }
 
   async close(): Promise<void> {
