@@ -61,10 +61,15 @@ describe('OpenTelemetry metrics on meter nest-locker', () => {
     assert.deepEqual(outcomes, ['jobs/acquired=1', 'locker/aborted=1', 'locker/acquired=1', 'locker/busy=1', 'locker/timeout=1']);
 
     const hold = found.get('locker.hold.duration') as HistogramMetricData;
-    assert.deepEqual(hold.dataPoints.map((point) => [point.attributes['locker.section'], point.value.count]).sort(), [
-      ['jobs', 1],
-      ['locker', 1],
-    ]);
+    assert.deepEqual(
+      hold.dataPoints
+        .map((point) => [point.attributes['locker.section'], point.value.count])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      [
+        ['jobs', 1],
+        ['locker', 1],
+      ],
+    );
     const heldNow = found.get('locker.held') as MetricData;
     assert.deepEqual(
       heldNow.dataPoints.map((point) => [point.attributes['locker.section'], point.value]),
