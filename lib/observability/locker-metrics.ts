@@ -1,4 +1,4 @@
-import type { Attributes, Counter, Histogram, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
 import { Logger } from '@nestjs/common';
 import type { LockEvent, LockEventSource } from '../interfaces/lock-event.interface';
 import { LockWaitTimeoutError } from '../errors';
@@ -24,8 +24,7 @@ export class LockerMetrics {
   /** When each lock was taken, for `locker.hold.duration`; weak, so a lock never settled does not leak. */
   private readonly acquiredAt = new WeakMap<LockEventSource, number>();
 
-  private constructor(api: OpenTelemetryApi) {
-    const meter = api.metrics.getMeter(METER_NAME);
+  private constructor(meter: Meter) {
     this.acquireDuration = meter.createHistogram('locker.acquire.duration', {
       description: 'Time from asking for a lock to getting it, or to giving up (locker.outcome)',
       unit: 's',
@@ -35,7 +34,11 @@ export class LockerMetrics {
     this.lost = meter.createCounter('locker.lost', { description: 'Locks lost while held (locker.lost.reason)' });
   }
 
-  /** The instruments, or undefined when `@opentelemetry/api` is not installed (then nothing is loaded). */
+  /**
+   * The instruments, or undefined when `@opentelemetry/api` is not installed (then nothing is loaded) or no
+   * MeterProvider is registered yet: that meter would drop every record for good, so none is made and the
+   * locks pay nothing (many apps have the API installed through another package, without an SDK).
+   */
   static create(): LockerMetrics | undefined {
     let api: OpenTelemetryApi;
     try {
@@ -47,7 +50,9 @@ export class LockerMetrics {
       }
       return undefined;
     }
-    return new LockerMetrics(api);
+    const meter = api.metrics.getMeter(METER_NAME);
+    if (meter.constructor === api.createNoopMeter().constructor) return undefined;
+    return new LockerMetrics(meter);
   }
 
   /** Records one acquisition that began at monotonic time `startedAt`. */
