@@ -67,6 +67,7 @@ const DRIVER_KIT = [
   'LockerDriver',
   'LockerDriverFactory',
   'LockEventSink',
+  'LockInspection',
   'LockRemote',
   'registerLockerDriver',
   'registeredLockerDrivers',

@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Controller, Get, INestApplication, Module } from '@nestjs/common';
+import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { TerminusModule } from '@nestjs/terminus';
 import { LockerModule } from 'nest-locker';
 import { LockerHealthIndicator } from 'nest-locker/terminus';
 import { DriverFixture, redisFixture } from './conformance/driver-fixtures';
 import { lockerConfig } from './faults/environments';
 import { FaultProxy } from './harness/fault-proxy';
-
-/** A user's /health endpoint: one line per indicator. */
-@Controller('health')
-class HealthController {
-  constructor(
-    private readonly health: HealthCheckService,
-    private readonly locker: LockerHealthIndicator,
-  ) {}
-
-  @Get()
-  @HealthCheck()
-  check() {
-    return this.health.check([() => this.locker.isHealthy()]);
-  }
-}
+// the sample app's endpoint, as a user writes it
+import { HealthController } from '../sample-app/src/health.controller';
 
 describe('nest-locker/terminus: LockerHealthIndicator behind a /health endpoint', () => {
   let fixture: DriverFixture;

@@ -45,6 +45,9 @@ export interface LockerDriver {
   list?(keyPrefix: string): Promise<LockInfo[]>;
 }
 
+/** What a driver asks of its server for operators (`AbstractLockerDriver` forwards the LockerDriver methods to it). */
+export type LockInspection = Required<Pick<LockerDriver, 'ping' | 'inspect' | 'forceRelease' | 'list'>>;
+
 export interface DriverContext {
   instanceId: string;
   events: LockEventSink;

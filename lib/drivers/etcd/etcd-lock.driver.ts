@@ -5,8 +5,7 @@ import type { HeldLock, LockRemote } from '../../lock/held-lock';
 import { LocalWaitQueues, QueueResource, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
-import type { LockInfo } from '../../interfaces/lock-info.interface';
-import { etcdEntryValue, localHolder } from '../../inspection/lock-holder';
+import { etcdEntryValue } from '../../inspection/lock-holder';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 import { settleWithin } from '../../utils/settle-within';
@@ -55,10 +54,8 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   private readonly queues = new LocalWaitQueues((lockPrefix) => this.watchDeletes(lockPrefix));
   private streamKeeper?: LastingWatch;
   private closed = false;
-  readonly holder = localHolder();
   /** Every entry's value: who holds it, one string for all the driver's locks. */
   private readonly entryValue = etcdEntryValue(this.holder);
-  private readonly inspection: EtcdInspection;
 
   constructor(
     private readonly client: Etcd3,
@@ -69,22 +66,6 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   ) {
     super(context);
     this.inspection = new EtcdInspection(client);
-  }
-
-  ping(timeoutMs: number): Promise<void> {
-    return this.inspection.ping(timeoutMs);
-  }
-
-  inspect(keyPrefix: string, key: string): Promise<LockInfo | null> {
-    return this.inspection.inspect(keyPrefix, key);
-  }
-
-  forceRelease(keyPrefix: string, key: string): Promise<boolean> {
-    return this.inspection.forceRelease(keyPrefix, key);
-  }
-
-  list(keyPrefix: string): Promise<LockInfo[]> {
-    return this.inspection.list(keyPrefix);
   }
 
   async acquire(request: AcquireRequest): Promise<Lock | null> {

@@ -5,7 +5,6 @@ import { RenewalBatcher } from '../../lock/renewal-batcher';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import type { LockInfo } from '../../interfaces/lock-info.interface';
-import { localHolder } from '../../inspection/lock-holder';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 
@@ -27,7 +26,6 @@ interface Waiter {
  */
 export class MemoryLockDriver extends AbstractLockerDriver {
   readonly type = 'memory';
-  readonly holder = localHolder();
   private readonly entries = new Map<string, Entry>();
   private readonly queues = new Map<string, Waiter[]>();
   private readonly fences = new Map<string, bigint>();
@@ -64,20 +62,20 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     }
   }
 
-  async ping(): Promise<void> {}
+  override async ping(): Promise<void> {}
 
-  async inspect(keyPrefix: string, key: string): Promise<LockInfo | null> {
+  override async inspect(keyPrefix: string, key: string): Promise<LockInfo | null> {
     return this.info(keyPrefix, keyPrefix + key);
   }
 
   /** Removes the entry whoever holds it; the holder's next renewal is refused. The fence stays. */
-  async forceRelease(keyPrefix: string, key: string): Promise<boolean> {
+  override async forceRelease(keyPrefix: string, key: string): Promise<boolean> {
     const entry = this.entries.get(keyPrefix + key);
     if (entry) this.delete(keyPrefix + key, entry.owner);
     return entry !== undefined;
   }
 
-  async list(keyPrefix: string): Promise<LockInfo[]> {
+  override async list(keyPrefix: string): Promise<LockInfo[]> {
     const ids = [...this.entries.keys()].filter((id) => id.startsWith(keyPrefix)).sort();
     return ids.map((id) => this.info(keyPrefix, id) as LockInfo);
   }

@@ -5,8 +5,7 @@ import { RenewalBatcher } from '../../lock/renewal-batcher';
 import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
-import type { LockInfo } from '../../interfaces/lock-info.interface';
-import { localHolder, redisOwnerPrefix } from '../../inspection/lock-holder';
+import { redisOwnerPrefix } from '../../inspection/lock-holder';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 import { settleWithin } from '../../utils/settle-within';
@@ -56,7 +55,6 @@ export class RedisLockDriver extends AbstractLockerDriver {
   private readonly queues: LocalWaitQueues;
   /** Per lock name, the owner id of the local waiter that is first here (and so in the server's queue). */
   private readonly headOwners = new Map<string, string>();
-  readonly holder = localHolder();
   /** Owner ids are this prefix (a random id and who we are) and a counter: unique everywhere, and short to keep per lock. */
   private readonly ownerPrefix = redisOwnerPrefix(this.holder);
   private owners = 0;
@@ -76,7 +74,6 @@ export class RedisLockDriver extends AbstractLockerDriver {
    */
   private fenceFloor = '0';
   private highestToken = 0n;
-  private readonly inspection: RedisInspection;
 
   /**
    * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
@@ -169,22 +166,6 @@ export class RedisLockDriver extends AbstractLockerDriver {
       return typeof result === 'number' ? null : result;
     }
     return this.queues.take(names.lock, scope, (turn) => this.waitAsHead(names, request, owner, turn));
-  }
-
-  ping(timeoutMs: number): Promise<void> {
-    return this.inspection.ping(timeoutMs);
-  }
-
-  inspect(keyPrefix: string, key: string): Promise<LockInfo | null> {
-    return this.inspection.inspect(keyPrefix, key);
-  }
-
-  forceRelease(keyPrefix: string, key: string): Promise<boolean> {
-    return this.inspection.forceRelease(keyPrefix, key);
-  }
-
-  list(keyPrefix: string): Promise<LockInfo[]> {
-    return this.inspection.list(keyPrefix);
   }
 
   async close(): Promise<void> {
