@@ -8,12 +8,16 @@ import type { DriverFixture } from '../conformance/driver-fixtures';
 import { LockerApp, startLockerApp } from '../helpers/locker-app';
 import { abortReason, eventually } from '../helpers/wait';
 import { startHolder } from '../helpers/workers';
+import { settleWithin } from '../../lib/utils/settle-within';
+
+/** A woken waiter takes the lock in a round trip or two; this leaves a busy 2-core machine ample room. */
+const WOKEN_WITHIN_MS = 10_000;
 
 let keyCounter = 0;
 const freshKey = (name: string): string => `${name}-${process.pid}-${++keyCounter}`;
 
 /** What an operations suite needs of a backend: the seed-shaped config of one node. */
-export type OperationsFixture = Pick<DriverFixture, 'driver' | 'shortTtl' | 'config' | 'close'>;
+export type OperationsFixture = Pick<DriverFixture, 'driver' | 'shortTtl' | 'config' | 'close' | 'state'>;
 
 /**
  * Who holds a lock, an operator's unlock, the listing, written once and run against every driver (and
@@ -103,15 +107,16 @@ export function operationsSuite(makeFixture: () => Promise<OperationsFixture>): 
   it('forceRelease() wakes a waiter at once, long before the holder would have been told', async () => {
     const key = freshKey('ops-wake');
     const held = await holdElsewhere(key, 60_000);
-    // waitTime far below the holder's 60 s lease (and its 20 s renewal): only a wake-up gets it in time.
-    // Fair, so that it queues on a redis server too and inspect() sees it waiting before the unlock.
-    const waiting = app.service.acquire(key, { waitTime: 15_000, fair: true });
-    const seen = await eventually(
-      () => app.service.inspect(key),
-      (read) => read?.waiting === 1,
+    // the holder's lease is 60 s (renewed every 20 s): without a wake-up the waiter would sleep until its waitTime
+    const waiting = app.service.acquire(key, { waitTime: 30_000 });
+    // waiting: on redis subscribed to the key's releases, elsewhere queued behind the holder
+    const waiter = await eventually(
+      () => fixture.state(key, driverOf(app)),
+      (state) => (fixture.driver === 'redis' ? state.subscriptions > 0 : state.entries > 1),
     );
-    assert.equal(seen?.waiting, 1, 'the waiter waits');
+    assert.ok(waiter.subscriptions > 0 || waiter.entries > 1, 'the waiter waits');
     assert.equal(await app.service.forceRelease(key), true);
+    assert.ok(await settleWithin(waiting, WOKEN_WITHIN_MS), `the waiter was woken: it holds the lock within ${WOKEN_WITHIN_MS} ms`);
     const next = await waiting;
     assert.ok(next.fencingToken > held.token, `${next.fencingToken} > ${held.token}`);
     await next.release();
