@@ -160,7 +160,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
     const scope = new WaitScope(request);
     scope.check();
     // One owner per call: a retried attempt whose first reply was lost finds its own lock, not a stranger's.
-    const owner = this.ownerPrefix + (++this.owners).toString(36);
+    const owner = this.ownerId(++this.owners);
     if (!request.wait) {
       const result = await this.attempt(names, request, owner);
       return typeof result === 'number' ? null : result;
@@ -240,6 +240,16 @@ export class RedisLockDriver extends AbstractLockerDriver {
     }
   }
 
+  /** @internal The owner id with counter `serial`, and back: a held lock keeps the number, not the (long) id. */
+  ownerId(serial: number): string {
+    return this.ownerPrefix + serial.toString(36);
+  }
+
+  /** @internal See ownerId. */
+  ownerSerial(owner: string): number {
+    return parseInt(owner.slice(this.ownerPrefix.length), 36);
+  }
+
   /** @internal owner-checked release, for RedisLockRemote. */
   async release(lockName: string, owner: string): Promise<void> {
     const names = namesOfLock(lockName);
@@ -312,13 +322,22 @@ export class RedisLockDriver extends AbstractLockerDriver {
   }
 }
 
-/** The server side of one held lock: its name and our owner id, nothing more (there may be thousands). */
+/** The server side of one held lock: its name and our owner id's counter, nothing more (there may be thousands). */
 class RedisLockRemote implements LockRemote {
+  /** Our owner id's counter: the id, which names the holder's host, is rebuilt when sent instead of kept per lock. */
+  private readonly serial: number;
+
   constructor(
     private readonly driver: RedisLockDriver,
     readonly lock: string,
-    readonly owner: string,
-  ) {}
+    owner: string,
+  ) {
+    this.serial = driver.ownerSerial(owner);
+  }
+
+  get owner(): string {
+    return this.driver.ownerId(this.serial);
+  }
 
   release(): Promise<void> {
     return this.driver.release(this.lock, this.owner);
