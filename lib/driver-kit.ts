@@ -7,5 +7,11 @@ export { RenewalBatcher, RenewalResult } from './lock/renewal-batcher';
 export { WaitScope, WakeSource } from './lock/wait-scope';
 export { SectionReader } from './config/section-reader';
 export { LOCK_DEFAULTS } from './utils/lock-options';
-export type { AcquireRequest, DriverContext, LockerDriver, LockerDriverFactory } from './interfaces/locker-driver.interface';
+export type {
+  AcquireRequest,
+  DriverContext,
+  LockerDriver,
+  LockerDriverFactory,
+  LockInspection,
+} from './interfaces/locker-driver.interface';
 export type { LockEventSink } from './interfaces/lock-event.interface';

@@ -16,6 +16,9 @@ export * from './errors';
 export type { Lock } from './interfaces/lock.interface';
 export type { LockOptions, LockerCallOptions } from './interfaces/lock-options.interface';
 export type { LockEvent } from './interfaces/lock-event.interface';
+export type { DriverHealth, LockerHealth, LockHolder, LockInfo } from './interfaces/lock-info.interface';
+export { LOCK_EVENTS_CHANNEL } from './observability/lock-diagnostics-channel';
+export type { LockChannelMessage } from './observability/lock-diagnostics-channel';
 export type {
   EtcdConnectionConfig,
   LockerConfig,

@@ -2,9 +2,11 @@ import { Logger } from '@nestjs/common';
 import { Subject } from 'rxjs';
 import type { LockerSection, ResolvedLockerConfig } from './config/resolve-locker-config';
 import { LockerConfigError } from './errors';
-import type { LockEvent } from './interfaces/lock-event.interface';
+import type { LockEvent, LockEventSource } from './interfaces/lock-event.interface';
 import type { LockerDriver } from './interfaces/locker-driver.interface';
 import { didYouMean } from './utils/closest-name';
+import type { LockObserver } from './observability/lock-observer';
+import { publishLockEvent } from './observability/lock-diagnostics-channel';
 
 /** The driver instances the module created from the config, one per referenced connection section. */
 export class LockerDrivers {
@@ -14,16 +16,23 @@ export class LockerDrivers {
     private readonly config: ResolvedLockerConfig,
     private readonly instances: Map<string, LockerDriver>,
     readonly events: Subject<LockEvent>,
+    private readonly observers: LockObserver[],
   ) {}
 
   /** Creates and connects every driver instance; if one fails, closes the others and rethrows. */
   static async connect(config: ResolvedLockerConfig): Promise<LockerDrivers> {
     const events = new Subject<LockEvent>();
+    // Besides the rxjs stream: node:diagnostics_channel always, metrics once the service adds them.
+    const observers: LockObserver[] = [publishLockEvent];
+    const sink = (event: LockEvent, lock?: LockEventSource): void => {
+      events.next(event);
+      if (lock) for (const observe of observers) observe(event, lock);
+    };
     const instances = new Map<string, LockerDriver>();
     const specs = [...config.instances.values()];
     const results = await Promise.allSettled(
       specs.map(async (spec) => {
-        const driver = await spec.factory.create(spec.settings, { instanceId: spec.instanceId, events: (event) => events.next(event) });
+        const driver = await spec.factory.create(spec.settings, { instanceId: spec.instanceId, events: sink });
         instances.set(spec.instanceId, driver);
       }),
     );
@@ -32,7 +41,7 @@ export class LockerDrivers {
       await Promise.allSettled([...instances.values()].map((driver) => driver.close()));
       throw failure.reason;
     }
-    return new LockerDrivers(config, instances, events);
+    return new LockerDrivers(config, instances, events, observers);
   }
 
   /** A locker section and its driver; unknown names fail with the sections there are. */
@@ -59,6 +68,16 @@ export class LockerDrivers {
       });
     }
     return driver;
+  }
+
+  /** `observe` sees every lock event from now on. */
+  observe(observe: LockObserver): void {
+    this.observers.push(observe);
+  }
+
+  /** The locker sections of the config, by name. */
+  sections(): LockerSection[] {
+    return [...this.config.lockers.values()];
   }
 
   all(): LockerDriver[] {

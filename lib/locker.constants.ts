@@ -11,3 +11,5 @@ export const WITH_LOCK_METADATA = 'nest-locker:with_lock';
 export const SHUTDOWN_RELEASE_MS = 2_000;
 /** How long shutdown gives the drivers to close their connections, ms. */
 export const SHUTDOWN_CLOSE_MS = 2_000;
+/** `LockerService.health()` reports a server down when it has not answered within this many ms. */
+export const HEALTH_TIMEOUT_MS = 3_000;

@@ -8,8 +8,12 @@ import type { LockerCallOptions } from './interfaces/lock-options.interface';
 import type { WithLockOptions } from './interfaces/with-lock-options.interface';
 import type { LockerModuleOptions } from './interfaces/locker-config.interface';
 import type { ServerLockRef } from './context/lock-context';
+import type { LockerHealth, LockInfo } from './interfaces/lock-info.interface';
+import { checkHealth, operatorMethod } from './inspection/locker-inspection';
+import { LockerMetrics, outcomeOf } from './observability/locker-metrics';
 import {
   DEFAULT_SHUTDOWN_TIMEOUT,
+  HEALTH_TIMEOUT_MS,
   LOCKER_DRIVERS,
   LOCKER_MODULE_OPTIONS,
   SHUTDOWN_CLOSE_MS,
@@ -41,6 +45,8 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
   /** Acquisitions on their way to the server; shutdown waits for them so none is left holding a lock. */
   private readonly acquiring = new Set<Promise<unknown>>();
   private readonly minHolds = new MinHolds();
+  /** OpenTelemetry instruments, when `@opentelemetry/api` is installed; taken at module init. */
+  private metrics?: LockerMetrics;
 
   constructor(
     @Inject(LOCKER_DRIVERS) private readonly drivers: LockerDrivers,
@@ -50,6 +56,8 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
   /** From now on, `@WithLock` methods take their locks here. */
   onModuleInit(): void {
     LockerHost.attach(this);
+    this.metrics = LockerMetrics.create();
+    if (this.metrics) this.drivers.observe(this.metrics.observe);
   }
 
   /** Acquired, released, extended, lost and renewal-failed events of every lock of this module. */
@@ -86,6 +94,34 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     assertLockKey(key, 'withLock()');
     assertWithLockOptions(options, 'withLock()');
     return (await runLocked(this, key, options, fn)) as T;
+  }
+
+  /**
+   * Per driver instance (connection section): up or down, the round trip of one request, the locks held
+   * here. A server that does not answer is down within HEALTH_TIMEOUT_MS (3 s); never hangs.
+   */
+  health(): Promise<LockerHealth> {
+    return checkHealth(this.drivers.all(), HEALTH_TIMEOUT_MS);
+  }
+
+  /** Who holds `key` on the server (any process), its fencing token and TTL left; null when free. */
+  inspect(key: string, options?: { locker?: string }): Promise<LockInfo | null> {
+    const { section, driver } = this.operatorTarget(key, options, 'inspect()');
+    return operatorMethod(driver, section, 'inspect')(section.keyPrefix, key);
+  }
+
+  /**
+   * An operator's unlock: removes whoever holds `key`; true if a lock was removed. The holder learns it at
+   * its next renewal (its `lock.signal` aborts with a LockLostError); the next holder's fencing token is higher.
+   */
+  forceRelease(key: string, options?: { locker?: string }): Promise<boolean> {
+    const { section, driver } = this.operatorTarget(key, options, 'forceRelease()');
+    return operatorMethod(driver, section, 'forceRelease')(section.keyPrefix, key);
+  }
+
+  private operatorTarget(key: string, options: { locker?: string } | undefined, where: string) {
+    assertLockKey(key, where);
+    return this.drivers.locker(normalizeLockOptions(options, where).locker);
   }
 
   /** @internal The lock on the server that `key` names on locker section `locker`: re-entrancy keys on it. */
@@ -173,18 +209,29 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
       this.acquiring.delete(done);
       this.requests.delete(request);
     });
-    const lock = await answer;
+    let lock: Lock | null;
+    try {
+      lock = await answer;
+    } catch (error) {
+      this.metrics?.acquireEnded(section.name, startedAt, outcomeOf(error, requestSignal));
+      throw error;
+    }
     // Taken just as the caller aborted or the app began shutting down: give it back, do not hand it out.
     if (lock && requestSignal.aborted) {
+      this.metrics?.acquireEnded(section.name, startedAt, 'aborted');
       await lock.release();
       throw requestSignal.reason;
     }
-    if (!lock || lock.held) return lock;
-    // Granted, but the answer came after the lease could have run out (a server that stalled longer than the
-    // TTL): the lock is lost already and lets go of the key. Never hand it out; one attempt found nothing.
-    if (!wait) return null;
-    const left = waitTime === undefined ? undefined : Math.floor(waitTime - (monotonicNow() - startedAt));
-    if (left !== undefined && left <= 0) throw timeout();
-    return this.take(key, { ...options, waitTime: left }, wait, where);
+    if (lock && !lock.held) {
+      // Granted, but the answer came after the lease could have run out (a server that stalled longer than the
+      // TTL): the lock is lost already and lets go of the key. Never hand it out; one attempt found nothing.
+      const left = waitTime === undefined ? undefined : Math.floor(waitTime - (monotonicNow() - startedAt));
+      if (wait && (left === undefined || left > 0)) return this.take(key, { ...options, waitTime: left }, wait, where);
+      this.metrics?.acquireEnded(section.name, startedAt, wait ? 'timeout' : 'busy');
+      if (wait) throw timeout();
+      return null;
+    }
+    this.metrics?.acquireEnded(section.name, startedAt, lock ? 'acquired' : 'busy');
+    return lock;
   }
 }

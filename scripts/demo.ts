@@ -16,6 +16,7 @@ import { DemoFailure, LogBus, LogLine, seconds } from './demo/log-bus';
 
 const ROOT = resolve(__dirname, '..', '..');
 const MAIN = join(ROOT, 'dist', 'sample-app', 'src', 'main.js');
+const BIN = join(ROOT, 'dist', 'lib', 'cli', 'nest-locker.js');
 const STEP_MS = 20_000;
 const ORDER = '42';
 
@@ -69,6 +70,8 @@ async function clusterDemo(redis: TestServer, etcd: TestServer): Promise<void> {
   const first = await step('a first report', (line) => reportOf(line) !== undefined);
   const runner1 = instanceNamed(reportOf(first)!.by);
   console.log(`    the report job runs on ${runner1.name}`);
+  showLocks(config, runner1);
+  await showHealth(runner1);
 
   await payRace(instances);
 
@@ -107,6 +110,26 @@ async function clusterDemo(redis: TestServer, etcd: TestServer): Promise<void> {
   console.log(`    handoff after SIGKILL: ${seconds(afterKill)} to the next report (expected: the 3 s lease + the 0.3 s build)`);
   console.log(`    handoff after SIGTERM: ${seconds(afterTerm)} to the next report (expected: the 0.3 s build; released at shutdown)`);
   printCommonSummary(summary);
+}
+
+/** What an operator sees while the report job runs: `nest-locker locks` on its locker section. */
+function showLocks(config: string, runner: AppInstance): void {
+  say(`nest-locker locks --config app.toml --locker jobs_locker   (${runner.name} is pid ${runner.pid})`);
+  const listed = spawnSync(process.execPath, [BIN, 'locks', '--config', config, '--locker', 'jobs_locker'], {
+    encoding: 'utf8',
+    timeout: STEP_MS,
+  });
+  if (listed.status !== 0) throw new DemoFailure(`nest-locker locks failed (${listed.status}): ${listed.stderr}`);
+  console.log(listed.stdout.replace(/^/gm, '    ').trimEnd());
+  if (!listed.stdout.includes('report-builder')) throw new DemoFailure('nest-locker locks does not list the report-builder lock');
+}
+
+/** GET /health of one instance (terminus, through LockerHealthIndicator). */
+async function showHealth(target: AppInstance): Promise<void> {
+  say(`GET ${target.url}/health`);
+  const response = await race(fetch(`${target.url}/health`, { signal: AbortSignal.timeout(STEP_MS) }));
+  console.log(`    ${response.status} ${await response.text()}`);
+  if (response.status !== 200) throw new DemoFailure(`/health answered ${response.status}`);
 }
 
 /** Memory locks do not cross processes: one instance shows the API; the cluster needs redis and etcd. */

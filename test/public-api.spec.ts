@@ -8,6 +8,7 @@ const DIST_LIB = resolve(__dirname, '..', 'lib');
 
 /** What an application uses. A name added to `nest-locker` must be added here on purpose. */
 const APP_API = [
+  'DriverHealth',
   'EtcdConnectionConfig',
   'getLockerDriverToken',
   'InjectLockerDriver',
@@ -25,6 +26,7 @@ const APP_API = [
   'LockerConfig',
   'LockerConfigError',
   'LockerConfigFactory',
+  'LockerHealth',
   'LockerError',
   'LockerErrorCode',
   'LockerErrorFields',
@@ -36,7 +38,11 @@ const APP_API = [
   'LockerSectionConfig',
   'LockerService',
   'Locker',
+  'LockChannelMessage',
   'LockEvent',
+  'LOCK_EVENTS_CHANNEL',
+  'LockHolder',
+  'LockInfo',
   'LockKey',
   'LockLostError',
   'LockLostReason',
@@ -61,6 +67,7 @@ const DRIVER_KIT = [
   'LockerDriver',
   'LockerDriverFactory',
   'LockEventSink',
+  'LockInspection',
   'LockRemote',
   'registerLockerDriver',
   'registeredLockerDrivers',
@@ -131,14 +138,15 @@ function walk(entry: string): Walk {
 }
 
 const sorted = (names: Iterable<string>): string[] => [...names].sort((a, b) => a.localeCompare(b));
-const optionalPeers = (packages: Set<string>): string[] => [...packages].filter((name) => /^(ioredis|etcd3)(\/|$)/.test(name));
+const optionalPeers = (packages: Set<string>): string[] =>
+  [...packages].filter((name) => /^(ioredis|etcd3|@nestjs\/terminus|@opentelemetry\/[\w-]+)(\/|$)/.test(name));
 
 describe('public API: the declarations of each entry', () => {
   it("'nest-locker' exports exactly what an application uses", () => {
     assert.deepEqual(sorted(walk(join(DIST_LIB, 'index.d.ts')).exported), sorted(APP_API));
   });
 
-  it("'nest-locker' reaches no concrete driver, no driver SPI and no declaration of ioredis or etcd3", () => {
+  it("'nest-locker' reaches no concrete driver, no driver SPI and no declaration of ioredis, etcd3, terminus or OpenTelemetry", () => {
     const { files, packages } = walk(join(DIST_LIB, 'index.d.ts'));
     const reached = sorted([...files].map((file) => relative(DIST_LIB, file)));
     assert.deepEqual(
@@ -158,11 +166,20 @@ describe('public API: the declarations of each entry', () => {
     assert.deepEqual(optionalPeers(kit.packages), []);
   });
 
-  it('package.json maps both entries to their declarations', () => {
+  it("'nest-locker/terminus' exports LockerHealthIndicator only", () => {
+    const terminus = walk(join(DIST_LIB, 'terminus.d.ts'));
+    assert.deepEqual(sorted(terminus.exported), ['LockerHealthIndicator']);
+  });
+
+  it('package.json maps every entry to its declarations, and the bin to the CLI', () => {
     const manifest = JSON.parse(readFileSync(resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as {
       exports: Record<string, { types: string; default: string }>;
+      bin: Record<string, string>;
     };
     assert.deepEqual(manifest.exports['.'], { types: './dist/lib/index.d.ts', default: './dist/lib/index.js' });
     assert.deepEqual(manifest.exports['./driver-kit'], { types: './dist/lib/driver-kit.d.ts', default: './dist/lib/driver-kit.js' });
+    assert.deepEqual(manifest.exports['./terminus'], { types: './dist/lib/terminus.d.ts', default: './dist/lib/terminus.js' });
+    assert.deepEqual(manifest.bin, { 'nest-locker': 'dist/lib/cli/nest-locker.js' });
+    assert.ok(existsSync(resolve(__dirname, '..', 'lib', 'cli', 'nest-locker.js')), 'the bin is built');
   });
 });

@@ -1,8 +1,10 @@
 import { HeldLock, HeldLockInit, HeldLockOwner } from '../lock/held-lock';
 import type { Lock } from '../interfaces/lock.interface';
-import type { AcquireRequest, DriverContext, LockerDriver } from '../interfaces/locker-driver.interface';
+import type { AcquireRequest, DriverContext, LockerDriver, LockInspection } from '../interfaces/locker-driver.interface';
+import type { LockHolder, LockInfo } from '../interfaces/lock-info.interface';
+import { localHolder } from '../inspection/lock-holder';
 import type { LockEventSink } from '../interfaces/lock-event.interface';
-import type { LockLostReason } from '../errors';
+import { LockerConfigError, LockLostReason } from '../errors';
 
 /** Tracks held locks and wires them to the event sink; drivers implement the server side. */
 export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwner {
@@ -10,6 +12,8 @@ export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwne
   readonly instanceId: string;
   readonly events: LockEventSink;
   private readonly held = new Set<HeldLock>();
+  /** Who this process is: recorded with each lock (per process and driver instance, never per lock). */
+  readonly holder: LockHolder = localHolder();
 
   protected constructor(protected readonly context: DriverContext) {
     this.instanceId = context.instanceId;
@@ -21,6 +25,36 @@ export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwne
 
   heldLocks(): Lock[] {
     return [...this.held];
+  }
+
+  /** The operators' calls on the server (health, inspect, forceRelease, list), for drivers that set it. */
+  protected inspection?: LockInspection;
+
+  ping(timeoutMs: number): Promise<void> {
+    return this.inspection ? this.inspection.ping(timeoutMs) : Promise.resolve();
+  }
+
+  inspect(keyPrefix: string, key: string): Promise<LockInfo | null> {
+    return this.inspecting('inspect').inspect(keyPrefix, key);
+  }
+
+  forceRelease(keyPrefix: string, key: string): Promise<boolean> {
+    return this.inspecting('forceRelease').forceRelease(keyPrefix, key);
+  }
+
+  list(keyPrefix: string): Promise<LockInfo[]> {
+    return this.inspecting('list').list(keyPrefix);
+  }
+
+  private inspecting(what: string): LockInspection {
+    if (!this.inspection) {
+      throw new LockerConfigError({
+        section: this.instanceId,
+        field: 'driver',
+        message: `the "${this.type}" driver implements no ${what}()`,
+      });
+    }
+    return this.inspection;
   }
 
   /** Every lock this driver holds (or those `which` picks) is lost at once, for `reason`; returns them. */

@@ -15,4 +15,10 @@ export type LockEvent =
   | (LockEventBase & { type: 'lost'; error: LockLostError })
   | (LockEventBase & { type: 'renewal-failed'; error: unknown });
 
-export type LockEventSink = (event: LockEvent) => void;
+/** Where a lock sends its events; `lock` is the lock itself (its `section` says which locker section took it). */
+export type LockEventSink = (event: LockEvent, lock?: LockEventSource) => void;
+
+/** The lock an event comes from, as observers (metrics, diagnostics_channel) see it. */
+export interface LockEventSource {
+  readonly section: string;
+}

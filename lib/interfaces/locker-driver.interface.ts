@@ -1,5 +1,6 @@
 import type { Lock } from './lock.interface';
 import type { LockEventSink } from './lock-event.interface';
+import type { LockHolder, LockInfo } from './lock-info.interface';
 
 /** One acquisition, with options already validated and defaults merged. */
 export interface AcquireRequest {
@@ -32,7 +33,20 @@ export interface LockerDriver {
   heldLocks(): Lock[];
   /** Stops background work and closes the connections the driver opened. Held locks are not released. */
   close(): Promise<void>;
+  /** Who this instance records as the holder of its locks. */
+  readonly holder?: LockHolder;
+  /** One round trip to the server; rejects if it does not answer within `timeoutMs`. Absent: always up. */
+  ping?(timeoutMs: number): Promise<void>;
+  /** The lock on `key` as the server has it, or null when free. */
+  inspect?(keyPrefix: string, key: string): Promise<LockInfo | null>;
+  /** Removes whoever holds `key` (an operator's unlock); true if a lock was removed. The fencing counter stays. */
+  forceRelease?(keyPrefix: string, key: string): Promise<boolean>;
+  /** Every lock held under `keyPrefix` (whoever holds it), ordered by key. */
+  list?(keyPrefix: string): Promise<LockInfo[]>;
 }
+
+/** What a driver asks of its server for operators (`AbstractLockerDriver` forwards the LockerDriver methods to it). */
+export type LockInspection = Required<Pick<LockerDriver, 'ping' | 'inspect' | 'forceRelease' | 'list'>>;
 
 export interface DriverContext {
   instanceId: string;

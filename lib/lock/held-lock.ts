@@ -246,7 +246,7 @@ export class HeldLock implements Lock {
 
   private emit(event: LockEventBody): void {
     try {
-      this.owner.events({ driverInstanceId: this.owner.instanceId, key: this.key, fencingToken: this.fencingToken, ...event });
+      this.owner.events({ driverInstanceId: this.owner.instanceId, key: this.key, fencingToken: this.fencingToken, ...event }, this);
     } catch (error) {
       logger.error(`A lock event listener threw for "${this.key}": ${String(error)}`);
     }

@@ -1,3 +1,4 @@
+import { answerWithin } from './settle-within';
 import { LockerConfigError } from '../errors';
 
 /** Loads a driver's client library only when a section uses that driver, with an install hint if missing. */
@@ -22,15 +23,9 @@ export async function connectOrExplain<T>(
   timeoutMs: number,
   explain: (reason: string, error: unknown) => LockerConfigError,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
   try {
-    return await Promise.race([connecting, timeout]);
+    return await answerWithin(connecting, timeoutMs, '');
   } catch (error) {
     throw explain((error as Error).message ?? String(error), error);
-  } finally {
-    clearTimeout(timer);
   }
 }

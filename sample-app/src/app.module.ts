@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import { TerminusModule } from '@nestjs/terminus';
 import { loadLockerConfig, LockerExceptionFilter, LockerModule } from 'nest-locker';
+import { LockerHealthIndicator } from 'nest-locker/terminus';
 import { APP_ENV, readAppEnv } from './app-env.config';
 import { CleanupJob } from './cleanup.job';
+import { HealthController } from './health.controller';
 import { LedgerRepository } from './ledger.repository';
 import { PaymentsController } from './payments.controller';
 import { PaymentsService } from './payments.service';
@@ -16,11 +19,13 @@ const env = readAppEnv();
     // [locker] (redis) serves @WithLock; [jobs_locker] (etcd) serves the report loop. A bad file fails here.
     LockerModule.forRoot(loadLockerConfig(env.lockerConfig)),
     ScheduleModule.forRoot(),
+    TerminusModule,
   ],
-  controllers: [PaymentsController],
+  controllers: [PaymentsController, HealthController],
   providers: [
     { provide: APP_ENV, useValue: env },
     { provide: APP_FILTER, useClass: LockerExceptionFilter },
+    LockerHealthIndicator,
     LedgerRepository,
     PaymentsService,
     ReportBuilderService,

@@ -31,6 +31,11 @@ export class AppInstance {
     this.crashed.catch(() => undefined); // only observed through Promise.race in the steps
   }
 
+  /** The process id, once started: what `nest-locker locks` shows as the holder. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }

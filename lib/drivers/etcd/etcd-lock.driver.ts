@@ -5,10 +5,12 @@ import type { HeldLock, LockRemote } from '../../lock/held-lock';
 import { LocalWaitQueues, QueueResource, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
+import { etcdEntryValue } from '../../inspection/lock-holder';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 import { settleWithin } from '../../utils/settle-within';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './etcd-call-deadline';
+import { EtcdInspection } from './etcd-inspection';
 import { LastingWatch } from './etcd-lasting-watch';
 import { EtcdLeaseSession, leaseGone } from './etcd-lease-session';
 
@@ -55,6 +57,8 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   private readonly queues = new LocalWaitQueues((lockPrefix) => this.watchDeletes(lockPrefix));
   private streamKeeper?: LastingWatch;
   private closed = false;
+  /** Every entry's value: who holds it, one string for all the driver's locks. */
+  private readonly entryValue = etcdEntryValue(this.holder);
 
   constructor(
     private readonly client: Etcd3,
@@ -64,6 +68,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     private readonly commandTimeout = DEFAULT_COMMAND_TIMEOUT_MS,
   ) {
     super(context);
+    this.inspection = new EtcdInspection(client);
   }
 
   async acquire(request: AcquireRequest): Promise<Lock | null> {
@@ -146,7 +151,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     let leaseId: string | undefined;
     try {
       leaseId = session ? await session.leaseId : await this.grantFixedLease(request.ttl);
-      const put = this.client.put(name).value('').lease(leaseId);
+      const put = this.client.put(name).value(this.entryValue).lease(leaseId);
       const entries = this.client.getAll().prefix(lockPrefix).limit(1);
       // The name is ours alone: if it exists, etcd3 resent this txn after etcd had applied it (a member
       // died before answering), and the entry written then is ours; never leave it behind as an orphan.
@@ -280,7 +285,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
    * place and fencing token, stays. A fixed lease left behind is revoked. False if the entry is gone.
    */
   private async moveEntry(entry: QueueEntry, target: { leaseId: string; session?: EtcdLeaseSession }): Promise<boolean> {
-    const put = this.client.put(entry.name).value('').lease(target.leaseId);
+    const put = this.client.put(entry.name).value(this.entryValue).lease(target.leaseId);
     const response = await this.client
       .if(entry.name, 'Create', '==', entry.revision)
       .then(put)

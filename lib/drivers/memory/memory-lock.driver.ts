@@ -4,12 +4,16 @@ import type { HeldLock } from '../../lock/held-lock';
 import { RenewalBatcher } from '../../lock/renewal-batcher';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
+import type { LockInfo } from '../../interfaces/lock-info.interface';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 
 interface Entry {
   owner: string;
   timer: NodeJS.Timeout;
+  /** Monotonic time the lease runs out. */
+  expiresAt: number;
+  fencingToken: bigint;
 }
 
 interface Waiter {
@@ -58,6 +62,32 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     }
   }
 
+  override async ping(): Promise<void> {}
+
+  override async inspect(keyPrefix: string, key: string): Promise<LockInfo | null> {
+    return this.info(keyPrefix, keyPrefix + key);
+  }
+
+  /** Removes the entry whoever holds it; the holder's next renewal is refused. The fence stays. */
+  override async forceRelease(keyPrefix: string, key: string): Promise<boolean> {
+    const entry = this.entries.get(keyPrefix + key);
+    if (entry) this.delete(keyPrefix + key, entry.owner);
+    return entry !== undefined;
+  }
+
+  override async list(keyPrefix: string): Promise<LockInfo[]> {
+    const ids = [...this.entries.keys()].filter((id) => id.startsWith(keyPrefix)).sort();
+    return ids.map((id) => this.info(keyPrefix, id) as LockInfo);
+  }
+
+  private info(keyPrefix: string, id: string): LockInfo | null {
+    const entry = this.entries.get(id);
+    if (!entry) return null;
+    const waiting = this.queues.get(id)?.length ?? 0;
+    const ttlLeftMs = Math.max(0, Math.round(entry.expiresAt - monotonicNow()));
+    return { key: id.slice(keyPrefix.length), fencingToken: entry.fencingToken, ttlLeftMs, holder: this.holder, waiting };
+  }
+
   async close(): Promise<void> {
     this.renewals.stop();
     for (const entry of this.entries.values()) clearTimeout(entry.timer);
@@ -76,7 +106,7 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     const owner = randomUUID();
     const fencingToken = (this.fences.get(id) ?? 0n) + 1n;
     this.fences.set(id, fencingToken);
-    this.entries.set(id, { owner, timer: this.expireAfter(id, owner, request.ttl) });
+    this.entries.set(id, { owner, timer: this.expireAfter(id, owner, request.ttl), expiresAt: monotonicNow() + request.ttl, fencingToken });
     const lock = this.hold(request, {
       fencingToken,
       sentAt: monotonicNow(),
@@ -100,6 +130,7 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     if (entry?.owner !== owner) return false;
     clearTimeout(entry.timer);
     entry.timer = this.expireAfter(id, owner, ttl);
+    entry.expiresAt = monotonicNow() + ttl;
     return true;
   }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
 import type { HeldLock, LockRemote } from '../../lock/held-lock';
@@ -6,12 +5,14 @@ import { RenewalBatcher } from '../../lock/renewal-batcher';
 import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
+import { redisOwnerPrefix } from '../../inspection/lock-holder';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 import { settleWithin } from '../../utils/settle-within';
 import { clusterKeySlot } from './redis-cluster-slot';
 import { namesOfLock, releasedChannel, redisKeyNames, RedisKeyNames } from './redis-key-names';
 import { commandTimeoutOf, isCommandTimeout, quitWithin } from './redis-connection';
+import { RedisInspection } from './redis-inspection';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { ACQUIRE_SCRIPT, FENCE_IDLE_MS, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
 
@@ -54,8 +55,8 @@ export class RedisLockDriver extends AbstractLockerDriver {
   private readonly queues: LocalWaitQueues;
   /** Per lock name, the owner id of the local waiter that is first here (and so in the server's queue). */
   private readonly headOwners = new Map<string, string>();
-  /** Owner ids are this random prefix and a counter: unique everywhere, and short to keep per lock. */
-  private readonly ownerPrefix = `${randomBytes(12).toString('base64url')}:`;
+  /** Owner ids are this prefix (a random id and who we are) and a counter: unique everywhere, and short to keep per lock. */
+  private readonly ownerPrefix = redisOwnerPrefix(this.holder);
   private owners = 0;
   private readonly renewals = new RenewalBatcher((locks) => this.renewMany(locks));
   /**
@@ -101,6 +102,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
       client.on('ready', () => this.releaseDropped());
     }
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout);
+    this.inspection = new RedisInspection(client, this.commandTimeout);
     this.queues = new LocalWaitQueues((lock) => {
       let recheck: NodeJS.Timeout | undefined;
       // A release naming the fair queue's first waiter wakes only the process where that waiter is first.
@@ -158,7 +160,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
     const scope = new WaitScope(request);
     scope.check();
     // One owner per call: a retried attempt whose first reply was lost finds its own lock, not a stranger's.
-    const owner = this.ownerPrefix + (++this.owners).toString(36);
+    const owner = this.ownerId(++this.owners);
     if (!request.wait) {
       const result = await this.attempt(names, request, owner);
       return typeof result === 'number' ? null : result;
@@ -238,6 +240,16 @@ export class RedisLockDriver extends AbstractLockerDriver {
     }
   }
 
+  /** @internal The owner id with counter `serial`, and back: a held lock keeps the number, not the (long) id. */
+  ownerId(serial: number): string {
+    return this.ownerPrefix + serial.toString(36);
+  }
+
+  /** @internal See ownerId. */
+  ownerSerial(owner: string): number {
+    return parseInt(owner.slice(this.ownerPrefix.length), 36);
+  }
+
   /** @internal owner-checked release, for RedisLockRemote. */
   async release(lockName: string, owner: string): Promise<void> {
     const names = namesOfLock(lockName);
@@ -310,13 +322,22 @@ export class RedisLockDriver extends AbstractLockerDriver {
   }
 }
 
-/** The server side of one held lock: its name and our owner id, nothing more (there may be thousands). */
+/** The server side of one held lock: its name and our owner id's counter, nothing more (there may be thousands). */
 class RedisLockRemote implements LockRemote {
+  /** Our owner id's counter: the id, which names the holder's host, is rebuilt when sent instead of kept per lock. */
+  private readonly serial: number;
+
   constructor(
     private readonly driver: RedisLockDriver,
     readonly lock: string,
-    readonly owner: string,
-  ) {}
+    owner: string,
+  ) {
+    this.serial = driver.ownerSerial(owner);
+  }
+
+  get owner(): string {
+    return this.driver.ownerId(this.serial);
+  }
 
   release(): Promise<void> {
     return this.driver.release(this.lock, this.owner);

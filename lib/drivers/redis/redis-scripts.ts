@@ -12,7 +12,7 @@ export const FENCE_IDLE_MS = 86_400_000;
  * place lapses. Places further back are dropped when they reach the head. Without a queue (the common
  * case) it costs one LINDEX.
  */
-const LIVE_QUEUE_HEAD = `
+export const LIVE_QUEUE_HEAD = `
 local function server_time()
   local now = redis.call('TIME')
   return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000), now

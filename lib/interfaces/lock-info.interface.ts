@@ -1,0 +1,39 @@
+/** Who holds a lock: recorded by the process that took it, read back by any other. */
+export interface LockHolder {
+  /** The id of the driver instance that took it (random per process and connection section). */
+  id: string;
+  /** The host name of that process. */
+  host: string;
+  /** Its process id. */
+  pid: number;
+}
+
+/** A held lock as the server sees it (`LockerService.inspect`, `nest-locker locks`). */
+export interface LockInfo {
+  key: string;
+  fencingToken: bigint;
+  /** What is left of the lease on the server, in ms. */
+  ttlLeftMs: number;
+  holder: LockHolder;
+  /** How many wait for it, where the driver knows (etcd: always; redis: fair waiters only). */
+  waiting?: number;
+}
+
+/** `LockerService.health()`: bounded in time, even when a server does not answer. */
+export interface LockerHealth {
+  /** 'down' when any driver instance is down. */
+  status: 'up' | 'down';
+  drivers: Record<string, DriverHealth>;
+}
+
+/** One driver instance (connection section) in `LockerHealth`. */
+export interface DriverHealth {
+  status: 'up' | 'down';
+  driver: string;
+  /** Round trip of one request to the server, when it answered. */
+  latencyMs?: number;
+  /** Locks this process holds on it now. */
+  heldLocks: number;
+  /** Why it is down. */
+  error?: string;
+}

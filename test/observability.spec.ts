@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { after, before, describe, it } from 'node:test';
+import { metrics } from '@opentelemetry/api';
+import { DataPointType, HistogramMetricData, MeterProvider, MetricData, MetricReader } from '@opentelemetry/sdk-metrics';
+import { LOCK_EVENTS_CHANNEL, LockChannelMessage, LockerConfig, LockLostError, LockWaitTimeoutError } from 'nest-locker';
+import { LockerApp, startLockerApp } from './helpers/locker-app';
+import { abortReason } from './helpers/wait';
+
+/** Collects on demand, as an exporter would. */
+class CollectingReader extends MetricReader {
+  protected async onShutdown(): Promise<void> {}
+  protected async onForceFlush(): Promise<void> {}
+}
+
+const config: LockerConfig = {
+  locker: { driver: 'memory', driver_instance_id: 'memory' },
+  jobs: { driver: 'memory', driver_instance_id: 'memory' },
+};
+
+// nest-locker is imported above, before the provider exists: the meter must be taken at module init.
+describe('OpenTelemetry metrics on meter nest-locker', () => {
+  const reader = new CollectingReader();
+  let app: LockerApp;
+
+  before(async () => {
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    app = await startLockerApp(config);
+  });
+  after(async () => {
+    await app?.close();
+    metrics.disable();
+  });
+
+  async function collected(): Promise<Map<string, MetricData>> {
+    const { resourceMetrics } = await reader.collect();
+    const scope = resourceMetrics.scopeMetrics.find((scopeMetrics) => scopeMetrics.scope.name === 'nest-locker');
+    return new Map((scope?.metrics ?? []).map((metric) => [metric.descriptor.name, metric]));
+  }
+
+  it('records acquisitions by outcome, holds, held locks and losses, with the section and never the key', async () => {
+    const service = app.service;
+    await (await service.acquire('report', { locker: 'jobs' })).release(); // acquired (jobs)
+    const held = await service.acquire('busy-key', { ttl: 1000 }); // acquired (locker)
+    assert.equal(await service.tryAcquire('busy-key'), null); // busy
+    await assert.rejects(service.acquire('busy-key', { waitTime: 30 }), LockWaitTimeoutError); // timeout
+    const controller = new AbortController();
+    const aborted = service.acquire('busy-key', { signal: controller.signal });
+    controller.abort(new Error('caller gave up'));
+    await assert.rejects(aborted, /caller gave up/); // aborted
+    assert.equal(await service.forceRelease('busy-key'), true);
+    assert.ok((await abortReason(held.signal, 3000)) instanceof LockLostError); // lost, refused
+
+    const found = await collected();
+    const acquire = found.get('locker.acquire.duration') as HistogramMetricData;
+    assert.equal(acquire.dataPointType, DataPointType.HISTOGRAM);
+    assert.equal(acquire.descriptor.unit, 's');
+    const outcomes = acquire.dataPoints
+      .map((point) => `${String(point.attributes['locker.section'])}/${String(point.attributes['locker.outcome'])}=${point.value.count}`)
+      .sort();
+    assert.deepEqual(outcomes, ['jobs/acquired=1', 'locker/aborted=1', 'locker/acquired=1', 'locker/busy=1', 'locker/timeout=1']);
+
+    const hold = found.get('locker.hold.duration') as HistogramMetricData;
+    assert.deepEqual(
+      hold.dataPoints
+        .map((point) => [point.attributes['locker.section'], point.value.count])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      [
+        ['jobs', 1],
+        ['locker', 1],
+      ],
+    );
+    const heldNow = found.get('locker.held') as MetricData;
+    assert.deepEqual(
+      heldNow.dataPoints.map((point) => [point.attributes['locker.section'], point.value]),
+      [
+        ['jobs', 0],
+        ['locker', 0],
+      ],
+    );
+    const lost = found.get('locker.lost') as MetricData;
+    assert.deepEqual(
+      lost.dataPoints.map((point) => [point.attributes, point.value]),
+      [[{ 'locker.section': 'locker', 'locker.lost.reason': 'refused' }, 1]],
+    );
+    const attributeNames = new Set(
+      [...found.values()].flatMap((metric) => metric.dataPoints.flatMap((point) => Object.keys(point.attributes))),
+    );
+    assert.deepEqual([...attributeNames].sort(), ['locker.lost.reason', 'locker.outcome', 'locker.section']);
+  });
+
+  it('counts a lock held now in locker.held', async () => {
+    const lock = await app.service.acquire('held-now');
+    const heldNow = (await collected()).get('locker.held') as MetricData;
+    assert.deepEqual(heldNow.dataPoints.find((point) => point.attributes['locker.section'] === 'locker')?.value, 1);
+    await lock.release();
+  });
+});
+
+describe(`node:diagnostics_channel "${LOCK_EVENTS_CHANNEL}"`, () => {
+  let app: LockerApp;
+  const messages: LockChannelMessage[] = [];
+  const listener = (message: unknown) => messages.push(message as LockChannelMessage);
+
+  before(async () => {
+    app = await startLockerApp(config);
+    subscribe(LOCK_EVENTS_CHANNEL, listener);
+  });
+  after(async () => {
+    unsubscribe(LOCK_EVENTS_CHANNEL, listener);
+    await app?.close();
+  });
+
+  it('publishes each lock event with its locker section, without the service or rxjs', async () => {
+    const lock = await app.service.acquire('channel-key', { locker: 'jobs' });
+    await lock.extend(5000);
+    await lock.release();
+    assert.deepEqual(
+      messages.map((message) => [message.type, message.section, message.key, message.driverInstanceId, message.fencingToken]),
+      [
+        ['acquired', 'jobs', 'channel-key', 'memory', lock.fencingToken],
+        ['extended', 'jobs', 'channel-key', 'memory', lock.fencingToken],
+        ['released', 'jobs', 'channel-key', 'memory', lock.fencingToken],
+      ],
+    );
+  });
+});
