@@ -13,7 +13,7 @@ export const BASELINE_RULES = ['resetkeys', 'resetchannels', '~nest-locker:*', '
  * The rules of the `ACL SETUSER nest-locker on >change-me ...` line in docs/production.md, so the suite runs as
  * exactly the user the docs tell operators to create (and the docs cannot drift from what works).
  */
-export function readmeAclRules(): string[] {
+export function documentedAclRules(): string[] {
   const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'production.md'), 'utf8');
   const line = new RegExp(`^ACL SETUSER ${ACL_USER} on >${ACL_PASSWORD} (.+)$`, 'm').exec(doc);
   if (!line) throw new Error(`docs/production.md has no "ACL SETUSER ${ACL_USER} on >${ACL_PASSWORD} ..." line`);
