@@ -1,7 +1,7 @@
 import { describe } from 'node:test';
 import { lockConformanceSuite } from './conformance/lock-conformance';
 import { redisFixture } from './conformance/driver-fixtures';
-import { aclUserAccess, readmeAclRules } from './harness/redis-acl';
+import { aclUserAccess, documentedAclRules } from './harness/redis-acl';
 
-describe("redis driver conformance as the README's least-privilege ACL user (~prefix* &prefix*, exact commands)", () =>
-  lockConformanceSuite('redis', () => redisFixture(aclUserAccess(readmeAclRules()))));
+describe('redis driver conformance as the least-privilege ACL user of docs/production.md (~prefix* &prefix*, exact commands)', () =>
+  lockConformanceSuite('redis', () => redisFixture(aclUserAccess(documentedAclRules()))));

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LockerConfig } from 'nest-locker';
-import { aclUserAccess, BASELINE_RULES, readmeAclRules } from './harness/redis-acl';
+import { aclUserAccess, BASELINE_RULES, documentedAclRules } from './harness/redis-acl';
 import { startRedis, TestServer } from './harness/servers';
 import type { LogEntry } from './src/logged-app';
 
@@ -32,7 +32,7 @@ const evictionWarnings = (logs: LogEntry[]) => logs.filter((entry) => entry.leve
 describe('redis preflight at bootstrap: the eviction policy, and a quiet console', () => {
   let evicting: TestServer; // allkeys-lru, with ACL users that may not run INFO or CONFIG
   let safe: TestServer; // noeviction (redis' default)
-  const exact = aclUserAccess(readmeAclRules());
+  const exact = aclUserAccess(documentedAclRules());
   const baseline = aclUserAccess(BASELINE_RULES);
   before(async () => {
     const users = (access: typeof exact, name: string) => (access.server?.args ?? []).map((arg) => (arg === 'nest-locker' ? name : arg));
@@ -60,11 +60,11 @@ describe('redis preflight at bootstrap: the eviction policy, and a quiet console
   });
 
   for (const [name, access] of [
-    ["the README's exact-commands ACL user", exact],
+    ['the exact-commands ACL user of docs/production.md', exact],
     ['an ACL user with +@all -@dangerous', baseline],
   ] as const) {
     it(`as ${name} (no INFO, no CONFIG): skips the check quietly, and nothing reaches the console outside the Nest logger`, async () => {
-      const user = name.startsWith('the README') ? 'exact' : 'baseline';
+      const user = name.startsWith('the exact-commands') ? 'exact' : 'baseline';
       const { logs, noise } = await runLoggedApp(config({ addr: evicting.addr, ...access.connection, username: user }));
       assert.deepEqual(evictionWarnings(logs), []);
       assert.equal(noise, '', 'nothing printed outside the Nest logger');

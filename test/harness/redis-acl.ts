@@ -10,13 +10,13 @@ const ACL_PASSWORD = 'change-me';
 export const BASELINE_RULES = ['resetkeys', 'resetchannels', '~nest-locker:*', '&nest-locker:*', '+@all', '-@dangerous'];
 
 /**
- * The rules of the README's `ACL SETUSER nest-locker on >change-me ...` line, so the suite runs as exactly
- * the user the README tells operators to create (and the README cannot drift from what works).
+ * The rules of the `ACL SETUSER nest-locker on >change-me ...` line in docs/production.md, so the suite runs as
+ * exactly the user the docs tell operators to create (and the docs cannot drift from what works).
  */
-export function readmeAclRules(): string[] {
-  const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
-  const line = new RegExp(`^ACL SETUSER ${ACL_USER} on >${ACL_PASSWORD} (.+)$`, 'm').exec(readme);
-  if (!line) throw new Error(`README.md has no "ACL SETUSER ${ACL_USER} on >${ACL_PASSWORD} ..." line`);
+export function documentedAclRules(): string[] {
+  const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'production.md'), 'utf8');
+  const line = new RegExp(`^ACL SETUSER ${ACL_USER} on >${ACL_PASSWORD} (.+)$`, 'm').exec(doc);
+  if (!line) throw new Error(`docs/production.md has no "ACL SETUSER ${ACL_USER} on >${ACL_PASSWORD} ..." line`);
   return line[1].trim().split(/\s+/);
 }
 
