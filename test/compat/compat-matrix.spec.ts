@@ -117,8 +117,15 @@ describe('compatibility matrix: the packed package in fresh apps', { timeout: 60
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('the tarball ships the built library, LICENSE and source maps that carry their sources; no specs or tests', () => {
-    for (const file of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/driver-kit.js', 'dist/lib/driver-kit.d.ts', 'LICENSE']) {
+  it('the tarball ships the built library, LICENSE, the docs the README links and source maps that carry their sources; no specs or tests', () => {
+    for (const file of [
+      'dist/lib/index.js',
+      'dist/lib/index.d.ts',
+      'dist/lib/driver-kit.js',
+      'dist/lib/driver-kit.d.ts',
+      'LICENSE',
+      'docs/safety.md',
+    ]) {
       assert.ok(packedFiles.includes(file), file);
     }
     assert.deepEqual(
