@@ -58,6 +58,19 @@ export function operationsSuite(makeFixture: () => Promise<OperationsFixture>): 
     return { pid: child.pid as number, token };
   }
 
+  it('health() reports the driver up, with the locks held here', async () => {
+    const key = freshKey('ops-health');
+    const lock = await app.service.acquire(key, { ttl: keptTtl() });
+    try {
+      const health = await app.service.health();
+      assert.equal(health.status, 'up', JSON.stringify(health));
+      const [driver] = Object.values(health.drivers);
+      assert.equal(driver.heldLocks, 1);
+    } finally {
+      await lock.release();
+    }
+  });
+
   it('inspect() of a free key is null, and forceRelease() of it is false', async () => {
     const key = freshKey('ops-free');
     assert.equal(await app.service.inspect(key), null);

@@ -8,6 +8,7 @@ import { connectOrExplain, requireOptionalPeer } from '../../utils/optional-peer
 import { callDeadline, DEFAULT_COMMAND_TIMEOUT_MS, retryUnlessTimedOut } from './etcd-call-deadline';
 import { EndpointCoolDown, unreachableWith } from './etcd-endpoint-cool-down';
 import { EtcdLockDriver } from './etcd-lock.driver';
+import { probeEtcd } from './etcd-probe';
 
 const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout', 'command_timeout', 'tls', 'client'] as const;
 
@@ -56,15 +57,7 @@ export const etcdDriverFactory: LockerDriverFactory<EtcdDriverSettings> = {
     const etcd = requireOptionalPeer<typeof Etcd>('etcd3', 'etcd', settings.section);
     const client = settings.appClient ?? openClient(etcd, settings);
     const owned = settings.appClient === undefined;
-    // A read goes through the KV path locks take (a dead first member is passed over here, not on the first
-    // lock); a user whose role covers only the lock prefix is refused it, which proves the server answered.
-    const probe = client
-      .get('nest-locker-connect-check')
-      .exec()
-      .catch((error: unknown) => {
-        if (!(error instanceof etcd.EtcdPermissionDeniedError)) throw error;
-      });
-    await connectOrExplain(probe, settings.connectTimeout, (reason) => {
+    await connectOrExplain(probeEtcd(client), settings.connectTimeout, (reason) => {
       if (owned) client.close();
       return unreachable(settings, reason);
     });

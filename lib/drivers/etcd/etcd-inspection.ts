@@ -2,6 +2,7 @@ import type { Etcd3, IKeyValue } from 'etcd3';
 import type { LockInfo } from '../../interfaces/lock-info.interface';
 import { holderOfEtcdEntry } from '../../inspection/lock-holder';
 import { answerWithin } from '../../utils/settle-within';
+import { probeEtcd } from './etcd-probe';
 
 /** Lock entries are `<prefix><URI-encoded key>/<16 hex digits>` (see EtcdLockDriver.enqueue). */
 const ENTRY_NAME = /^(.*)\/[0-9a-f]{16}$/;
@@ -16,9 +17,9 @@ interface EntryQueue {
 export class EtcdInspection {
   constructor(private readonly client: Etcd3) {}
 
-  /** One linearizable read: it needs a leader, so a cluster without quorum is down too. */
+  /** The connect check's read: a cluster without quorum is down too; a prefix-only role is up. */
   async ping(timeoutMs: number): Promise<void> {
-    await answerWithin(this.client.get('nest-locker-health-check').exec(), timeoutMs, 'etcd: ');
+    await answerWithin(probeEtcd(this.client), timeoutMs, 'etcd: ');
   }
 
   async inspect(keyPrefix: string, key: string): Promise<LockInfo | null> {
