@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Etcd3 } from 'etcd3';
 import { Cluster, Redis } from 'ioredis';
@@ -44,6 +45,29 @@ describe("the app's own redis client", () => {
   after(async () => {
     inspector?.disconnect();
     await server?.stop();
+  });
+
+  it('warns at bootstrap when the client has no commandTimeout (its calls have no deadline), and not when it has one', async () => {
+    const warnings: string[] = [];
+    const warn = Logger.prototype.warn;
+    Logger.prototype.warn = function (message: unknown) {
+      warnings.push(String(message));
+    };
+    const [bare, bounded] = [
+      new Redis({ host: '127.0.0.1', port: server.port }),
+      new Redis({ host: '127.0.0.1', port: server.port, commandTimeout: 2000 }),
+    ];
+    try {
+      await (await startAppWithClient('redis', bare)).close();
+      assert.equal(warnings.filter((message) => /no commandTimeout/.test(message)).length, 1, warnings.join('\n'));
+      assert.match(warnings.find((message) => /no commandTimeout/.test(message)) as string, /\[redis\] client/);
+      await (await startAppWithClient('redis', bounded)).close();
+      assert.equal(warnings.filter((message) => /no commandTimeout/.test(message)).length, 1, 'none for a client with one');
+    } finally {
+      Logger.prototype.warn = warn;
+      bare.disconnect();
+      bounded.disconnect();
+    }
   });
 
   it('is used as given from an injected provider, never closed; the subscriber it adds is closed with the app', async () => {

@@ -4,11 +4,14 @@ import { settleWithin } from '../../utils/settle-within';
 /** `command_timeout`'s default: also the deadline assumed for a client given without one. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
 
-/** The deadline ioredis puts on each command of `client` (a Cluster's is in its nodes' options). */
-export function commandTimeoutOf(client: Redis | Cluster): number {
+/** The deadline ioredis puts on each command of `client` (a Cluster's is in its nodes' options), if any. */
+export function ownCommandTimeout(client: Redis | Cluster): number | undefined {
   const options = client.isCluster ? (client as Cluster).options.redisOptions : (client as Redis).options;
-  return options?.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  return options?.commandTimeout;
 }
+
+/** The deadline of `client`'s commands, or the one the driver assumes for a client given without one. */
+export const commandTimeoutOf = (client: Redis | Cluster): number => ownCommandTimeout(client) ?? DEFAULT_COMMAND_TIMEOUT_MS;
 
 /** ioredis gave up waiting for the answer (`commandTimeout`): the server may not have run it, or may still. */
 export const isCommandTimeout = (error: unknown): boolean => error instanceof Error && error.message === 'Command timed out';

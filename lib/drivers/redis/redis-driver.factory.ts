@@ -6,7 +6,7 @@ import { nodeTlsOptions, readTls, tlsFailureField, TlsSettings } from '../../con
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { connectOrExplain, requireOptionalPeer } from '../../utils/optional-peer';
-import { DEFAULT_COMMAND_TIMEOUT_MS } from './redis-connection';
+import { DEFAULT_COMMAND_TIMEOUT_MS, ownCommandTimeout } from './redis-connection';
 import { warnIfEvictable } from './redis-eviction-preflight';
 import { RedisLockDriver } from './redis-lock.driver';
 import { describeTopology, readTopology, RedisNodeAddress, RedisTopology, topologyField } from './redis-topology';
@@ -107,6 +107,13 @@ export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
       if (owned) client.disconnect();
       return unreachable(settings, lastError && !reason.includes(lastError.message) ? `${reason} (${lastError.message})` : reason);
     });
+    if (!owned && ownCommandTimeout(client) === undefined) {
+      // its options are the app's: say what it costs rather than change them
+      logger.warn(
+        `[${settings.section}] client: the app's ioredis client has no commandTimeout, so a redis server that stops ` +
+          'answering can hold up tryAcquire(), acquire() and release() without end; create it with commandTimeout (e.g. 5000)',
+      );
+    }
     await warnIfEvictable(client, settings.section, settings.connectTimeout, logger);
     return new RedisLockDriver(client, context, owned, openSubscriber);
   },
