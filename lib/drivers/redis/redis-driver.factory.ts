@@ -175,7 +175,9 @@ function useAppClient(ioredis: typeof IORedis, client: IORedis.Redis | IORedis.C
     return { client, owned: false, openSubscriber: () => (client as IORedis.Redis).duplicate({ enableReadyCheck: false }) };
   const cluster = client as IORedis.Cluster;
   const options = { ...cluster.options.redisOptions, enableReadyCheck: false };
-  return { client, owned: false, openSubscriber: () => subscriberOnSomeNode(ioredis.Redis, cluster, [], options) };
+  // the nodes it knows now (it is connected) stand in for seed nodes, should it know none when a key waits
+  const seeds = cluster.nodes('all').map((node) => ({ host: node.options.host as string, port: node.options.port as number }));
+  return { client, owned: false, openSubscriber: () => subscriberOnSomeNode(ioredis.Redis, cluster, seeds, options) };
 }
 
 function unreachable(settings: RedisDriverSettings, reason: string): LockerConfigError {
