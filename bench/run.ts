@@ -18,12 +18,21 @@ import { crashRecovery } from './scenarios/crash-recovery';
 import { manyKeys } from './scenarios/many-keys';
 import type { BenchContext, Scenario } from './scenarios/scenario';
 import { ServerInspector } from './scenarios/server-inspector';
-import { uncontended } from './scenarios/uncontended';
+import { uncontended, uncontendedAsCalled } from './scenarios/uncontended';
 import { waitTimeout } from './scenarios/wait-timeout';
 import { waiters } from './scenarios/waiters';
 
 const ROOT = join(__dirname, '..', '..');
-const SCENARIOS: Scenario[] = [uncontended, contentionInProcess, contentionProcesses, waitTimeout, crashRecovery, manyKeys, waiters];
+const SCENARIOS: Scenario[] = [
+  uncontended,
+  uncontendedAsCalled,
+  contentionInProcess,
+  contentionProcesses,
+  waitTimeout,
+  crashRecovery,
+  manyKeys,
+  waiters,
+];
 const RTT_SAMPLE_MS = 500;
 
 interface Settings {
