@@ -16,6 +16,7 @@ import { targetsTable } from './report/targets';
 import { contentionInProcess, contentionProcesses } from './scenarios/contention';
 import { crashRecovery } from './scenarios/crash-recovery';
 import { manyKeys } from './scenarios/many-keys';
+import { manyKeysThroughput } from './scenarios/many-keys-throughput';
 import type { BenchContext, Scenario } from './scenarios/scenario';
 import { ServerInspector } from './scenarios/server-inspector';
 import { uncontended, uncontendedAsCalled } from './scenarios/uncontended';
@@ -31,6 +32,7 @@ const SCENARIOS: Scenario[] = [
   waitTimeout,
   crashRecovery,
   manyKeys,
+  manyKeysThroughput,
   waiters,
 ];
 const RTT_SAMPLE_MS = 500;
