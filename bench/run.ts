@@ -13,7 +13,7 @@ import { CONTENDERS } from './contenders';
 import { ScenarioRuns, scenarioTable } from './report/markdown';
 import { renderLatencyCdf } from './report/svg-chart';
 import { targetsTable } from './report/targets';
-import { contentionInProcess, contentionProcesses } from './scenarios/contention';
+import { contentionApps, contentionInProcess, contentionProcesses } from './scenarios/contention';
 import { crashRecovery } from './scenarios/crash-recovery';
 import { manyKeys } from './scenarios/many-keys';
 import { manyKeysThroughput } from './scenarios/many-keys-throughput';
@@ -28,6 +28,7 @@ const SCENARIOS: Scenario[] = [
   uncontended,
   uncontendedAsCalled,
   contentionInProcess,
+  contentionApps,
   contentionProcesses,
   waitTimeout,
   crashRecovery,

@@ -52,7 +52,33 @@ const TARGETS: Target[] = [
     pass: (v) => v <= 1.15,
     digits: 2,
   },
-  ...(['contention-8-workers', 'contention-4-processes'] as const).flatMap((scenario) => [
+  ...(['contention-8-apps', 'contention-4-processes'] as const).flatMap((scenario) => [
+    {
+      goal: `default mode: no starvation, max/min per node ≤ 3 (${scenario})`,
+      scenario,
+      row: 'nest-locker (redis)',
+      column: 'max/min per worker',
+      pass: (v: number) => v <= 3,
+      digits: 2,
+    },
+    {
+      goal: `default mode: throughput ≥ 0.7× floor, i.e. time ≤ 1.43× (${scenario})`,
+      scenario,
+      row: 'nest-locker (redis)',
+      column: '× floor (time)',
+      pass: (v: number) => v <= 1 / 0.7,
+      digits: 2,
+    },
+    {
+      goal: `etcd: throughput ≥ 0.9× floor, i.e. time ≤ 1.11× (${scenario})`,
+      scenario,
+      row: 'nest-locker (etcd)',
+      column: '× floor (time)',
+      pass: (v: number) => v <= 1 / 0.9,
+      digits: 2,
+    },
+  ]),
+  ...(['contention-8-workers', 'contention-8-apps', 'contention-4-processes'] as const).flatMap((scenario) => [
     ...['nest-locker (redis)', 'nest-locker (redis, fair)', 'nest-locker (etcd)'].map((row) => ({
       goal: `handoff p50 ≤ 2 round trips (${scenario})`,
       scenario,
