@@ -13,17 +13,29 @@ import { CONTENDERS } from './contenders';
 import { ScenarioRuns, scenarioTable } from './report/markdown';
 import { renderLatencyCdf } from './report/svg-chart';
 import { targetsTable } from './report/targets';
-import { contentionInProcess, contentionProcesses } from './scenarios/contention';
+import { contentionApps, contentionInProcess, contentionProcesses } from './scenarios/contention';
 import { crashRecovery } from './scenarios/crash-recovery';
 import { manyKeys } from './scenarios/many-keys';
+import { manyKeysThroughput } from './scenarios/many-keys-throughput';
 import type { BenchContext, Scenario } from './scenarios/scenario';
 import { ServerInspector } from './scenarios/server-inspector';
-import { uncontended } from './scenarios/uncontended';
+import { uncontended, uncontendedAsCalled } from './scenarios/uncontended';
 import { waitTimeout } from './scenarios/wait-timeout';
 import { waiters } from './scenarios/waiters';
 
 const ROOT = join(__dirname, '..', '..');
-const SCENARIOS: Scenario[] = [uncontended, contentionInProcess, contentionProcesses, waitTimeout, crashRecovery, manyKeys, waiters];
+const SCENARIOS: Scenario[] = [
+  uncontended,
+  uncontendedAsCalled,
+  contentionInProcess,
+  contentionApps,
+  contentionProcesses,
+  waitTimeout,
+  crashRecovery,
+  manyKeys,
+  manyKeysThroughput,
+  waiters,
+];
 const RTT_SAMPLE_MS = 500;
 
 interface Settings {

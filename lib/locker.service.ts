@@ -24,9 +24,10 @@ import { Locker } from './locker';
 import { LockerHost } from './locker-host';
 import { answerByDeadline } from './lock/answer-by-deadline';
 import { MinHolds } from './lock/min-holds';
-import { assertWithLockOptions, runLocked } from './lock/run-locked';
+import { checkWithLockOptions, runLocked } from './lock/run-locked';
+import { PendingAcquisition } from './lock/pending-acquisition';
 import { monotonicNow } from './utils/clock';
-import { assertLockKey, normalizeLockOptions } from './utils/lock-options';
+import { assertLockKey, normalizeLockOptions, NormalizedLockOptions } from './utils/lock-options';
 import { settleWithin } from './utils/settle-within';
 
 /** Takes locks on the drivers of the config; exported by `LockerModule`. */
@@ -36,11 +37,8 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
   private closing?: LockerClosedError;
   /** Shutdown has begun releasing held locks: from now on a lock is released at once. */
   private releasing = false;
-  /**
-   * One controller per acquisition on its way, aborted by shutdown: a listener each on one shared signal
-   * would cost as much and make Node warn of a leak past ten acquisitions in flight.
-   */
-  private readonly requests = new Set<AbortController>();
+  /** Acquisitions on their way, each aborted by shutdown (not a listener each on one shared signal). */
+  private readonly requests = new Set<PendingAcquisition>();
   private readonly running = new Set<Promise<unknown>>();
   /** Acquisitions on their way to the server; shutdown waits for them so none is left holding a lock. */
   private readonly acquiring = new Set<Promise<unknown>>();
@@ -92,8 +90,7 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
       throw new LockerConfigError({ section: 'withLock()', field: 'fn', message: 'expected a function to run under the lock' });
     }
     assertLockKey(key, 'withLock()');
-    assertWithLockOptions(options, 'withLock()');
-    return (await runLocked(this, key, options, fn)) as T;
+    return (await runLocked(this, key, checkWithLockOptions(options, 'withLock()'), fn)) as T;
   }
 
   /**
@@ -126,7 +123,12 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
 
   /** @internal The lock on the server that `key` names on locker section `locker`: re-entrancy keys on it. */
   serverLock(key: string, options: LockerCallOptions | undefined, where: string): ServerLockRef {
-    const { section, driver } = this.drivers.locker(normalizeLockOptions(options, where).locker);
+    return this.serverLockOf(key, normalizeLockOptions(options, where).locker);
+  }
+
+  /** @internal The same, on a locker section name already checked. */
+  serverLockOf(key: string, locker: string): ServerLockRef {
+    const { section, driver } = this.drivers.locker(locker);
     return { driver, keyPrefix: section.keyPrefix, key };
   }
 
@@ -182,28 +184,40 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     }
   }
 
-  private async take(key: string, options: LockerCallOptions | undefined, wait: boolean, where: string): Promise<Lock | null> {
-    assertLockKey(key, where);
-    const { locker, waitTime, signal, ...lease } = normalizeLockOptions(options, where);
-    const { section, driver } = this.drivers.locker(locker);
+  private take(key: string, options: LockerCallOptions | undefined, wait: boolean, where: string): Promise<Lock | null> {
+    try {
+      assertLockKey(key, where);
+      return this.takeChecked(key, normalizeLockOptions(options, where), wait);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** @internal Takes a lock with `options` already checked (withLock checks them once per call). */
+  async takeChecked(key: string, options: NormalizedLockOptions, wait: boolean, startedAt = monotonicNow()): Promise<Lock | null> {
+    const { section, driver } = this.drivers.locker(options.locker);
     if (this.closing) throw new LockerClosedError(key, section.name);
-    const request = new AbortController();
-    this.requests.add(request);
-    const requestSignal = signal ? AbortSignal.any([signal, request.signal]) : request.signal;
-    const deadlineWait = wait ? waitTime : undefined; // one attempt never times out: it answers null
-    const granting = driver.acquire({
+    const { waitTime, signal } = options;
+    // one attempt never times out: it answers null; a wait that started earlier (a late grant) has what is left
+    const deadlineWait = wait && waitTime !== undefined ? Math.max(0, Math.ceil(waitTime - (monotonicNow() - startedAt))) : undefined;
+    const request = new PendingAcquisition(
       key,
-      section: section.name,
-      keyPrefix: section.keyPrefix,
-      ...lease,
+      section.name,
+      section.keyPrefix,
+      options.ttl,
+      options.keepAlive,
+      options.fair,
       wait,
-      waitTime: deadlineWait,
-      signal: requestSignal,
-    });
-    const startedAt = monotonicNow();
+      deadlineWait,
+      signal,
+    );
+    this.requests.add(request);
+    const granting = driver.acquire(request);
     const timeout = () =>
       new LockWaitTimeoutError({ key, section: section.name, waitTime: waitTime ?? 0, waitedMs: Math.round(monotonicNow() - startedAt) });
-    const { answer, done } = answerByDeadline(granting, deadlineWait, requestSignal, timeout);
+    // a caller's signal is listened to (through the request's own); shutdown calls giveUp itself
+    const { answer, done, giveUp } = answerByDeadline(granting, deadlineWait, signal ? request.signal : undefined, timeout);
+    request.onAbort = giveUp;
     this.acquiring.add(done);
     void done.finally(() => {
       this.acquiring.delete(done);
@@ -213,20 +227,19 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     try {
       lock = await answer;
     } catch (error) {
-      this.metrics?.acquireEnded(section.name, startedAt, outcomeOf(error, requestSignal));
+      this.metrics?.acquireEnded(section.name, startedAt, outcomeOf(error, request));
       throw error;
     }
     // Taken just as the caller aborted or the app began shutting down: give it back, do not hand it out.
-    if (lock && requestSignal.aborted) {
+    if (lock && request.aborted) {
       this.metrics?.acquireEnded(section.name, startedAt, 'aborted');
       await lock.release();
-      throw requestSignal.reason;
+      throw request.reason;
     }
     if (lock && !lock.held) {
       // Granted, but the answer came after the lease could have run out (a server that stalled longer than the
       // TTL): the lock is lost already and lets go of the key. Never hand it out; one attempt found nothing.
-      const left = waitTime === undefined ? undefined : Math.floor(waitTime - (monotonicNow() - startedAt));
-      if (wait && (left === undefined || left > 0)) return this.take(key, { ...options, waitTime: left }, wait, where);
+      if (wait && (waitTime === undefined || monotonicNow() - startedAt < waitTime)) return this.takeChecked(key, options, wait, startedAt);
       this.metrics?.acquireEnded(section.name, startedAt, wait ? 'timeout' : 'busy');
       if (wait) throw timeout();
       return null;

@@ -19,7 +19,7 @@ describe('npm run bench, shortened', () => {
           BENCH_SECONDS: '0.3',
           BENCH_ROUNDS: '1',
           BENCH_MANY_KEYS: '200',
-          BENCH_ONLY: 'uncontended,contention-4-processes,many-keys',
+          BENCH_ONLY: 'uncontended,uncontended-as-called,contention-8-apps,contention-4-processes,many-keys,many-keys-throughput',
           BENCH_OUT: out,
         },
         encoding: 'utf8',
@@ -27,17 +27,27 @@ describe('npm run bench, shortened', () => {
       });
       assert.equal(run.status, 0, run.stderr);
       const report = readFileSync(join(out, 'report.md'), 'utf8');
-      for (const title of ['1. Uncontended', '2b. Contention: 4 OS processes', '5. Many keys', 'Against the goals'])
+      for (const title of [
+        '1. Uncontended',
+        '1b. Uncontended',
+        '2b. Contention: 4 OS processes',
+        '2c. Hot key',
+        '5. Many keys',
+        '5b. A lock per order',
+        'Against the goals',
+      ])
         assert.match(report, new RegExp(title));
       assert.match(readFileSync(join(out, 'handoff-4-processes.svg'), 'utf8'), /^<svg/);
       const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
         results: { id: string; rounds: { rows: { row: string; metrics: Record<string, number> }[] }[] }[];
       };
-      const contention = results.results.find((result) => result.id === 'contention-4-processes')!.rounds[0].rows;
-      assert.equal(contention.length, 8, 'every contender ran');
-      for (const row of contention) {
-        assert.ok(row.metrics.acquisitionsPerSec > 0, `${row.row} acquired the lock`);
-        assert.equal(row.metrics.violations, 0, `${row.row}: two holders at once`);
+      for (const id of ['contention-4-processes', 'contention-8-apps']) {
+        const contention = results.results.find((result) => result.id === id)!.rounds[0].rows;
+        assert.equal(contention.length, 8, `every contender ran (${id})`);
+        for (const row of contention) {
+          assert.ok(row.metrics.acquisitionsPerSec > 0, `${row.row} acquired the lock (${id})`);
+          assert.equal(row.metrics.violations, 0, `${row.row}: two holders at once (${id})`);
+        }
       }
     } finally {
       rmSync(out, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Etcd3 } from 'etcd3';
@@ -49,10 +49,8 @@ describe("the app's own redis client", () => {
 
   it('warns at bootstrap when the client has no commandTimeout (its calls have no deadline), and not when it has one', async () => {
     const warnings: string[] = [];
-    const warn = Logger.prototype.warn;
-    Logger.prototype.warn = function (message: unknown) {
-      warnings.push(String(message));
-    };
+    // records what the driver logs (the Nest logger itself is silenced in these apps)
+    const recording = mock.method(Logger.prototype, 'warn', (message: unknown) => void warnings.push(String(message)));
     const [bare, bounded] = [
       new Redis({ host: '127.0.0.1', port: server.port }),
       new Redis({ host: '127.0.0.1', port: server.port, commandTimeout: 2000 }),
@@ -64,7 +62,7 @@ describe("the app's own redis client", () => {
       await (await startAppWithClient('redis', bounded)).close();
       assert.equal(warnings.filter((message) => /no commandTimeout/.test(message)).length, 1, 'none for a client with one');
     } finally {
-      Logger.prototype.warn = warn;
+      recording.mock.restore();
       bare.disconnect();
       bounded.disconnect();
     }

@@ -81,4 +81,29 @@ describe('redis fair mode', () => {
     assert.equal(await queueLength(key), 0);
     await lock.release();
   });
+  it('plain mode: a node that releases and asks again at once does not keep a waiting node out', async () => {
+    const key = 'plain-no-starvation';
+    const other = await startLockerApp(redis.config());
+    try {
+      let lock = await redis.app.service.acquire(key);
+      let waiterGotIt = false;
+      const waiting = other.service.acquire(key, { waitTime: 60_000 }).then(async (taken) => {
+        waiterGotIt = true;
+        await taken.release();
+      });
+      let passedOver = 0;
+      // The releasing node hears of its own release first: without a place in the server's queue the
+      // waiting node, told by a message, asks too late every time.
+      for (; passedOver < 50 && !waiterGotIt; passedOver++) {
+        await lock.release();
+        lock = await redis.app.service.acquire(key, { waitTime: 60_000 });
+      }
+      await lock.release();
+      await waiting;
+      assert.ok(passedOver <= 5, `the waiting node was passed over ${passedOver} times`);
+      assert.equal(await queueLength(key), 0, 'nothing left queued on the server');
+    } finally {
+      await other.close();
+    }
+  });
 });

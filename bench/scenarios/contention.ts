@@ -58,6 +58,20 @@ async function inProcess(context: BenchContext, contender: Contender, workers: n
   return analyse(runs.flat(), workers, elapsed);
 }
 
+/** `nodes` clients in one process, each its own app with its own connections (for nest-locker: its own Nest module). */
+async function nodesInProcess(context: BenchContext, contender: Contender, nodes: number): Promise<Measured> {
+  const clients = await Promise.all(Array.from({ length: nodes }, () => contender.connect(context.servers)));
+  const key = `contention-${contender.id}-${process.hrtime.bigint()}`;
+  try {
+    const started = now();
+    const stopAt = started + context.seconds * 1000;
+    const runs = await Promise.all(clients.map((client, i) => contend(client, key, String(i), stopAt)));
+    return analyse(runs.flat(), nodes, now() - started);
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+}
+
 async function inProcesses(context: BenchContext, contender: Contender, processes: number): Promise<Measured> {
   const key = `contention-${contender.id}-${process.hrtime.bigint()}`;
   const workers = Array.from(
@@ -85,6 +99,17 @@ export const contentionInProcess: Scenario = {
     "next holder's acquire reply. max/min compares the busiest and the least served worker (∞: one got nothing).",
   columns: COLUMNS,
   runRound: (context) => eachContender((contender) => inProcess(context, contender, 8)),
+};
+
+export const contentionApps: Scenario = {
+  id: 'contention-8-apps',
+  title: '2c. Hot key across nodes: 8 apps in one process, each with its own connections, one key',
+  about:
+    'As 2a, but each of the eight workers is its own node: its own client and connections (for nest-locker, its own Nest ' +
+    "application context and LockerModule), as eight instances of a service would be. A node hears of another's release " +
+    'only through the server, as across machines.',
+  columns: COLUMNS,
+  runRound: (context) => eachContender((contender) => nodesInProcess(context, contender, 8)),
 };
 
 export const contentionProcesses: Scenario = {

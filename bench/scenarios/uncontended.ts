@@ -1,21 +1,25 @@
+import type { BenchAcquireOptions } from '../contenders/contender';
 import { now, percentile } from '../report/stats';
 import { eachContender, RoundRow, Scenario } from './scenario';
 
 /** Long enough for V8 to optimise every contender's code path before it is timed. */
 const WARMUP_MS = 500;
 
-export const uncontended: Scenario = {
-  id: 'uncontended',
-  title: '1. Uncontended acquire + release on one key',
+/** One client, one key, back-to-back acquire → release with `options`. */
+const uncontendedScenario = (id: string, title: string, about: string, options: BenchAcquireOptions): Scenario => ({
+  id,
+  title,
   about:
-    'One client, one key, back-to-back acquire → release (TTL 10 s). "× floor" is the time per cycle against the hand-written ' +
-    "floor of the same backend in the same round. The bare round trip (PING / etcd get) is the network's own floor.",
+    `${about} "× floor" is the time per cycle against the hand-written floor of the same backend in the same round. ` +
+    "The bare round trip (PING / etcd get) is the network's own floor. CPU is the client process's (user + system) per cycle.",
   columns: [
     { metric: 'cyclesPerSec', label: 'cycles/s', digits: 0 },
     { metric: 'cyclesPerSec', label: '× floor (time)', ratio: 'rate', digits: 2 },
     { metric: 'p50', label: 'p50 ms', digits: 3 },
     { metric: 'p99', label: 'p99 ms', digits: 3 },
     { metric: 'p50', label: 'p50 in round trips', inRtts: true, digits: 1 },
+    { metric: 'cpuUsPerCycle', label: 'client CPU µs/cycle', digits: 0 },
+    { metric: 'cpuUsPerCycle', label: 'CPU × floor', ratio: 'time', digits: 2 },
   ],
   async runRound(context) {
     const rows: RoundRow[] = [];
@@ -24,26 +28,51 @@ export const uncontended: Scenario = {
       rows.push({
         row: backend === 'redis' ? 'bare round trip (PING)' : 'bare round trip (etcd get)',
         backend,
-        metrics: { cyclesPerSec: 1000 / p50, p50, p99: NaN },
+        metrics: { cyclesPerSec: 1000 / p50, p50, p99: NaN, cpuUsPerCycle: NaN },
       });
     }
     const measured = await eachContender(async (contender) => {
       const client = await contender.connect(context.servers);
       const key = `uncontended-${contender.id}-${process.hrtime.bigint()}`;
       const warmUntil = now() + WARMUP_MS;
-      while (now() < warmUntil) await (await client.acquire(key, { ttl: 10_000 })).release();
+      while (now() < warmUntil) await (await client.acquire(key, options)).release();
       const cycles: number[] = [];
+      const cpuBefore = process.cpuUsage();
       const started = now();
       const stopAt = started + context.seconds * 1000;
       while (now() < stopAt) {
         const cycleStart = now();
-        await (await client.acquire(key, { ttl: 10_000 })).release();
+        await (await client.acquire(key, options)).release();
         cycles.push(now() - cycleStart);
       }
       const elapsed = now() - started;
+      const cpu = process.cpuUsage(cpuBefore);
       await client.close();
-      return { metrics: { cyclesPerSec: (cycles.length / elapsed) * 1000, p50: percentile(cycles, 50), p99: percentile(cycles, 99) } };
+      const cpuUsPerCycle = (cpu.user + cpu.system) / cycles.length;
+      return {
+        metrics: {
+          cyclesPerSec: (cycles.length / elapsed) * 1000,
+          p50: percentile(cycles, 50),
+          p99: percentile(cycles, 99),
+          cpuUsPerCycle,
+        },
+      };
     });
     return [...rows, ...measured];
   },
-};
+});
+
+export const uncontended = uncontendedScenario(
+  'uncontended',
+  '1. Uncontended acquire + release on one key',
+  'One client, one key, back-to-back acquire → release (TTL 10 s).',
+  { ttl: 10_000 },
+);
+
+/** The way applications call it: a wait time, the default lease and keep-alive. */
+export const uncontendedAsCalled = uncontendedScenario(
+  'uncontended-as-called',
+  '1b. Uncontended acquire({ waitTime }) + release, as applications call it',
+  "One client, one key, back-to-back acquire(key, { waitTime: 5 s }) → release, each library's default keep-alive, TTL 60 s (nest-locker's default).",
+  { ttl: 60_000, waitTime: 5_000 },
+);

@@ -2,10 +2,10 @@ import { LockerConfigError } from '../errors';
 import type { LockKey, WithLockOptions } from '../interfaces/with-lock-options.interface';
 import { WITH_LOCK_METADATA } from '../locker.constants';
 import { LockerHost } from '../locker-host';
-import { assertWithLockOptions, runLocked } from '../lock/run-locked';
+import { checkWithLockOptions, runLocked } from '../lock/run-locked';
 import { copyMethodMetadata, keepFunctionIdentity } from '../utils/copy-method-metadata';
 import { compileLockKey } from '../utils/lock-key';
-import { normalizeLockOptions } from '../utils/lock-options';
+import { assertLockKey } from '../utils/lock-options';
 
 /**
  * Runs the method under a lock: `@WithLock('report')`, `@WithLock('order:{0.id}')` (a template over the
@@ -21,14 +21,14 @@ export function WithLock(key: LockKey, options: WithLockOptions = {}): MethodDec
       throw new LockerConfigError({ section: where, message: 'expected a method; @WithLock decorates methods only' });
     }
     const keyOf = compileLockKey(key, where);
-    const { onBusy, minHold, ...lockOptions } = options;
-    assertWithLockOptions({ onBusy, minHold }, where);
-    normalizeLockOptions(lockOptions, where);
+    const checked = checkWithLockOptions(options, where); // here, once: not again on every call
 
     // async, so that "not ready" and key errors reject like any failure of the method would
     const wrapper = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       const service = LockerHost.service(this, where);
-      return runLocked(service, keyOf(args), options, async () => original.apply(this, args) as unknown);
+      const lockKey = keyOf(args);
+      assertLockKey(lockKey, where);
+      return runLocked(service, lockKey, checked, async () => original.apply(this, args) as unknown);
     };
     keepFunctionIdentity(original, wrapper);
     copyMethodMetadata(original, wrapper);

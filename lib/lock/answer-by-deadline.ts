@@ -8,17 +8,20 @@ export interface DeadlineAnswer {
   answer: Promise<Lock | null>;
   /** Settles once the driver's call has, and a lock it granted too late has been given back. */
   done: Promise<void>;
+  /** Answers the caller with `error` now (shutdown), unless it has its answer already. */
+  giveUp: (error: unknown) => void;
 }
 
 /**
  * The driver's answer, unless the caller's deadline or abort comes first: a call can hang on a server that
  * does not answer (a cut connection, an etcd election), and `waitTime` is still a deadline then. A lock the
- * driver grants after that is released at once, so nothing of the attempt stays behind.
+ * driver grants after that is released at once, so nothing of the attempt stays behind. `signal` is listened
+ * to when given; without one, the caller gives up through `giveUp`.
  */
 export function answerByDeadline(
   acquiring: Promise<Lock | null>,
   waitTime: number | undefined,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   timeoutError: () => Error,
 ): DeadlineAnswer {
   let answered = false;
@@ -27,13 +30,13 @@ export function answerByDeadline(
   let giveUp: (error: unknown) => void = () => undefined;
   const answer = new Promise<Lock | null>((resolve, reject) => {
     const timer = waitTime === undefined ? undefined : setTimeout(() => giveUp(timeoutError()), waitTime + DRIVER_FIRST_MS);
-    const onAbort = (): void => giveUp(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const onAbort = (): void => giveUp(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
     const settle = (): boolean => {
       if (answered) return false;
       answered = true;
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       return true;
     };
     giveUp = (error) => {
@@ -53,5 +56,5 @@ export function answerByDeadline(
     },
     () => undefined,
   );
-  return { answer, done };
+  return { answer, done, giveUp }; // the executor above has run: this is the real one
 }

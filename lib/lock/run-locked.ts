@@ -3,22 +3,31 @@ import { LockBusyError, LockerConfigError, LockWaitTimeoutError } from '../error
 import type { Lock } from '../interfaces/lock.interface';
 import type { WithLockOptions } from '../interfaces/with-lock-options.interface';
 import type { LockerService } from '../locker.service';
-import { assertDuration, assertOptionsObject, describe, LOCK_DEFAULTS } from '../utils/lock-options';
+import { assertDuration, assertOptionsObject, describe, normalizeLockOptions, NormalizedLockOptions } from '../utils/lock-options';
 import { monotonicNow } from '../utils/clock';
 
 const ON_BUSY = ['wait', 'skip', 'throw'];
 
-/** Checks the options only `withLock`/`@WithLock` have; the lock options are checked by the service. */
-export function assertWithLockOptions(options: WithLockOptions | undefined, where: string): void {
+/** `withLock`/`@WithLock` options, checked once (per call, or where the decorator is declared). */
+export interface CheckedWithLockOptions {
+  onBusy: 'wait' | 'skip' | 'throw';
+  minHold: number;
+  lock: NormalizedLockOptions;
+}
+
+/** Checks `withLock`/`@WithLock` options, naming `where` in errors, and merges defaults. */
+export function checkWithLockOptions(options: WithLockOptions | undefined, where: string): CheckedWithLockOptions {
   assertOptionsObject(options, where);
-  if (options?.onBusy !== undefined && !ON_BUSY.includes(options.onBusy)) {
+  const { onBusy = 'wait', minHold = 0, ...lockOptions } = options ?? {};
+  if (!ON_BUSY.includes(onBusy)) {
     throw new LockerConfigError({
       section: where,
       field: 'onBusy',
-      message: `expected 'wait', 'skip' or 'throw', got ${describe(options.onBusy)}`,
+      message: `expected 'wait', 'skip' or 'throw', got ${describe(onBusy)}`,
     });
   }
-  if (options?.minHold !== undefined) assertDuration(options.minHold, 'minHold', where);
+  assertDuration(minHold, 'minHold', where);
+  return { onBusy, minHold, lock: normalizeLockOptions(lockOptions, where) };
 }
 
 /**
@@ -29,11 +38,11 @@ export function assertWithLockOptions(options: WithLockOptions | undefined, wher
 export async function runLocked<T>(
   service: LockerService,
   key: string,
-  options: WithLockOptions | undefined,
+  options: CheckedWithLockOptions,
   body: (lock: Lock) => Promise<T>,
 ): Promise<T | undefined> {
-  const { onBusy = 'wait', minHold = 0, ...lockOptions } = options ?? {};
-  const ref = service.serverLock(key, lockOptions, 'withLock()'); // @WithLock checked its options where it was declared
+  const { onBusy, minHold, lock: lockOptions } = options;
+  const ref = service.serverLockOf(key, lockOptions.locker);
   const outer = LockContext.find(ref);
   if (outer) return body(outer);
 
@@ -53,14 +62,14 @@ export async function runLocked<T>(
   });
 }
 
-async function take(service: LockerService, key: string, onBusy: string, options: WithLockOptions): Promise<Lock | null> {
-  if (onBusy === 'wait') return service.acquire(key, options);
+async function take(service: LockerService, key: string, onBusy: string, options: NormalizedLockOptions): Promise<Lock | null> {
+  if (onBusy === 'wait') return service.takeChecked(key, options, true);
   try {
-    const lock = options.waitTime ? await service.acquire(key, options) : await service.tryAcquire(key, options);
+    const lock = await service.takeChecked(key, options, !!options.waitTime);
     if (lock || onBusy === 'skip') return lock;
   } catch (error) {
     if (!(error instanceof LockWaitTimeoutError)) throw error;
     if (onBusy === 'skip') return null;
   }
-  throw new LockBusyError(key, options.locker ?? LOCK_DEFAULTS.locker);
+  throw new LockBusyError(key, options.locker);
 }

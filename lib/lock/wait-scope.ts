@@ -1,6 +1,7 @@
 import { LockWaitTimeoutError } from '../errors';
 import type { AcquireRequest } from '../interfaces/locker-driver.interface';
 import { monotonicNow } from '../utils/clock';
+import { PendingAcquisition } from './pending-acquisition';
 
 /** setTimeout's ceiling; a longer sleep wakes early and the caller simply re-checks. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -27,7 +28,11 @@ export class WaitScope {
 
   /** Throws if the caller aborted or the deadline has passed. */
   check(): void {
-    this.request.signal?.throwIfAborted();
+    const request = this.request;
+    // the service's request answers without making its signal, which only a wait that blocks needs
+    if (request instanceof PendingAcquisition) {
+      if (request.aborted) throw request.reason;
+    } else request.signal?.throwIfAborted();
     if (this.remaining() <= 0) throw this.timeoutError();
   }
 

@@ -78,8 +78,8 @@ export class LockerMetrics {
   };
 }
 
-/** The outcome an acquisition that threw `error` had; `signal` is the one the acquisition was given. */
-export function outcomeOf(error: unknown, signal: AbortSignal): AcquireOutcome {
+/** The outcome an acquisition that threw `error` had; `request` is the acquisition (aborted by its caller or shutdown). */
+export function outcomeOf(error: unknown, request: { readonly aborted: boolean }): AcquireOutcome {
   if (error instanceof LockWaitTimeoutError) return 'timeout';
-  return signal.aborted ? 'aborted' : 'error';
+  return request.aborted ? 'aborted' : 'error';
 }

@@ -86,6 +86,8 @@ export function assertOptionsObject(options: unknown, where: string): void {
 export function normalizeLockOptions(options: LockerCallOptions | undefined, where: string): NormalizedLockOptions {
   if (options === undefined || options === null) return { ...LOCK_DEFAULTS };
   assertOptionsObject(options, where);
+  // one pass over the given fields, on every acquisition: no intermediate arrays
+  const merged: Record<string, unknown> = { ...LOCK_DEFAULTS };
   for (const name of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(name)) {
       throw new LockerConfigError({
@@ -94,8 +96,9 @@ export function normalizeLockOptions(options: LockerCallOptions | undefined, whe
         message: `unknown option; expected one of ${[...KNOWN_OPTIONS].join(', ')}`,
       });
     }
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined) merged[name] = value;
   }
-  const merged = { ...LOCK_DEFAULTS, ...stripUndefined(options) };
   assertTtl(merged.ttl, 'ttl', where);
   if (typeof merged.keepAlive !== 'boolean') {
     throw new LockerConfigError({ section: where, field: 'keepAlive', message: `expected a boolean, got ${describe(merged.keepAlive)}` });
@@ -115,7 +118,7 @@ export function normalizeLockOptions(options: LockerCallOptions | undefined, whe
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new LockerConfigError({ section: where, field: 'signal', message: `expected an AbortSignal, got ${describe(signal)}` });
   }
-  return merged;
+  return merged as unknown as NormalizedLockOptions;
 }
 
 /** A number of milliseconds a timer can wait: 0 to MAX_DURATION_MS, naming the field otherwise. */
@@ -127,10 +130,6 @@ export function assertDuration(value: unknown, field: string, where: string): as
       message: `expected milliseconds from 0 to ${MAX_DURATION_MS}, got ${describe(value)}`,
     });
   }
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export function describe(value: unknown): string {

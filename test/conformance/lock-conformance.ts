@@ -445,6 +445,32 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
         assert.deepEqual(await emptied(key), { entries: 0, subscriptions: 0 }, 'nothing of the lock is left on the server');
     });
 
+    it('ends a wait with no deadline and no signal of its own with LOCKER_CLOSED, leaving nothing queued', async () => {
+      const key = freshKey('shutdown-waiting');
+      const leaving = await startLockerApp(fixture.config());
+      // on memory the holder must share the leaving app's driver; elsewhere the server is shared
+      const holder = await (driver === 'memory' ? leaving : app).service.acquire(key);
+      const waiting = leaving.service.acquire(key).then(
+        () => 'granted',
+        (error: unknown) => error,
+      );
+      await sleep(100); // its wait has begun: shutdown has to end it, not only answer its caller
+      await leaving.close();
+      assert.equal(((await waiting) as { code?: string }).code, 'LOCKER_CLOSED');
+      if (driver !== 'memory') {
+        assert.deepEqual(
+          await eventually(
+            () => state(key),
+            (s) => s.entries === 1 && s.subscriptions === 0,
+          ),
+          { entries: 1, subscriptions: 0 },
+          'only the holder is left on the server',
+        );
+        assert.equal(holder.held, true);
+        await holder.release();
+      }
+    });
+
     it('releases every held lock so another node takes over at once, and refuses new locks', async () => {
       const key = freshKey('shutdown');
       const leaving = await startLockerApp(fixture.config());
