@@ -161,13 +161,10 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
       this.logger.warn(`${this.running.size} locked bodies still running after ${timeout} ms; releasing their locks`);
     }
     this.releasing = true;
-    const releasing = (async () => {
-      // aborted above; each gives back what it took
-      await Promise.allSettled([...this.acquiring]);
-      await this.minHolds.leaveToExpire();
-      const held = this.drivers.all().flatMap((driver) => driver.heldLocks());
-      await Promise.allSettled(held.map((lock) => lock.release()));
-    })();
+    // All at once: a server that does not answer must not hold up the others' releases. The acquisitions were
+    // aborted above, and each gives back what it took; a lock inside its minHold is left to expire instead.
+    const held = this.drivers.all().flatMap((driver) => driver.heldLocks().filter((lock) => !this.minHolds.has(lock)));
+    const releasing = Promise.allSettled([...this.acquiring, this.minHolds.leaveToExpire(), ...held.map((lock) => lock.release())]);
     if (!(await settleWithin(releasing, SHUTDOWN_RELEASE_MS))) {
       this.logger.warn(
         `Releasing the held locks took over ${SHUTDOWN_RELEASE_MS} ms (a server not answering?); they expire with their leases`,

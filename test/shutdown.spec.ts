@@ -95,6 +95,41 @@ for (const [name, makeFixture] of [
   });
 }
 
+describe('shutdown with one server silent and another healthy', () => {
+  it("releases the healthy server's locks at once, even while a wait on the silent one is in flight", async () => {
+    const [redis, etcd] = await Promise.all([redisFixture(), etcdFixture()]);
+    const proxy = await FaultProxy.start(etcd.server!.port);
+    const config: LockerConfig = {
+      redis: { addr: redis.server!.addr },
+      etcd: { endpoints: [proxy.addr] },
+      locker: { driver: 'redis', driver_instance_id: 'redis' },
+      settings: { driver: 'etcd', driver_instance_id: 'etcd' },
+    };
+    const [app, next] = [await startLockerApp(config), await startLockerApp(config)];
+    try {
+      const held = await app.service.acquire('report');
+      const other = await next.service.acquire('on-etcd', { locker: 'settings' });
+      const waiting = app.service.acquire('on-etcd', { locker: 'settings' }).catch((error: unknown) => error);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // its txns are on the wire
+      proxy.set({ kind: 'cut' }); // etcd goes silent with the wait in flight
+      const closing = app.close();
+      // the next node gets the redis lock as soon as app A let it go: long before the etcd calls time out
+      const taken = await next.service.acquire('report', { waitTime: 3000 });
+      assert.ok(taken.fencingToken > held.fencingToken);
+      await taken.release();
+      await closing;
+      await waiting;
+      proxy.set({ kind: 'pass' });
+      await other.release();
+    } finally {
+      proxy.set({ kind: 'pass' });
+      await Promise.all([app.close(), next.close()]);
+      await proxy.close();
+      await Promise.all([redis.close(), etcd.close()]);
+    }
+  });
+});
+
 describe('a programmatically closed app', () => {
   it('lets its process exit while a lock is inside its minHold', async () => {
     const child = spawn(process.execPath, [join(__dirname, 'src', 'min-hold-exit.js')], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -38,6 +38,10 @@ export class MinHolds {
     );
   }
 
+  has(lock: Lock): boolean {
+    return this.holds.has(lock);
+  }
+
   clear(): void {
     for (const { timer } of this.holds.values()) clearTimeout(timer);
     this.holds.clear();
