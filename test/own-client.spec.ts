@@ -68,6 +68,21 @@ describe("the app's own redis client", () => {
     }
   });
 
+  it('keeps no listener of a closed app on the client: apps made and closed around one client leave it as it was', async () => {
+    const client = new Redis({ host: '127.0.0.1', port: server.port, commandTimeout: 2000 });
+    try {
+      await client.ping();
+      const before = client.eventNames().map((event) => `${String(event)}:${client.listenerCount(event)}`);
+      for (let i = 0; i < 12; i++) await (await startAppWithClient('redis', client)).close();
+      assert.deepEqual(
+        client.eventNames().map((event) => `${String(event)}:${client.listenerCount(event)}`),
+        before,
+      );
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('is used as given from an injected provider, never closed; the subscriber it adds is closed with the app', async () => {
     const client = new Redis({ host: '127.0.0.1', port: server.port });
     try {

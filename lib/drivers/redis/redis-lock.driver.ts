@@ -74,6 +74,8 @@ export class RedisLockDriver extends AbstractLockerDriver {
   private readonly slotRenewals?: Map<number, RenewalBatcher>;
   /** Locks given up when a connection dropped, or whose release got no answer: to release once it is back. */
   private readonly droppedRemotes: RedisLockRemote[] = [];
+  /** Removes what this driver listens to on its connections (an app's own client outlives it). */
+  private readonly listeners: (() => void)[] = [];
   /** The deadline of every command (the client's `commandTimeout`), and the longest a renewal waits. */
   private readonly commandTimeout: number;
   /**
@@ -106,8 +108,8 @@ export class RedisLockDriver extends AbstractLockerDriver {
       this.slotRenewals = new Map();
       this.loseLocksOfDroppedNodes(client as Cluster);
     } else {
-      client.on('close', () => this.dropLocks());
-      client.on('ready', () => this.releaseDropped());
+      this.listen(client, 'close', () => this.dropLocks());
+      this.listen(client, 'ready', () => this.releaseDropped());
     }
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout);
     this.inspection = new RedisInspection(client, this.commandTimeout);
@@ -145,9 +147,18 @@ export class RedisLockDriver extends AbstractLockerDriver {
 
   /** Cluster: when the connection to a master drops, the locks in its slots are lost; the others stay held. */
   private loseLocksOfDroppedNodes(cluster: Cluster): void {
-    const watch = (node: Redis) => node.on('close', () => this.dropLocksOf(node)).on('ready', () => this.releaseDropped());
+    const watch = (node: Redis) => {
+      this.listen(node, 'close', () => this.dropLocksOf(node));
+      this.listen(node, 'ready', () => this.releaseDropped());
+    };
     cluster.nodes('all').forEach(watch);
-    cluster.on('+node', watch);
+    this.listen(cluster, '+node', watch);
+  }
+
+  /** Listens on a client connection until close(): an app's own client outlives this driver. */
+  private listen<A extends unknown[]>(emitter: Redis | Cluster, event: string, listener: (...args: A) => void): void {
+    emitter.on(event, listener as (...args: unknown[]) => void);
+    this.listeners.push(() => emitter.off(event, listener as (...args: unknown[]) => void));
   }
 
   /** The locks whose commands `connection` carries are lost (it dropped): a single server's, or a master's slots'. */
@@ -179,6 +190,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
   async close(): Promise<void> {
     this.renewals.stop();
     this.slotRenewals?.forEach((renewals) => renewals.stop());
+    for (const stop of this.listeners.splice(0)) stop();
     await Promise.all([this.subscriber.close(), this.ownsClient && quitWithin(this.client, this.commandTimeout)]);
   }
 
@@ -300,7 +312,8 @@ export class RedisLockDriver extends AbstractLockerDriver {
     // unless it closed since (its 'close' lost the locks): then it may be a new, healthy one
     if (connection && stream && connection.stream === stream) {
       this.dropLocksOf(connection); // now: the caller of extend() learns it with this error
-      stream.destroy(error); // ioredis reconnects
+      // ioredis reconnects; an app's own client is left alone (its other commands are not ours to fail)
+      if (this.ownsClient) stream.destroy(error);
     }
     throw error;
   }
