@@ -261,7 +261,13 @@ export class EtcdLockDriver extends AbstractLockerDriver {
 
   /** @internal for EtcdLockRemote. */
   async extend(lock: HeldLock, entry: QueueEntry, ttl: number): Promise<boolean> {
-    if (!lock.keepAlive) return this.moveEntry(entry, { leaseId: await this.grantFixedLease(ttl) });
+    if (!lock.keepAlive) {
+      // keep-alive stopped (a minHold left to expire at shutdown): the entry leaves its shared lease for a fixed one
+      const previous = entry.session;
+      const moved = await this.moveEntry(entry, { leaseId: await this.grantFixedLease(ttl) });
+      if (moved) previous?.detach(lock);
+      return moved;
+    }
     for (let retry = 0; ; retry++) {
       const session = this.session(ttl);
       const previous = entry.session;
