@@ -1,4 +1,4 @@
-import { describe } from '../utils/lock-options';
+import { describe } from '../utils/describe';
 import { requireOptionalPeer } from '../utils/optional-peer';
 import type { SectionReader } from './section-reader';
 

@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'smol-toml';
 import { LockerConfigError } from '../errors';
 import type { LockerConfig } from '../interfaces/locker-config.interface';
-import { describe } from '../utils/lock-options';
+import { describe } from '../utils/describe';
 
 /** Reads a TOML file shaped like the seed's app.toml (other sections are kept and ignored). */
 export function loadLockerConfig(path: string): LockerConfig {

@@ -3,7 +3,8 @@ import { LockerConfigError } from '../errors';
 import type { LockerModuleOptions } from '../interfaces/locker-config.interface';
 import type { LockerConfigFactory, LockerModuleAsyncOptions } from '../interfaces/locker-module-async-options.interface';
 import { LOCKER_CONFIG_FACTORY, LOCKER_RESOLVED_CONFIG } from '../locker.constants';
-import { assertOptionsObject, describe } from '../utils/lock-options';
+import { assertOptionsObject } from '../utils/lock-options';
+import { describe } from '../utils/describe';
 import { resolveLockerConfig } from './resolve-locker-config';
 
 const WHERE = 'LockerModule.forRootAsync()';

@@ -3,7 +3,7 @@ import { getLockerDriverFactory, registeredLockerDrivers } from '../drivers/driv
 import type { LockerConfig } from '../interfaces/locker-config.interface';
 import type { LockerDriverFactory } from '../interfaces/locker-driver.interface';
 import { didYouMean } from '../utils/closest-name';
-import { describe } from '../utils/lock-options';
+import { describe } from '../utils/describe';
 import { asSection, SectionReader } from './section-reader';
 
 const LOCKER_SECTION_FIELDS = ['driver', 'driver_instance_id', 'key_prefix'] as const;

@@ -1,6 +1,7 @@
 import { LockerConfigError } from '../errors';
 import { didYouMean } from '../utils/closest-name';
-import { describe, MAX_DURATION_MS } from '../utils/lock-options';
+import { MAX_DURATION_MS } from '../utils/lock-options';
+import { describe } from '../utils/describe';
 
 /**
  * Reads typed fields of one config section and refuses unknown ones, so a typo like

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describe } from '../utils/lock-options';
+import { describe } from '../utils/describe';
 import { SectionReader } from './section-reader';
 
 const TLS_FIELDS = ['ca_file', 'cert_file', 'key_file', 'server_name'] as const;

@@ -1,8 +1,9 @@
 import { LockerConfigError } from '../errors';
 import type { LockedIntervalOptions } from '../interfaces/locked-interval-options.interface';
 import { LOCKED_INTERVAL_METADATA } from '../locker.constants';
-import { assertDuration, assertLockKey, assertTtl, describe } from '../utils/lock-options';
-import { className } from './with-lock.decorator';
+import { assertDuration, assertLockKey, assertTtl } from '../utils/lock-options';
+import { describe } from '../utils/describe';
+import { className } from '../utils/class-name';
 
 const FIELDS = ['interval', 'key', 'locker', 'ttl', 'lockRetryInterval', 'name'];
 

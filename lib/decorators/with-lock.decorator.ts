@@ -1,3 +1,4 @@
+import { className } from '../utils/class-name';
 import { LockerConfigError } from '../errors';
 import type { LockKey, WithLockOptions } from '../interfaces/with-lock-options.interface';
 import { WITH_LOCK_METADATA } from '../locker.constants';
@@ -36,8 +37,4 @@ export function WithLock(key: LockKey, options: WithLockOptions = {}): MethodDec
     descriptor.value = wrapper as typeof descriptor.value;
     return descriptor;
   };
-}
-
-export function className(target: object): string {
-  return typeof target === 'function' ? target.name : target.constructor.name;
 }

@@ -3,7 +3,8 @@ import { LockBusyError, LockerConfigError, LockWaitTimeoutError } from '../error
 import type { Lock } from '../interfaces/lock.interface';
 import type { WithLockOptions } from '../interfaces/with-lock-options.interface';
 import type { LockerService } from '../locker.service';
-import { assertDuration, assertOptionsObject, describe, normalizeLockOptions, NormalizedLockOptions } from '../utils/lock-options';
+import { assertDuration, assertOptionsObject, normalizeLockOptions, NormalizedLockOptions } from '../utils/lock-options';
+import { describe } from '../utils/describe';
 import { monotonicNow } from '../utils/clock';
 
 const ON_BUSY = ['wait', 'skip', 'throw'];

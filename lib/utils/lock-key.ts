@@ -1,6 +1,6 @@
 import { LockerConfigError } from '../errors';
 import type { LockKey } from '../interfaces/with-lock-options.interface';
-import { describe } from './lock-options';
+import { describe } from './describe';
 
 /** `{0}` is the first argument, `{1.user.id}` a property path into the second. */
 const PLACEHOLDER = /\{(\d+)((?:\.[A-Za-z_$][\w$]*)*)\}/g;

@@ -1,3 +1,4 @@
+import { describe } from './describe';
 import { LockerConfigError } from '../errors';
 import type { LockerCallOptions } from '../interfaces/lock-options.interface';
 
@@ -130,11 +131,4 @@ export function assertDuration(value: unknown, field: string, where: string): as
       message: `expected milliseconds from 0 to ${MAX_DURATION_MS}, got ${describe(value)}`,
     });
   }
-}
-
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
 }

@@ -1,4 +1,3 @@
-import { answerWithin } from './settle-within';
 import { LockerConfigError } from '../errors';
 
 /** Loads a driver's client library only when a section uses that driver, with an install hint if missing. */
@@ -14,18 +13,5 @@ export function requireOptionalPeer<T>(packageName: string, driver: string, sect
       message: `the "${driver}" driver needs the package "${packageName}", which is not installed; run: npm install ${packageName}`,
       cause,
     });
-  }
-}
-
-/** Rejects with a LockerConfigError naming the address when `connecting` does not finish in time. */
-export async function connectOrExplain<T>(
-  connecting: Promise<T>,
-  timeoutMs: number,
-  explain: (reason: string, error: unknown) => LockerConfigError,
-): Promise<T> {
-  try {
-    return await answerWithin(connecting, timeoutMs, '');
-  } catch (error) {
-    throw explain((error as Error).message ?? String(error), error);
   }
 }
