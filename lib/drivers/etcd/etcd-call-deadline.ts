@@ -1,7 +1,8 @@
+import { CONNECTION_DEFAULTS } from '../../config/connection-defaults';
 import type { CallContext } from 'etcd3';
 
 /** `command_timeout` when the connection section does not set it. */
-export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+export const DEFAULT_COMMAND_TIMEOUT_MS = CONNECTION_DEFAULTS.commandTimeout;
 
 /** How many endpoints etcd3 tries for one call that found its endpoint unreachable (its own default). */
 const CALL_ATTEMPTS = 3;

@@ -1,3 +1,4 @@
+import { CONNECTION_DEFAULTS } from '../../config/connection-defaults';
 import type * as Etcd from 'etcd3';
 import { readAppClient } from '../../config/app-client';
 import { parseHostPort, SectionReader } from '../../config/section-reader';
@@ -13,7 +14,7 @@ import { probeEtcd } from './etcd-probe';
 
 const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout', 'command_timeout', 'tls', 'client'] as const;
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_CONNECT_TIMEOUT_MS = CONNECTION_DEFAULTS.connectTimeout;
 
 export interface EtcdDriverSettings {
   section: string;

@@ -1,8 +1,9 @@
+import { CONNECTION_DEFAULTS } from '../../config/connection-defaults';
 import type { Cluster, Redis } from 'ioredis';
 import { settleWithin } from '../../utils/settle-within';
 
 /** `command_timeout`'s default: also the deadline assumed for a client given without one. */
-export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
+export const DEFAULT_COMMAND_TIMEOUT_MS = CONNECTION_DEFAULTS.commandTimeout;
 
 /** The deadline ioredis puts on each command of `client` (a Cluster's is in its nodes' options), if any. */
 export function ownCommandTimeout(client: Redis | Cluster): number | undefined {

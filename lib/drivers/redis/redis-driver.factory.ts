@@ -1,3 +1,4 @@
+import { CONNECTION_DEFAULTS } from '../../config/connection-defaults';
 import type * as IORedis from 'ioredis';
 import { Logger } from '@nestjs/common';
 import { readAppClient } from '../../config/app-client';
@@ -30,7 +31,7 @@ const FIELDS = [
   'client',
 ] as const;
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_CONNECT_TIMEOUT_MS = CONNECTION_DEFAULTS.connectTimeout;
 
 export interface RedisDriverSettings {
   section: string;
