@@ -1,7 +1,7 @@
 import type { Etcd3 } from 'etcd3';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
 import type { HeldLock } from '../../lock/held-lock';
-import { LocalWaitQueues, QueueResource, Turn } from '../../lock/local-wait-queues';
+import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import { etcdEntryValue } from '../../inspection/lock-holder';
@@ -9,18 +9,12 @@ import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driv
 import { monotonicNow } from '../../utils/clock';
 import { settleWithin } from '../../utils/settle-within';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './etcd-call-deadline';
+import { EtcdDeleteWatches } from './etcd-delete-watches';
 import { EtcdInspection } from './etcd-inspection';
-import { LastingWatch } from './etcd-lasting-watch';
 import { EtcdLeaseSession } from './etcd-lease-session';
 import { EtcdLockRemote } from './etcd-lock-remote';
 import { EtcdQueue } from './etcd-queue';
 import { QueueEntry, QueuePositionLost } from './etcd-queue-entry';
-
-/**
- * Lock entries are `<prefix><URI-encoded key>/<hex>`; a NUL-led name is never one. The keeper sits under a
- * lock's prefix, so a user whose role covers only the key prefix may watch it; it is never written.
- */
-const WATCH_STREAM_KEEPER = '\0watch-stream-keeper';
 
 /** A waiter re-reads its predecessor this often even without a delete seen (the watch may be down). */
 const WATCHLESS_RECHECK_MS = 1_000;
@@ -41,8 +35,10 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   readonly type = 'etcd';
   private readonly sessions = new Map<number, EtcdLeaseSession>();
   /** Local waiters per lock prefix; their first is woken by a watch on deletes under the prefix. */
-  private readonly queues = new LocalWaitQueues((lockPrefix) => this.watchDeletes(lockPrefix));
-  private streamKeeper?: LastingWatch;
+  private readonly queues = new LocalWaitQueues((lockPrefix) =>
+    this.deleteWatches.watch(lockPrefix, () => this.queues.wakeHead(lockPrefix)),
+  );
+  private readonly deleteWatches: EtcdDeleteWatches;
   /** The entries in etcd; every entry's value says who holds it, one string for all the driver's locks. */
   private readonly entries: EtcdQueue;
 
@@ -55,6 +51,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   ) {
     super(context);
     this.inspection = new EtcdInspection(client);
+    this.deleteWatches = new EtcdDeleteWatches(client);
     this.entries = new EtcdQueue(client, etcdEntryValue(this.holder));
   }
 
@@ -98,7 +95,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
 
   async close(): Promise<void> {
     this.entries.closed = true;
-    this.streamKeeper?.close();
+    this.deleteWatches.close();
     const sessions = [...this.sessions.values()];
     for (const session of sessions) session.retire();
     // Revoked before the client closes, or each lease would outlive the app by its TTL (60 s by default);
@@ -146,31 +143,6 @@ export class EtcdLockDriver extends AbstractLockerDriver {
       throw new QueuePositionLost();
     }
     entry.unpin = unpin;
-  }
-
-  /**
-   * Wakes the first local waiter on every delete under the prefix. The watch starts at the current
-   * revision (a past start revision would leave it to etcd's 100 ms catch-up loop); the waiter reads
-   * its predecessor only once the watch exists, so no delete falls between the two.
-   */
-  private watchDeletes(lockPrefix: string): QueueResource {
-    this.keepWatchStreamOpen(lockPrefix);
-    const watch = new LastingWatch(
-      () => this.client.watch().prefix(lockPrefix).only('delete'),
-      () => this.queues.wakeHead(lockPrefix),
-    );
-    return { ready: watch.ready, close: () => watch.close() };
-  }
-
-  /**
-   * etcd3 closes its watch stream when its last watcher goes, and opening one again costs milliseconds
-   * on every wait; one idle watcher on a key no lock uses keeps the stream open.
-   */
-  private keepWatchStreamOpen(lockPrefix: string): void {
-    this.streamKeeper ??= new LastingWatch(
-      () => this.client.watch().key(lockPrefix + WATCH_STREAM_KEEPER),
-      () => undefined,
-    );
   }
 
   /** The entry is first: for a fixed-TTL lock that waited, its own lease starts now. */
