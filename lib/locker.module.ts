@@ -9,6 +9,7 @@ import { LockerDrivers } from './locker-drivers';
 import { LockerService } from './locker.service';
 import { WithLockExplorer } from './decorators/with-lock.explorer';
 import { LockedIntervalExplorer } from './scheduling/locked-interval.explorer';
+import { LockedIntervalOrchestrator } from './scheduling/locked-interval.orchestrator';
 import { LockedIntervalRegistry } from './scheduling/locked-interval.registry';
 import { ShutdownHooksCheck } from './shutdown-hooks.check';
 import { getLockerDriverToken } from './utils/get-locker-driver-token.util';
@@ -50,6 +51,7 @@ export class LockerModule {
         LockerService,
         LockedIntervalRegistry,
         LockedIntervalExplorer,
+        LockedIntervalOrchestrator,
         ShutdownHooksCheck,
         WithLockExplorer,
       ],

@@ -1,30 +1,26 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { LockerConfigError } from '../errors';
 import type { LockedIntervalOptions, ResolvedLockedIntervalOptions } from '../interfaces/locked-interval-options.interface';
-import type { LockerModuleOptions } from '../interfaces/locker-config.interface';
-import { DEFAULT_SHUTDOWN_TIMEOUT, LOCKED_INTERVAL_METADATA, LOCKER_MODULE_OPTIONS } from '../locker.constants';
+import { LOCKED_INTERVAL_METADATA } from '../locker.constants';
 import { LockerService } from '../locker.service';
 import { LOCK_DEFAULTS } from '../utils/lock-options';
-import { settleWithin } from '../utils/settle-within';
 import { LockedIntervalRegistry } from './locked-interval.registry';
 import { LockedLoop } from './locked-loop';
 
-/** Finds `@LockedInterval` methods at bootstrap, checks them, starts their loops, and stops them at shutdown. */
+/** Finds `@LockedInterval` methods (at bootstrap, for the orchestrator), checks them and registers their loops. */
 @Injectable()
-export class LockedIntervalExplorer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('LockedInterval');
-
+export class LockedIntervalExplorer {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly registry: LockedIntervalRegistry,
     private readonly locker: LockerService,
-    @Inject(LOCKER_MODULE_OPTIONS) private readonly moduleOptions: LockerModuleOptions,
   ) {}
 
-  onApplicationBootstrap(): void {
+  /** Registers a loop per method found; returns their names. */
+  registerLoops(): string[] {
     const found = [...this.discovery.getProviders(), ...this.discovery.getControllers()].flatMap((wrapper) => this.loopsOf(wrapper));
     const owners = new Map<string, string>(); // "key:<locker>/<key>" and "name:<name>" → Class.method
     for (const { options, owner } of found) {
@@ -47,13 +43,7 @@ export class LockedIntervalExplorer implements OnApplicationBootstrap, BeforeApp
       this.locker.create(options.locker); // an unknown locker section fails here, at bootstrap
       this.registry.add(new LockedLoop(options, body, this.locker));
     }
-    for (const loop of this.registry.all()) loop.start();
-    if (found.length > 0) this.logger.log(`Started ${found.length} locked loop(s): ${found.map((loop) => loop.options.name).join(', ')}`);
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    const timeout = this.moduleOptions.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
-    await settleWithin(Promise.all(this.registry.all().map((loop) => loop.stop())), timeout);
+    return found.map((loop) => loop.options.name);
   }
 
   private loopsOf(wrapper: InstanceWrapper): { options: ResolvedLockedIntervalOptions; body: () => unknown; owner: string }[] {
