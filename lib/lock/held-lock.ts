@@ -4,7 +4,7 @@ import type { Lock } from '../interfaces/lock.interface';
 import type { LockEvent, LockEventSink } from '../interfaces/lock-event.interface';
 import { leaseSafetyMargin, monotonicNow } from '../utils/clock';
 import { assertTtl } from '../utils/lock-options';
-import { SlotTimer } from '../utils/slot-timer';
+import { armLeaseDeadline, disarmLeaseDeadline } from './lease-deadline';
 
 /** The server side of one held lock; every call is owner-checked by the driver. */
 export interface LockRemote {
@@ -36,10 +36,6 @@ export interface HeldLockInit {
 }
 
 const logger = new Logger('NestLocker');
-
-const DEADLINE_SLOT_MS = 10;
-/** Every held lock's deadline check, on shared timers. */
-const deadlines = new SlotTimer<HeldLock>((lock) => lock.checkDeadline(), true, DEADLINE_SLOT_MS);
 
 /** An event as the lock reports it; the lock adds who and what. */
 type LockEventBody = LockEvent extends infer E
@@ -219,21 +215,14 @@ export class HeldLock implements Lock {
   }
 
   private settle(): void {
-    deadlines.cancel(this);
-    clearTimeout(this.finalTimer);
+    disarmLeaseDeadline(this, this.finalTimer);
     this.owner.lockSettled(this);
   }
 
-  /**
-   * Checks at the deadline; if a renewal moved it meanwhile, waits again until the new one. The shared
-   * slot timer may fire a little early: the last stretch is timed exactly. Ref'd: a held lock keeps the
-   * process alive, so its loss is always reported.
-   */
+  /** See armLeaseDeadline: the shared slot timer, and a precise timer for the last stretch. */
   private armDeadline(): void {
     clearTimeout(this.finalTimer);
-    const remaining = this.deadline - monotonicNow();
-    if (remaining > DEADLINE_SLOT_MS) deadlines.schedule(this, this.deadline);
-    else this.finalTimer = setTimeout(() => this.checkDeadline(), Math.max(0, remaining));
+    this.finalTimer = armLeaseDeadline(this, this.deadline);
   }
 
   /** @internal called by the shared deadline timer. */

@@ -1,40 +1,21 @@
 import type { Cluster, Redis } from 'ioredis';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
-import type { HeldLock, LockRemote } from '../../lock/held-lock';
-import { RenewalBatcher } from '../../lock/renewal-batcher';
+import type { HeldLock } from '../../lock/held-lock';
 import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import { redisOwnerPrefix } from '../../inspection/lock-holder';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
-import { settleWithin } from '../../utils/settle-within';
-import { clusterKeySlot } from './redis-cluster-slot';
 import { namesOfLock, releasedChannel, redisKeyNames, RedisKeyNames } from './redis-key-names';
-import { commandTimeoutOf, isCommandTimeout, quitWithin } from './redis-connection';
+import { commandTimeoutOf, quitWithin } from './redis-connection';
+import { RedisDroppedConnections } from './redis-dropped-connections';
 import { RedisInspection } from './redis-inspection';
+import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
-import { ACQUIRE_SCRIPT, FENCE_IDLE_MS, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
-
-/** The client with our scripts defined on it (EVALSHA, with EVAL after a server restart). */
-type ScriptedRedis = (Redis | Cluster) & LockerCommands;
-
-interface LockerCommands {
-  lockerAcquire(
-    lock: string,
-    fence: string,
-    queue: string,
-    queueLeases: string,
-    owner: string,
-    ttl: number,
-    fenceIdle: number,
-    queuePlace: number,
-    fenceFloor: string,
-  ): Promise<[number, string | number]>;
-  lockerLeaveQueue(queue: string, queueLeases: string, owner: string, channel: string): Promise<number>;
-  lockerRelease(lock: string, queue: string, queueLeases: string, owner: string, channel: string): Promise<number>;
-  lockerRenew(keyCount: number, ...keysThenOwnersAndTtls: (string | number)[]): Promise<number[]>;
-}
+import { RedisRenewals } from './redis-renewals';
+import { ScriptedRedis, withLockerScripts } from './redis-scripted-client';
+import { FENCE_IDLE_MS } from './redis-scripts';
 
 /** When a waiter should re-check if no release was announced (lease of a dead holder ran out). */
 const PTTL_SLACK_MS = 1;
@@ -55,7 +36,7 @@ const PLAIN_ASKS_BEFORE_QUEUEING = 2;
 
 const DROPPED = 'the connection to redis dropped; the server may have restarted without it';
 
-export class RedisLockDriver extends AbstractLockerDriver {
+export class RedisLockDriver extends AbstractLockerDriver implements RedisLockServer {
   readonly type = 'redis';
   private readonly client: ScriptedRedis;
   private readonly subscriber: RedisReleaseSubscriber;
@@ -66,16 +47,8 @@ export class RedisLockDriver extends AbstractLockerDriver {
   /** Owner ids are this prefix (a random id and who we are) and a counter: unique everywhere, and short to keep per lock. */
   private readonly ownerPrefix = redisOwnerPrefix(this.holder);
   private owners = 0;
-  private readonly renewals = new RenewalBatcher((locks) => this.renewMany(locks));
-  /**
-   * Cluster: a script may only touch keys of one slot, and a master that does not answer must hold up
-   * only its own locks' renewals, so each slot with locks has its own batcher (one script per slot per tick).
-   */
-  private readonly slotRenewals?: Map<number, RenewalBatcher>;
-  /** Locks given up when a connection dropped, or whose release got no answer: to release once it is back. */
-  private readonly droppedRemotes: RedisLockRemote[] = [];
-  /** Removes what this driver listens to on its connections (an app's own client outlives it). */
-  private readonly listeners: (() => void)[] = [];
+  private readonly renewals: RedisRenewals;
+  private readonly dropped: RedisDroppedConnections;
   /** The deadline of every command (the client's `commandTimeout`), and the longest a renewal waits. */
   private readonly commandTimeout: number;
   /**
@@ -96,21 +69,10 @@ export class RedisLockDriver extends AbstractLockerDriver {
     openSubscriber: () => Redis = () => (client as Redis).duplicate(),
   ) {
     super(context);
-    client.defineCommand('lockerAcquire', { numberOfKeys: 4, lua: ACQUIRE_SCRIPT });
-    client.defineCommand('lockerLeaveQueue', { numberOfKeys: 2, lua: LEAVE_QUEUE_SCRIPT });
-    client.defineCommand('lockerRelease', { numberOfKeys: 3, lua: RELEASE_SCRIPT });
-    client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
-    this.client = client as ScriptedRedis;
+    this.client = withLockerScripts(client);
     this.commandTimeout = commandTimeoutOf(client);
-    // A dropped connection may be a server restarted without its data: then a waiter elsewhere can take our
-    // locks the moment it reconnects, before any renewal of ours could learn of it. So they are lost now.
-    if (client.isCluster) {
-      this.slotRenewals = new Map();
-      this.loseLocksOfDroppedNodes(client as Cluster);
-    } else {
-      this.listen(client, 'close', () => this.dropLocks());
-      this.listen(client, 'ready', () => this.releaseDropped());
-    }
+    this.dropped = new RedisDroppedConnections(client, (which) => this.loseAll('disconnected', DROPPED, which));
+    this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout);
     this.inspection = new RedisInspection(client, this.commandTimeout);
     this.queues = new LocalWaitQueues((lock) => {
@@ -130,43 +92,6 @@ export class RedisLockDriver extends AbstractLockerDriver {
       };
       return { ready: listening.ready, close };
     });
-  }
-
-  private dropLocks(which?: (lock: HeldLock) => boolean): void {
-    const lost = this.loseAll('disconnected', DROPPED, which);
-    this.droppedRemotes.push(...lost.map((lock) => lock.remote as RedisLockRemote));
-  }
-
-  /**
-   * Back on a server that kept its data (a replica promoted by Sentinel, a blip): free the locks we gave up,
-   * so no one waits out their TTL. Owner-checked, so harmless where they are gone or taken since.
-   */
-  private releaseDropped(): void {
-    for (const remote of this.droppedRemotes.splice(0)) remote.release().catch(() => undefined);
-  }
-
-  /** Cluster: when the connection to a master drops, the locks in its slots are lost; the others stay held. */
-  private loseLocksOfDroppedNodes(cluster: Cluster): void {
-    const watch = (node: Redis) => {
-      this.listen(node, 'close', () => this.dropLocksOf(node));
-      this.listen(node, 'ready', () => this.releaseDropped());
-    };
-    cluster.nodes('all').forEach(watch);
-    this.listen(cluster, '+node', watch);
-  }
-
-  /** Listens on a client connection until close(): an app's own client outlives this driver. */
-  private listen<A extends unknown[]>(emitter: Redis | Cluster, event: string, listener: (...args: A) => void): void {
-    emitter.on(event, listener as (...args: unknown[]) => void);
-    this.listeners.push(() => emitter.off(event, listener as (...args: unknown[]) => void));
-  }
-
-  /** The locks whose commands `connection` carries are lost (it dropped): a single server's, or a master's slots'. */
-  private dropLocksOf(connection: Redis): void {
-    if (!this.client.isCluster) return this.dropLocks();
-    const cluster = this.client as Cluster;
-    const dropped = `${connection.options.host}:${connection.options.port}`;
-    this.dropLocks((lock) => cluster.slots[clusterKeySlot((lock.remote as RedisLockRemote).lock)]?.[0] === dropped);
   }
 
   /** Connections this driver uses: the command connection, plus the shared subscriber once someone waited. */
@@ -189,21 +114,16 @@ export class RedisLockDriver extends AbstractLockerDriver {
 
   async close(): Promise<void> {
     this.renewals.stop();
-    this.slotRenewals?.forEach((renewals) => renewals.stop());
-    for (const stop of this.listeners.splice(0)) stop();
+    this.dropped.stopListening();
     await Promise.all([this.subscriber.close(), this.ownsClient && quitWithin(this.client, this.commandTimeout)]);
   }
 
   protected onSettled(lock: HeldLock): void {
-    if (!this.slotRenewals) return this.renewals.untrack(lock);
-    const slot = clusterKeySlot((lock.remote as RedisLockRemote).lock);
-    const renewals = this.slotRenewals.get(slot);
-    renewals?.untrack(lock);
-    if (renewals?.size === 0) this.slotRenewals.delete(slot);
+    this.renewals.untrack(lock);
   }
 
   protected override onExtended(lock: HeldLock): void {
-    if (lock.keepAlive) this.track(lock);
+    if (lock.keepAlive) this.renewals.track(lock);
   }
 
   /**
@@ -236,7 +156,7 @@ export class RedisLockDriver extends AbstractLockerDriver {
     const fencingToken = BigInt(value);
     if (fencingToken > this.highestToken) [this.highestToken, this.fenceFloor] = [fencingToken, String(value)];
     const lock = this.hold(request, { fencingToken, sentAt, remote });
-    if (request.keepAlive) this.track(lock);
+    if (request.keepAlive) this.renewals.track(lock);
     return lock;
   }
 
@@ -283,90 +203,13 @@ export class RedisLockDriver extends AbstractLockerDriver {
       await released;
     } catch (error) {
       // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection is back.
-      this.droppedRemotes.push(new RedisLockRemote(this, lockName, owner));
+      this.dropped.releaseWhenBack(new RedisLockRemote(this, lockName, owner));
       throw error;
     }
   }
 
-  /**
-   * @internal renews the given locks (each with its TTL) in one script; true per lock still ours. All must
-   * share one slot in a cluster. A renewal unanswered within a renewal period (a third of the shortest
-   * TTL, at most command_timeout) is a lost connection: the server may have restarted behind a silent
-   * link and let someone else in, so the connection is dropped and its locks with it.
-   */
-  async renew(remotes: RedisLockRemote[], ttls: number[]): Promise<boolean[]> {
-    const args = remotes.flatMap((remote, index) => [remote.owner, ttls[index]]);
-    const connection = this.connectionServing(remotes[0].lock);
-    const stream = connection?.stream;
-    const renewing = this.client.lockerRenew(remotes.length, ...remotes.map((remote) => remote.lock), ...args);
-    const within = Math.min(this.commandTimeout, Math.ceil(ttls.reduce((a, b) => Math.min(a, b)) / 3));
-    // the second look lets a reply that already arrived while this process was busy count
-    if ((await settleWithin(renewing, within)) || (await settleWithin(renewing, 0))) {
-      try {
-        return (await renewing).map((value) => value === 1);
-      } catch (error) {
-        if (!isCommandTimeout(error)) throw error;
-      }
-    }
-    const error = new Error(`redis did not answer a renewal within ${within} ms; the connection is dropped`);
-    // unless it closed since (its 'close' lost the locks): then it may be a new, healthy one
-    if (connection && stream && connection.stream === stream) {
-      this.dropLocksOf(connection); // now: the caller of extend() learns it with this error
-      // ioredis reconnects; an app's own client is left alone (its other commands are not ours to fail)
-      if (this.ownsClient) stream.destroy(error);
-    }
-    throw error;
-  }
-
-  /** The connection that carries commands on `lockName`: the client, or in a cluster its slot's master. */
-  private connectionServing(lockName: string): Redis | undefined {
-    if (!this.client.isCluster) return this.client as Redis;
-    const cluster = this.client as Cluster;
-    const address = cluster.slots[clusterKeySlot(lockName)]?.[0];
-    return cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === address);
-  }
-
-  private renewMany(locks: HeldLock[]): Promise<boolean[]> {
-    return this.renew(
-      locks.map((lock) => lock.remote as RedisLockRemote),
-      locks.map((lock) => lock.ttl),
-    );
-  }
-
-  private track(lock: HeldLock): void {
-    if (!this.slotRenewals) return this.renewals.track(lock);
-    const slot = clusterKeySlot((lock.remote as RedisLockRemote).lock);
-    let renewals = this.slotRenewals.get(slot);
-    if (!renewals) {
-      renewals = new RenewalBatcher((locks) => this.renewMany(locks));
-      this.slotRenewals.set(slot, renewals);
-    }
-    renewals.track(lock);
-  }
-}
-
-/** The server side of one held lock: its name and our owner id's counter, nothing more (there may be thousands). */
-class RedisLockRemote implements LockRemote {
-  /** Our owner id's counter: the id, which names the holder's host, is rebuilt when sent instead of kept per lock. */
-  private readonly serial: number;
-
-  constructor(
-    private readonly driver: RedisLockDriver,
-    readonly lock: string,
-    owner: string,
-  ) {
-    this.serial = driver.ownerSerial(owner);
-  }
-
-  get owner(): string {
-    return this.driver.ownerId(this.serial);
-  }
-
-  release(): Promise<void> {
-    return this.driver.release(this.lock, this.owner);
-  }
-
-  async extend(ttl: number): Promise<boolean> {
-    return (await this.driver.renew([this], [ttl]))[0];
+  /** @internal See RedisRenewals.renew. */
+  renew(remotes: RedisLockRemote[], ttls: number[]): Promise<boolean[]> {
+    return this.renewals.renew(remotes, ttls);
   }
 }

@@ -1,0 +1,31 @@
+import type { Cluster, Redis } from 'ioredis';
+import { ACQUIRE_SCRIPT, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
+
+/** The client with our scripts defined on it (EVALSHA, with EVAL after a server restart). */
+export type ScriptedRedis = (Redis | Cluster) & LockerCommands;
+
+interface LockerCommands {
+  lockerAcquire(
+    lock: string,
+    fence: string,
+    queue: string,
+    queueLeases: string,
+    owner: string,
+    ttl: number,
+    fenceIdle: number,
+    queuePlace: number,
+    fenceFloor: string,
+  ): Promise<[number, string | number]>;
+  lockerLeaveQueue(queue: string, queueLeases: string, owner: string, channel: string): Promise<number>;
+  lockerRelease(lock: string, queue: string, queueLeases: string, owner: string, channel: string): Promise<number>;
+  lockerRenew(keyCount: number, ...keysThenOwnersAndTtls: (string | number)[]): Promise<number[]>;
+}
+
+/** Defines the lock scripts on `client` and returns it typed with them. */
+export function withLockerScripts(client: Redis | Cluster): ScriptedRedis {
+  client.defineCommand('lockerAcquire', { numberOfKeys: 4, lua: ACQUIRE_SCRIPT });
+  client.defineCommand('lockerLeaveQueue', { numberOfKeys: 2, lua: LEAVE_QUEUE_SCRIPT });
+  client.defineCommand('lockerRelease', { numberOfKeys: 3, lua: RELEASE_SCRIPT });
+  client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
+  return client as ScriptedRedis;
+}
