@@ -11,12 +11,21 @@ export class MinHolds {
   private readonly holds = new Map<Lock, { timer: NodeJS.Timeout; until: number }>();
 
   add(lock: Lock, ms: number): void {
-    const timer = setTimeout(() => {
-      this.holds.delete(lock);
-      void lock.release();
-    }, ms);
+    this.hold(lock, monotonicNow() + ms);
+  }
+
+  /** Releases `lock` at `until`, never before: a Node timer counts from the loop's cached time and can fire early. */
+  private hold(lock: Lock, until: number): void {
+    const timer = setTimeout(
+      () => {
+        if (monotonicNow() < until) return this.hold(lock, until);
+        this.holds.delete(lock);
+        void lock.release();
+      },
+      Math.ceil(until - monotonicNow()),
+    );
     timer.unref(); // a running app is kept alive by the lock's lease; a closed one must be free to exit
-    this.holds.set(lock, { timer, until: monotonicNow() + ms });
+    this.holds.set(lock, { timer, until });
   }
 
   /** Leaves every lock to expire at the end of its minHold; one past it, or whose lease cannot be cut, is released. */
