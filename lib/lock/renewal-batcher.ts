@@ -20,10 +20,13 @@ export class RenewalBatcher {
 
   constructor(private readonly renewMany: (locks: HeldLock[]) => Promise<RenewalResult[]>) {}
 
-  /** Renews `lock` every ttl / 3 from now on; tracking it again (after extend) restarts its schedule. */
+  /**
+   * Renews `lock` every ttl / 3, the first time ttl / 3 after its lease's start was sent (a lock granted
+   * by another's release counts from an earlier send); tracking it again (after extend) restarts its schedule.
+   */
   track(lock: HeldLock): void {
     this.tracked.add(lock);
-    this.schedule(lock, lock.ttl / 3);
+    this.schedule(lock, lock.renewedSentAt + lock.ttl / 3 - monotonicNow());
   }
 
   untrack(lock: HeldLock): void {

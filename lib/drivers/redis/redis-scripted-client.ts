@@ -1,6 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
 import { ACQUIRE_SCRIPT, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
 
+/** KEYS lock, fence, queue, queue leases, queue TTLs; ARGV owner, channel, fence idle ms, fence floor. */
+export type QueueScriptArgs = [string, string, string, string, string, string, string, number, string];
+
 /** The client with our scripts defined on it (EVALSHA, with EVAL after a server restart). */
 export type ScriptedRedis = (Redis | Cluster) & LockerCommands;
 
@@ -10,22 +13,24 @@ interface LockerCommands {
     fence: string,
     queue: string,
     queueLeases: string,
+    queueTtls: string,
     owner: string,
     ttl: number,
     fenceIdle: number,
     queuePlace: number,
     fenceFloor: string,
   ): Promise<[number, string | number]>;
-  lockerLeaveQueue(queue: string, queueLeases: string, owner: string, channel: string): Promise<number>;
-  lockerRelease(lock: string, queue: string, queueLeases: string, owner: string, channel: string): Promise<number>;
+  lockerLeaveQueue(...keysThenArgs: QueueScriptArgs): Promise<number>;
+  /** {0}: not ours; {1}: released to no one; {1, owner, token}: granted to that waiter. */
+  lockerRelease(...keysThenArgs: QueueScriptArgs): Promise<[0] | [1] | [1, string, string]>;
   lockerRenew(keyCount: number, ...keysThenOwnersAndTtls: (string | number)[]): Promise<number[]>;
 }
 
 /** Defines the lock scripts on `client` and returns it typed with them. */
 export function withLockerScripts(client: Redis | Cluster): ScriptedRedis {
-  client.defineCommand('lockerAcquire', { numberOfKeys: 4, lua: ACQUIRE_SCRIPT });
-  client.defineCommand('lockerLeaveQueue', { numberOfKeys: 2, lua: LEAVE_QUEUE_SCRIPT });
-  client.defineCommand('lockerRelease', { numberOfKeys: 3, lua: RELEASE_SCRIPT });
+  client.defineCommand('lockerAcquire', { numberOfKeys: 5, lua: ACQUIRE_SCRIPT });
+  client.defineCommand('lockerLeaveQueue', { numberOfKeys: 5, lua: LEAVE_QUEUE_SCRIPT });
+  client.defineCommand('lockerRelease', { numberOfKeys: 5, lua: RELEASE_SCRIPT });
   client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
   return client as ScriptedRedis;
 }
