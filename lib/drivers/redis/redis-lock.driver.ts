@@ -96,7 +96,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       const result = await this.attempt(names, request, owner);
       return typeof result === 'number' ? null : result;
     }
-    return this.queues.take(names.lock, scope, (turn) => this.waitAsHead(names, request, owner, turn));
+    return this.queues.take(names.lock, scope, (turn) => this.waitAsHead(names, request, owner, turn, scope));
   }
 
   async close(): Promise<void> {
@@ -179,7 +179,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
    * grants it the lock, renewing its place (and so `since`) every third of FAIR_PLACE_MS or of its TTL.
    * It asks again when that sleep ends, so a holder that died without releasing is outlived.
    */
-  private async waitAsHead(names: RedisKeyNames, request: AcquireRequest, owner: string, turn: Turn): Promise<Lock> {
+  private async waitAsHead(names: RedisKeyNames, request: AcquireRequest, owner: string, turn: Turn, scope: WaitScope): Promise<Lock> {
     const head = this.grants.enter(names.lock, owner);
     try {
       for (;;) {
@@ -188,7 +188,9 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
         if (typeof result !== 'number') return result;
         // a grant may have been heard while the attempt was in flight
         if (head.grantedToken === undefined) await turn.sleep(Math.min(result + PTTL_SLACK_MS, FAIR_PLACE_MS / 3, request.ttl / 3));
-        if (head.grantedToken !== undefined) return this.holdGranted(names, request, owner, head.grantedToken, head);
+        if (head.grantedToken === undefined) continue;
+        scope.check(); // a grant heard after the wait's deadline or abort is passed on (below), not taken
+        return this.holdGranted(names, request, owner, head.grantedToken, head);
       }
     } catch (error) {
       // if a release granted us the lock meanwhile, the script gives it to the next waiter

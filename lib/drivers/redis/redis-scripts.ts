@@ -130,7 +130,7 @@ export const LEAVE_QUEUE_SCRIPT = `${GRANT_TO_HEAD}
 leave_queue(KEYS[3], KEYS[4], KEYS[5], ARGV[1])
 local granted = redis.call('GET', KEYS[1]) == ARGV[1]
 if granted then redis.call('DEL', KEYS[1]) end
-if granted or (redis.call('EXISTS', KEYS[1]) == 0 and redis.call('LLEN', KEYS[3]) > 0) then
+if granted or (not redis.call('GET', KEYS[1]) and redis.call('LLEN', KEYS[3]) > 0) then
   grant_to_head(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[2], ARGV[3], ARGV[4])
 end
 return granted and 1 or 0
