@@ -67,11 +67,14 @@ describe('redis release grants the lock to the next waiter', () => {
       await waitForQueue(key, 2);
       await sleep(600); // the paused worker's 500 ms wait runs out while it is stopped
       await holder.release();
+      const grantedAt = performance.now();
       assert.equal((await redis.app.service.inspect(key))?.holder.pid, child.pid, 'granted to the paused worker');
       child.kill('SIGCONT');
       assert.equal((await said).error, 'LOCK_WAIT_TIMEOUT', 'the worker gives up: the grant came after its wait time');
       // its leave script passes the lock on at once; a lease left to run out would keep the next waiter 2 s
       const lock = await next;
+      const heldAfter = performance.now() - grantedAt;
+      assert.ok(heldAfter < 1_900, `the next waiter had it ${heldAfter} ms after the grant, before the worker's 2 s lease could run out`);
       assert.ok(lock.held);
       assert.equal(await queueLength(key), 0, 'nothing of the worker is queued');
       assert.equal(await redis.inspector.hlen(`nest-locker:{${key}}:queue-ttls`), 0, 'nor its TTL');
