@@ -51,6 +51,12 @@ describe('redis release grants the lock to the next waiter', () => {
       assert.equal(await queueLength(key), 0, 'its place was taken off the queue');
       child.kill('SIGCONT');
       assert.equal((await said).acquired, String(info.fencingToken), 'the waiter learns it holds the lock, with that token');
+      const renewed = await eventually(
+        () => redis.app.service.inspect(key),
+        (now) => (now?.ttlLeftMs ?? 0) > 2_000,
+        10_000,
+      );
+      assert.equal(renewed?.holder.pid, child.pid, "and keeps it: keep-alive moved the grant's short lease to its 60 s TTL");
     } finally {
       child.kill('SIGKILL');
     }

@@ -21,12 +21,12 @@ export class RenewalBatcher {
   constructor(private readonly renewMany: (locks: HeldLock[]) => Promise<RenewalResult[]>) {}
 
   /**
-   * Renews `lock` every ttl / 3, the first time ttl / 3 after its lease's start was sent (a lock granted
-   * by another's release counts from an earlier send); tracking it again (after extend) restarts its schedule.
+   * Renews `lock` every ttl / 3, the first time at `firstDueAt` (monotonic; default ttl / 3 after its last
+   * confirmed command was sent); tracking it again (after extend) restarts its schedule.
    */
-  track(lock: HeldLock): void {
+  track(lock: HeldLock, firstDueAt = lock.renewedSentAt + lock.ttl / 3): void {
     this.tracked.add(lock);
-    this.schedule(lock, lock.renewedSentAt + lock.ttl / 3 - monotonicNow());
+    this.schedule(lock, firstDueAt - monotonicNow());
   }
 
   untrack(lock: HeldLock): void {

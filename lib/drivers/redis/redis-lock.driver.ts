@@ -154,18 +154,20 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     const fencingToken = BigInt(token);
     if (fencingToken > this.highestToken) [this.highestToken, this.fenceFloor] = [fencingToken, token];
     const lock = this.hold(request, { fencingToken, sentAt, remote, lease });
-    if (request.keepAlive) this.renewals.track(lock);
+    if (request.keepAlive) this.renewals.track(lock, sentAt + (lease ?? request.ttl) / 3);
     return lock;
   }
 
   /**
    * A lock a release granted to `head`: its lease (the TTL, at most FAIR_PLACE_MS) counts from
-   * `head.since`, and is extended to the full TTL at once; a waiter that died lets the short one run out.
+   * `head.since`. Keep-alive renews it a third of that lease in, so a waiter that died lets the short
+   * lease run out, and a lock released sooner (a hot key) costs no extension; a fixed-TTL lock is
+   * extended to its TTL at once.
    */
   private holdGranted(names: RedisKeyNames, request: AcquireRequest, owner: string, token: string, head: QueuedHead): HeldLock {
     const lease = Math.min(request.ttl, FAIR_PLACE_MS);
     const lock = this.holdTaken(names, request, owner, token, head.since as number, lease);
-    if (lease === request.ttl) return lock;
+    if (lease === request.ttl || request.keepAlive) return lock;
     const sentAt = monotonicNow();
     this.renew([lock.remote as RedisLockRemote], [lock.ttl]).then(
       ([ours]) => (ours ? lock.confirm(sentAt) : lock.lose('refused', 'the lock a release granted was gone before it was extended')),
