@@ -14,7 +14,7 @@ import { RedisInspection } from './redis-inspection';
 import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
-import { ScriptedRedis, withLockerScripts } from './redis-scripted-client';
+import { QueueScriptArgs, ScriptedRedis, withLockerScripts } from './redis-scripted-client';
 import { FENCE_IDLE_MS } from './redis-scripts';
 import { QueuedHead, RedisGrants } from './redis-grants';
 
@@ -23,7 +23,7 @@ const PTTL_SLACK_MS = 1;
 
 /**
  * How long a waiter's place in the server's queue lasts unless renewed (every third of it, or of its TTL
- * if shorter), and the longest lease a release grants it (the grantee extends it to its TTL at once). A
+ * if shorter), and the longest lease a release grants it (the grantee's keep-alive moves it to its TTL). A
  * waiter that died loses its place within this time, and if granted the lock first, lets it go this long
  * after the grant.
  */
@@ -40,7 +40,9 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   /** Per lock name, the local waiter that is first here (and so in the server's queue), and grants to it. */
   private readonly grants = new RedisGrants(
     (lock) => this.queues.wakeHead(lock),
-    (lock, owner) => this.release(lock, owner).catch(() => undefined),
+    (lock, owner) => {
+      this.release(lock, owner).catch(() => undefined);
+    },
     FAIR_PLACE_MS,
   );
   /** Owner ids are this prefix (a random id and who we are) and a counter: unique everywhere, and short to keep per lock. */
@@ -196,19 +198,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       }
     } catch (error) {
       // if a release granted us the lock meanwhile, the script gives it to the next waiter
-      this.client
-        .lockerLeaveQueue(
-          names.lock,
-          names.fence,
-          names.queue,
-          names.queueLeases,
-          names.queueTtls,
-          owner,
-          names.channel,
-          FENCE_IDLE_MS,
-          this.fenceFloor,
-        )
-        .catch(() => this.grants.abandon(owner));
+      this.client.lockerLeaveQueue(...this.queueScriptArgs(names, owner)).catch(() => this.grants.abandon(owner));
       throw error;
     } finally {
       this.grants.leave(names.lock, head);
@@ -230,17 +220,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     const names = namesOfLock(lockName);
     let reply: Awaited<ReturnType<ScriptedRedis['lockerRelease']>>;
     try {
-      reply = await this.client.lockerRelease(
-        names.lock,
-        names.fence,
-        names.queue,
-        names.queueLeases,
-        names.queueTtls,
-        owner,
-        names.channel,
-        FENCE_IDLE_MS,
-        this.fenceFloor,
-      );
+      reply = await this.client.lockerRelease(...this.queueScriptArgs(names, owner));
     } catch (error) {
       // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection is back.
       this.dropped.releaseWhenBack(new RedisLockRemote(this, lockName, owner));
@@ -249,6 +229,11 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     // granted to a waiter here: it takes the lock now, without waiting for the message
     if (reply.length === 3) this.grants.granted(lockName, reply[1], reply[2]);
     else if (reply[0] === 1) this.queues.wakeHead(lockName); // released to no one: a waiter here not yet queued may take it
+  }
+
+  /** What the release and leave-queue scripts take: they may grant the lock, so they bump the fence as an acquire does. */
+  private queueScriptArgs(names: RedisKeyNames, owner: string): QueueScriptArgs {
+    return [names.lock, names.fence, names.queue, names.queueLeases, names.queueTtls, owner, names.channel, FENCE_IDLE_MS, this.fenceFloor];
   }
 
   /** @internal See RedisRenewals.renew. */
