@@ -7,11 +7,12 @@ import type { Lock } from '../../interfaces/lock.interface';
 import { redisOwnerPrefix } from '../../inspection/lock-holder';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
-import { namesOfLock, releasedChannel, redisKeyNames, RedisKeyNames } from './redis-key-names';
+import { namesOfLock, redisKeyNames, RedisKeyNames } from './redis-key-names';
 import { commandTimeoutOf, quitWithin } from './redis-connection';
 import { RedisDroppedConnections } from './redis-dropped-connections';
 import { RedisInspection } from './redis-inspection';
 import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
+import { RedisKeyListens } from './redis-key-listens';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
 import { QueueScriptArgs, ScriptedRedis, withLockerScripts } from './redis-scripted-client';
@@ -35,6 +36,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   readonly type = 'redis';
   private readonly client: ScriptedRedis;
   private readonly subscriber: RedisReleaseSubscriber;
+  private readonly listens: RedisKeyListens;
   /** Local waiters per lock name: only the first contends with the server, woken by published releases. */
   private readonly queues: LocalWaitQueues;
   /** Per lock name, the local waiter that is first here (and so in the server's queue), and grants to it. */
@@ -76,11 +78,9 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout);
     this.inspection = new RedisInspection(client, this.commandTimeout);
-    this.queues = new LocalWaitQueues((lock) => {
-      // a grant names its waiter: only that waiter's process acts on it
-      const listening = this.subscriber.listen(releasedChannel(lock), (message) => this.grants.heard(lock, message));
-      return { ready: listening.ready, close: () => listening.stop() };
-    });
+    // a grant names its waiter: only that waiter's process acts on it
+    this.listens = new RedisKeyListens(this.subscriber, (lock, message) => this.grants.heard(lock, message));
+    this.queues = new LocalWaitQueues((lock) => this.listens.open(lock));
   }
 
   /** Connections this driver uses: the command connection, plus the shared subscriber once someone waited. */
@@ -104,6 +104,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   async close(): Promise<void> {
     this.renewals.stop();
     this.grants.stop();
+    this.listens.stop();
     this.dropped.stopListening();
     await Promise.all([this.subscriber.close(), this.ownsClient && quitWithin(this.client, this.commandTimeout)]);
   }
