@@ -5,7 +5,7 @@ import { answerWithin } from '../../utils/settle-within';
 import { namesOfLock, redisKeyNames } from './redis-key-names';
 import { FENCE_IDLE_MS, FORCE_RELEASE_SCRIPT } from './redis-scripts';
 
-/** KEYS: lock, fence, queue. The holder's owner id, PTTL, fencing token and fair queue length; nil when free. */
+/** KEYS: lock, fence, queue. The holder's owner id, PTTL, fencing token and queue length; nil when free. */
 const INSPECT_SCRIPT = `
 local owner = redis.call('GET', KEYS[1])
 if not owner then return false end
