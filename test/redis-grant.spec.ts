@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { startLockerApp } from './helpers/locker-app';
 import { useRedisApp } from './helpers/redis-app';
 import { eventually, sleep } from './helpers/wait';
 import { runHammer, spawnWorker } from './helpers/workers';
@@ -107,6 +108,26 @@ describe('redis release grants the lock to the next waiter', () => {
     const lock = await next; // once that short lease has run out, not the worker's 60 s TTL
     assert.ok(lock.held);
     await lock.release();
+  });
+
+  it('a fixed-TTL lock granted by a release is extended to its own TTL at once', async () => {
+    const key = 'grant-fixed-ttl';
+    const other = await startLockerApp(redis.config());
+    try {
+      const holder = await other.service.acquire(key);
+      const waiting = redis.app.service.acquire(key, { ttl: 30_000, keepAlive: false, waitTime: 20_000 });
+      await waitForQueue(key, 1);
+      await holder.release();
+      const lock = await waiting;
+      const info = await eventually(
+        () => redis.app.service.inspect(key),
+        (read) => (read?.ttlLeftMs ?? 0) > 2_000,
+      );
+      assert.equal(info?.fencingToken, lock.fencingToken, "the grant's short lease became the lock's 30 s TTL");
+      await lock.release();
+    } finally {
+      await other.close();
+    }
   });
 
   it('serves waiters of different processes in the order they arrived', async () => {
