@@ -53,6 +53,7 @@ const COLUMNS: Column[] = [
   { metric: 'acquisitionsPerSec', label: '× floor (time)', ratio: 'rate', digits: 2 },
   { metric: 'handoffShare', label: 'to another', digits: 2 },
   { metric: 'handoffP50', label: 'handoff p50 ms', digits: 2 },
+  { metric: 'handoffP50', label: 'handoff × floor', ratio: 'time', digits: 2 },
   { metric: 'handoffP50', label: 'p50 in round trips', inRtts: true, digits: 1 },
   { metric: 'handoffP99', label: 'handoff p99 ms', digits: 2 },
   { metric: 'starvation', label: 'max/min per worker', digits: 2 },
