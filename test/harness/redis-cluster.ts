@@ -18,9 +18,10 @@ const SLOTS = 16384;
 
 /**
  * A private Redis Cluster of `masters` masters (no replicas, no persistence) on free loopback ports.
- * Losing a master leaves the others serving their slots (cluster-require-full-coverage no).
+ * Losing a master leaves the others serving their slots (cluster-require-full-coverage no). `serverArgs`
+ * go to every node (e.g. `--user` lines; the harness itself connects as the default user).
  */
-export async function startRedisCluster(masters = 3, tls?: ServerTls): Promise<RedisCluster> {
+export async function startRedisCluster(masters = 3, tls?: ServerTls, serverArgs: string[] = []): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'nest-locker-redis-cluster-'));
   // the harness's own connections: the server certificate doubles as a client one (same CA)
   const harnessTls = tls && { ca: readFileSync(tls.clientCa ?? tls.cert), cert: readFileSync(tls.cert), key: readFileSync(tls.key) };
@@ -61,6 +62,7 @@ export async function startRedisCluster(masters = 3, tls?: ServerTls): Promise<R
           '1000',
           '--cluster-require-full-coverage',
           'no',
+          ...serverArgs,
         ],
         port,
         // once formed, a (re)started node is ready when every node sees all masters up again

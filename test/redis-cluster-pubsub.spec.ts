@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { Lock } from 'nest-locker';
+import { clusterKeySlot } from '../lib/drivers/redis/redis-cluster-slot';
+import { ACL_USER, documentedAclRules } from './harness/redis-acl';
+import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
+import { pubSubMessagesSent } from './harness/redis-cluster-stats';
+import { LockerApp, startLockerApp } from './helpers/locker-app';
+import { eventually } from './helpers/wait';
+
+let keyCounter = 0;
+const freshKey = (name: string): string => `${name}-${process.pid}-${++keyCounter}`;
+const lockName = (key: string): string => `nest-locker:{${key}}`;
+const channelOf = (key: string): string => `${lockName(key)}:released`;
+
+/** The least-privilege user of docs/production.md, with the two cluster commands the docs add for a cluster. */
+const DOCUMENTED_USER = ['--user', ACL_USER, 'on', '>change-me', ...documentedAclRules(), '+cluster|slots', '+cluster|info'];
+/** A user that may do anything but SPUBLISH: the probe says no, as it would on a Redis 6 cluster. */
+const NO_SPUBLISH_USER = ['--user', 'no-spublish', 'on', '>change-me', '~*', '&*', '+@all', '-spublish'];
+
+/**
+ * Waiters hear releases on a 3-master cluster: by sharded pub/sub (only the lock's master carries the
+ * message) where the servers and the user allow SPUBLISH, else by classic pub/sub (every master carries it).
+ * The holders' leases (60 s) outlast the waits (20 s): only a release, or the waiter looking again, can end a wait.
+ */
+describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
+  let cluster: RedisCluster;
+  let perNode: Redis[];
+  const apps: LockerApp[] = [];
+  let sharded: LockerApp[];
+  let classic: LockerApp[];
+
+  const startApp = async (username: string): Promise<LockerApp> => {
+    const config = { redis: { cluster: cluster.addrs, username, auth: 'change-me' }, locker: { driver: 'redis', driver_instance_id: 'redis' } };
+    const app = await startLockerApp(config);
+    apps.push(app);
+    return app;
+  };
+
+  before(async () => {
+    cluster = await startRedisCluster(3, undefined, [...DOCUMENTED_USER, ...NO_SPUBLISH_USER]);
+    perNode = cluster.nodes.map((node) => new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: null }));
+    perNode.forEach((connection) => connection.on('error', () => undefined));
+    sharded = [await startApp(ACL_USER), await startApp(ACL_USER)];
+    classic = [await startApp('no-spublish'), await startApp('no-spublish')];
+  });
+  after(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    perNode?.forEach((connection) => connection.disconnect());
+    await cluster?.stop();
+  });
+
+  /** Index of the master that owns the slot of `name`. */
+  const ownerOf = async (name: string): Promise<number> => {
+    const slot = clusterKeySlot(name);
+    const ranges = (await perNode[0].cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+    const port = ranges.find(([from, to]) => from <= slot && slot <= to)?.[2][1];
+    return cluster.nodes.findIndex((node) => node.port === port);
+  };
+  /** Per master: sharded (SSUBSCRIBE) and classic (SUBSCRIBE) subscribers of `channel`. */
+  const subscribers = async (channel: string): Promise<{ sharded: number[]; classic: number[] }> => ({
+    sharded: await Promise.all(perNode.map(async (node) => Number(((await node.pubsub('SHARDNUMSUB', channel)) as unknown[])[1]))),
+    classic: await Promise.all(perNode.map(async (node) => Number(((await node.pubsub('NUMSUB', channel)) as unknown[])[1]))),
+  });
+  const total = (counts: number[]): number => counts.reduce((sum, count) => sum + count, 0);
+
+  it('as the documented least-privilege user: a release and a forceRelease wake a waiter in another app, carried by the lock master alone (SSUBSCRIBE there, no PUBLISH on the bus)', async () => {
+    const key = freshKey('sharded');
+    const owner = await ownerOf(lockName(key));
+    const holder = await sharded[0].service.acquire(key, { ttl: 60_000 });
+    const waiting = sharded[1].service.acquire(key, { waitTime: 20_000, ttl: 60_000 });
+    const listening = await eventually(
+      () => subscribers(channelOf(key)),
+      (counts) => counts.sharded[owner] === 1,
+    );
+    assert.deepEqual(
+      listening.sharded.map((count, node) => (node === owner ? count : 0)),
+      listening.sharded,
+      'only the lock master has the subscriber',
+    );
+    assert.equal(listening.sharded[owner], 1, 'the waiter listens with SSUBSCRIBE on the lock master');
+    assert.equal(total(listening.classic), 0, 'and with SUBSCRIBE nowhere');
+
+    const before = await pubSubMessagesSent(cluster);
+    await holder.release();
+    const next = await waiting;
+    assert.ok(next.fencingToken > holder.fencingToken, 'the waiter took the lock after the release');
+
+    // an operator's forceRelease announces the same way
+    const third = sharded[0].service.acquire(key, { waitTime: 20_000 });
+    await eventually(
+      () => subscribers(channelOf(key)),
+      (counts) => counts.sharded[owner] === 1,
+    );
+    assert.equal(await sharded[0].service.forceRelease(key), true);
+    const taken = await third;
+    assert.ok(taken.fencingToken > next.fencingToken, 'the waiter took the lock after the forceRelease');
+    const sent = await pubSubMessagesSent(cluster);
+    assert.equal(sent.publish - before.publish, 0, 'no PUBLISH went over the cluster bus');
+    await taken.release();
+    await next.release().catch(() => undefined); // force-released: lost already
+  });
+
+  it('falls back to PUBLISH/SUBSCRIBE for a user that may not run SPUBLISH: the release goes to every master and wakes the waiter', async () => {
+    const key = freshKey('classic');
+    const holder = await classic[0].service.acquire(key, { ttl: 60_000 });
+    const waiting = classic[1].service.acquire(key, { waitTime: 20_000 });
+    const listening = await eventually(
+      () => subscribers(channelOf(key)),
+      (counts) => total(counts.classic) === 1,
+    );
+    assert.equal(total(listening.classic), 1, 'the waiter listens with SUBSCRIBE on some master');
+    assert.equal(total(listening.sharded), 0, 'and with SSUBSCRIBE nowhere');
+    const before = await pubSubMessagesSent(cluster);
+    await holder.release();
+    const next = await waiting;
+    assert.ok(next.fencingToken > holder.fencingToken);
+    const sent = await pubSubMessagesSent(cluster);
+    assert.ok(sent.publish - before.publish >= cluster.nodes.length - 1, 'the PUBLISH went over the bus to the other masters');
+    await next.release();
+  });
+
+  it('a waiter whose sharded subscriber connection was dropped looks again once it listens again (a release may have been missed), and hears the next release', async () => {
+    const key = freshKey('sharded-dropped');
+    const owner = await ownerOf(lockName(key));
+    const holder = await sharded[0].service.acquire(key, { ttl: 60_000 });
+    const waiting = sharded[1].service.acquire(key, { waitTime: 20_000, ttl: 60_000 });
+    await eventually(
+      () => subscribers(channelOf(key)),
+      (counts) => counts.sharded[owner] === 1,
+    );
+    // the lock goes without a word (as if its release was published while the subscriber was away)
+    assert.equal(await perNode[owner].del(lockName(key)), 1);
+    await killShardSubscribers(perNode[owner]);
+    const next = await waiting;
+    assert.ok(next.fencingToken > holder.fencingToken, 'the waiter looked again and took the free lock');
+    const again = await eventually(
+      () => subscribers(channelOf(key)),
+      (counts) => counts.sharded[owner] === 0,
+    );
+    assert.equal(again.sharded[owner], 0, 'no one waits: unsubscribed');
+
+    const third = sharded[0].service.acquire(key, { waitTime: 20_000 });
+    await eventually(
+      () => subscribers(channelOf(key)),
+      (counts) => counts.sharded[owner] === 1,
+    );
+    await next.release();
+    assert.ok((await third).fencingToken > next.fencingToken, 'the release after the reconnect was heard');
+    await (await third).release();
+    await holder.release().catch(() => undefined); // deleted under it
+  });
+
+  it("a slot that moves to another master: the waiter listens on the new master, looks again, and hears releases there", async () => {
+    const key = freshKey('sharded-moved');
+    const from = await ownerOf(lockName(key));
+    const to = (from + 1) % cluster.nodes.length;
+    const holder = await sharded[0].service.acquire(key, { ttl: 60_000 });
+    const waiting = sharded[1].service.acquire(key, { waitTime: 20_000, ttl: 60_000 });
+    await eventually(
+      () => subscribers(channelOf(key)),
+      (counts) => counts.sharded[from] === 1,
+    );
+    // freed without a word, then its slot moves (with the fence counter)
+    assert.equal(await perNode[from].del(lockName(key)), 1);
+    await moveSlot(clusterKeySlot(lockName(key)), perNode, from, to);
+    assert.equal(await ownerOf(lockName(key)), to);
+    const next = await waiting;
+    assert.ok(next.fencingToken > holder.fencingToken, 'the waiter looked again after the move and took the free lock');
+
+    const third = sharded[0].service.acquire(key, { waitTime: 20_000 });
+    const listening = await eventually(
+      () => subscribers(channelOf(key)),
+      (counts) => counts.sharded[to] === 1,
+    );
+    assert.equal(listening.sharded[to], 1, 'the next waiter listens on the new master');
+    await next.release();
+    const taken = await third;
+    assert.ok(taken.fencingToken > next.fencingToken, 'the release on the new master was heard');
+    await taken.release();
+    await holder.release().catch(() => undefined);
+  });
+});
+
+/** Closes every connection of `node` that listens with SSUBSCRIBE (CLIENT LIST's `ssub=`). */
+async function killShardSubscribers(node: Redis): Promise<void> {
+  const clients = String(await node.client('LIST')).trim().split('\n');
+  const ids = clients.filter((line) => /\bssub=[1-9]/.test(line)).map((line) => /\bid=(\d+)/.exec(line)?.[1] as string);
+  assert.ok(ids.length > 0, 'a sharded subscriber to drop');
+  for (const id of ids) await node.client('KILL', 'ID', id);
+}
+
+/** Moves `slot` and its keys from master `from` to master `to`, as resharding does (IMPORTING/MIGRATING, MIGRATE, NODE). */
+async function moveSlot(slot: number, nodes: Redis[], from: number, to: number): Promise<void> {
+  const [fromId, toId] = await Promise.all([nodes[from].cluster('MYID'), nodes[to].cluster('MYID')]);
+  await nodes[to].cluster('SETSLOT', slot, 'IMPORTING', fromId);
+  await nodes[from].cluster('SETSLOT', slot, 'MIGRATING', toId);
+  const keys = (await nodes[from].cluster('GETKEYSINSLOT', slot, 100)) as string[];
+  if (keys.length > 0) await nodes[from].migrate('127.0.0.1', nodes[to].options.port as number, '', 0, 5000, 'KEYS', ...keys);
+  for (const node of [to, from, ...nodes.keys()].filter((node, i, all) => all.indexOf(node) === i)) {
+    await nodes[node].cluster('SETSLOT', slot, 'NODE', toId);
+  }
+}
