@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { Lock } from 'nest-locker';
 import { clusterKeySlot } from '../lib/drivers/redis/redis-cluster-slot';
+import { settleWithin } from '../lib/utils/settle-within';
 import { ACL_USER, documentedAclRules } from './harness/redis-acl';
 import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
 import { pubSubMessagesSent } from './harness/redis-cluster-stats';
@@ -14,6 +15,14 @@ const freshKey = (name: string): string => `${name}-${process.pid}-${++keyCounte
 const lockName = (key: string): string => `nest-locker:{${key}}`;
 const channelOf = (key: string): string => `${lockName(key)}:released`;
 
+/** Long enough for a busy machine, far short of the 60 s a waiter would otherwise wait out. */
+const WOKEN_WITHIN_MS = 15_000;
+/** The waiter's lock once it was woken, not left to wait out its 60 s (at the end of which it would look once more). */
+async function woken(waiting: Promise<Lock>): Promise<Lock> {
+  assert.ok(await settleWithin(waiting, WOKEN_WITHIN_MS), `the waiter was woken within ${WOKEN_WITHIN_MS} ms, not left to wait 60 s`);
+  return waiting;
+}
+
 /** The least-privilege user of docs/production.md, with the two cluster commands the docs add for a cluster. */
 const DOCUMENTED_USER = ['--user', ACL_USER, 'on', '>change-me', ...documentedAclRules(), '+cluster|slots', '+cluster|info'];
 /** A user that may do anything but SPUBLISH: the probe says no, as it would on a Redis 6 cluster. */
@@ -22,7 +31,8 @@ const NO_SPUBLISH_USER = ['--user', 'no-spublish', 'on', '>change-me', '~*', '&*
 /**
  * Waiters hear releases on a 3-master cluster: by sharded pub/sub (only the lock's master carries the
  * message) where the servers and the user allow SPUBLISH, else by classic pub/sub (every master carries it).
- * The holders' leases (60 s) outlast the waits (20 s): only a release, or the waiter looking again, can end a wait.
+ * The holders' leases (60 s) outlast the waits (20 s), or the waits are checked to end long before 60 s: only a
+ * release, or the waiter looking again, can end a wait.
  */
 describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
   let cluster: RedisCluster;
@@ -125,7 +135,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     const key = freshKey('sharded-dropped');
     const owner = await ownerOf(lockName(key));
     const holder = await sharded[0].service.acquire(key, { ttl: 60_000 });
-    const waiting = sharded[1].service.acquire(key, { waitTime: 20_000, ttl: 60_000 });
+    const waiting = sharded[1].service.acquire(key, { waitTime: 60_000, ttl: 60_000 });
     await eventually(
       () => subscribers(channelOf(key)),
       (counts) => counts.sharded[owner] === 1,
@@ -133,7 +143,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     // the lock goes without a word (as if its release was published while the subscriber was away)
     assert.equal(await perNode[owner].del(lockName(key)), 1);
     await killShardSubscribers(perNode[owner]);
-    const next = await waiting;
+    const next = await woken(waiting);
     assert.ok(next.fencingToken > holder.fencingToken, 'the waiter looked again and took the free lock');
     const again = await eventually(
       () => subscribers(channelOf(key)),
@@ -157,7 +167,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     const from = await ownerOf(lockName(key));
     const to = (from + 1) % cluster.nodes.length;
     const holder = await sharded[0].service.acquire(key, { ttl: 60_000 });
-    const waiting = sharded[1].service.acquire(key, { waitTime: 20_000, ttl: 60_000 });
+    const waiting = sharded[1].service.acquire(key, { waitTime: 60_000, ttl: 60_000 });
     await eventually(
       () => subscribers(channelOf(key)),
       (counts) => counts.sharded[from] === 1,
@@ -166,7 +176,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     assert.equal(await perNode[from].del(lockName(key)), 1);
     await moveSlot(clusterKeySlot(lockName(key)), perNode, from, to);
     assert.equal(await ownerOf(lockName(key)), to);
-    const next = await waiting;
+    const next = await woken(waiting);
     assert.ok(next.fencingToken > holder.fencingToken, 'the waiter looked again after the move and took the free lock');
 
     const third = sharded[0].service.acquire(key, { waitTime: 20_000 });
