@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { Lock } from 'nest-locker';
 import { clusterKeySlot } from '../lib/drivers/redis/redis-cluster-slot';
 import { settleWithin } from '../lib/utils/settle-within';
-import { ACL_USER, documentedAclRules } from './harness/redis-acl';
+import { ACL_USER, documentedAclRules, loginAs, NO_SPUBLISH_USER, NO_SPUBLISH_USER_ARGS } from './harness/redis-acl';
 import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
 import { pubSubMessagesSent } from './harness/redis-cluster-stats';
 import { LockerApp, startLockerApp } from './helpers/locker-app';
@@ -24,9 +24,15 @@ async function woken(waiting: Promise<Lock>): Promise<Lock> {
 }
 
 /** The least-privilege user of docs/production.md, with the two cluster commands the docs add for a cluster. */
-const DOCUMENTED_USER = ['--user', ACL_USER, 'on', '>change-me', ...documentedAclRules(), '+cluster|slots', '+cluster|info'];
-/** A user that may do anything but SPUBLISH: the probe says no, as it would on a Redis 6 cluster. */
-const NO_SPUBLISH_USER = ['--user', 'no-spublish', 'on', '>change-me', '~*', '&*', '+@all', '-spublish'];
+const DOCUMENTED_USER_ARGS = [
+  '--user',
+  ACL_USER,
+  'on',
+  `>${loginAs(ACL_USER).auth}`,
+  ...documentedAclRules(),
+  '+cluster|slots',
+  '+cluster|info',
+];
 
 /**
  * Waiters hear releases on a 3-master cluster: by sharded pub/sub (only the lock's master carries the
@@ -42,18 +48,18 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
   let classic: LockerApp[];
 
   const startApp = async (username: string): Promise<LockerApp> => {
-    const config = { redis: { cluster: cluster.addrs, username, auth: 'change-me' }, locker: { driver: 'redis', driver_instance_id: 'redis' } };
+    const config = { redis: { cluster: cluster.addrs, ...loginAs(username) }, locker: { driver: 'redis', driver_instance_id: 'redis' } };
     const app = await startLockerApp(config);
     apps.push(app);
     return app;
   };
 
   before(async () => {
-    cluster = await startRedisCluster(3, undefined, [...DOCUMENTED_USER, ...NO_SPUBLISH_USER]);
+    cluster = await startRedisCluster(3, undefined, [...DOCUMENTED_USER_ARGS, ...NO_SPUBLISH_USER_ARGS]);
     perNode = cluster.nodes.map((node) => new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: null }));
     perNode.forEach((connection) => connection.on('error', () => undefined));
     sharded = [await startApp(ACL_USER), await startApp(ACL_USER)];
-    classic = [await startApp('no-spublish'), await startApp('no-spublish')];
+    classic = [await startApp(NO_SPUBLISH_USER), await startApp(NO_SPUBLISH_USER)];
   });
   after(async () => {
     await Promise.all(apps.map((app) => app.close()));
@@ -162,7 +168,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     await holder.release().catch(() => undefined); // deleted under it
   });
 
-  it("a slot that moves to another master: the waiter listens on the new master, looks again, and hears releases there", async () => {
+  it('a slot that moves to another master: the waiter listens on the new master, looks again, and hears releases there', async () => {
     const key = freshKey('sharded-moved');
     const from = await ownerOf(lockName(key));
     const to = (from + 1) % cluster.nodes.length;
@@ -195,7 +201,9 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
 
 /** Closes every connection of `node` that listens with SSUBSCRIBE (CLIENT LIST's `ssub=`). */
 async function killShardSubscribers(node: Redis): Promise<void> {
-  const clients = String(await node.client('LIST')).trim().split('\n');
+  const clients = String(await node.client('LIST'))
+    .trim()
+    .split('\n');
   const ids = clients.filter((line) => /\bssub=[1-9]/.test(line)).map((line) => /\bid=(\d+)/.exec(line)?.[1] as string);
   assert.ok(ids.length > 0, 'a sharded subscriber to drop');
   for (const id of ids) await node.client('KILL', 'ID', id);

@@ -219,7 +219,8 @@ function clusterSubscriber(
   return (announcing) => {
     const known = cluster.nodes('all').map((node) => ({ host: node.options.host as string, port: node.options.port as number }));
     const candidates = known.length > 0 ? known : seeds;
-    if (announcing === 'SPUBLISH') return new ioredis.Cluster(candidates, { ...CLUSTER_OPTIONS, shardedSubscribers: true, redisOptions: options });
+    if (announcing === 'SPUBLISH')
+      return new ioredis.Cluster(candidates, { ...CLUSTER_OPTIONS, shardedSubscribers: true, redisOptions: options });
     const node = candidates[Math.floor(Math.random() * candidates.length)];
     return new ioredis.Redis({ ...options, ...node, retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 100) });
   };

@@ -35,8 +35,7 @@ const SHARDED: ReleaseListening = {
   relistened: 'subscribersReady',
 };
 
-export const releaseListening = (announcing: ReleaseAnnouncing): ReleaseListening =>
-  announcing === 'SPUBLISH' ? SHARDED : CLASSIC;
+export const releaseListening = (announcing: ReleaseAnnouncing): ReleaseListening => (announcing === 'SPUBLISH' ? SHARDED : CLASSIC);
 
 /**
  * A channel no lock uses (lock channels end in `}:released`), under the default key prefix so that the
@@ -72,7 +71,8 @@ export async function chooseAnnouncing(
     const message = (error as Error).message;
     if (/^NOPERM/.test(message) && /channel/i.test(message)) return 'SPUBLISH';
     if (/unknown command/i.test(message)) return classic('the servers have no SPUBLISH (Redis 7 has)');
-    if (/^NOPERM/.test(message)) return classic(`our ACL user may not run SPUBLISH; grant +spublish +ssubscribe +sunsubscribe (${message})`);
+    if (/^NOPERM/.test(message))
+      return classic(`our ACL user may not run SPUBLISH; grant +spublish +ssubscribe +sunsubscribe (${message})`);
     return classic(`SPUBLISH could not be tried (${message})`);
   }
 }
