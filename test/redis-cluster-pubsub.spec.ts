@@ -6,7 +6,7 @@ import { clusterKeySlot } from '../lib/drivers/redis/redis-cluster-slot';
 import { settleWithin } from '../lib/utils/settle-within';
 import { ACL_USER, documentedAclRules, loginAs, NO_SPUBLISH_USER, NO_SPUBLISH_USER_ARGS } from './harness/redis-acl';
 import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
-import { pubSubMessagesSent } from './harness/redis-cluster-stats';
+import { channelSubscribers, pubSubMessagesSent } from './harness/redis-cluster-stats';
 import { LockerApp, startLockerApp } from './helpers/locker-app';
 import { eventually } from './helpers/wait';
 
@@ -74,11 +74,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     const port = ranges.find(([from, to]) => from <= slot && slot <= to)?.[2][1];
     return cluster.nodes.findIndex((node) => node.port === port);
   };
-  /** Per master: sharded (SSUBSCRIBE) and classic (SUBSCRIBE) subscribers of `channel`. */
-  const subscribers = async (channel: string): Promise<{ sharded: number[]; classic: number[] }> => ({
-    sharded: await Promise.all(perNode.map(async (node) => Number(((await node.pubsub('SHARDNUMSUB', channel)) as unknown[])[1]))),
-    classic: await Promise.all(perNode.map(async (node) => Number(((await node.pubsub('NUMSUB', channel)) as unknown[])[1]))),
-  });
+  const subscribers = (channel: string) => channelSubscribers(perNode, channel);
   const total = (counts: number[]): number => counts.reduce((sum, count) => sum + count, 0);
 
   it('as the documented least-privilege user: a release and a forceRelease wake a waiter in another app, carried by the lock master alone (SSUBSCRIBE there, no PUBLISH on the bus)', async () => {
@@ -214,7 +210,7 @@ async function moveSlot(slot: number, nodes: Redis[], from: number, to: number):
   const [fromId, toId] = await Promise.all([nodes[from].cluster('MYID'), nodes[to].cluster('MYID')]);
   await nodes[to].cluster('SETSLOT', slot, 'IMPORTING', fromId);
   await nodes[from].cluster('SETSLOT', slot, 'MIGRATING', toId);
-  const keys = (await nodes[from].cluster('GETKEYSINSLOT', slot, 100)) as string[];
+  const keys = await nodes[from].cluster('GETKEYSINSLOT', slot, 100);
   if (keys.length > 0) await nodes[from].migrate('127.0.0.1', nodes[to].options.port as number, '', 0, 5000, 'KEYS', ...keys);
   for (const node of [to, from, ...nodes.keys()].filter((node, i, all) => all.indexOf(node) === i)) {
     await nodes[node].cluster('SETSLOT', slot, 'NODE', toId);

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { LockerModule, LockerService } from 'nest-locker';
 import { loginAs, NO_SPUBLISH_USER, NO_SPUBLISH_USER_ARGS } from '../../test/harness/redis-acl';
 import { RedisCluster, startRedisCluster } from '../../test/harness/redis-cluster';
-import { pubSubMessagesSent } from '../../test/harness/redis-cluster-stats';
+import { channelSubscribers, pubSubMessagesSent } from '../../test/harness/redis-cluster-stats';
 import { eventually } from '../../test/helpers/wait';
 import type { RoundRow, Scenario } from './scenario';
 
@@ -30,13 +30,8 @@ async function clusterApp(cluster: RedisCluster, user?: string) {
 async function measure(cluster: RedisCluster, perNode: Redis[], user?: string): Promise<RoundRow['metrics']> {
   const [holderApp, waiterApp] = [await clusterApp(cluster, user), await clusterApp(cluster, user)];
   const subscribers = async (channel: string): Promise<number> => {
-    const counts = await Promise.all(
-      perNode.map(async (node) => {
-        const [classic, sharded] = await Promise.all([node.pubsub('NUMSUB', channel), node.pubsub('SHARDNUMSUB', channel)]);
-        return Number((classic as unknown[])[1]) + Number((sharded as unknown[])[1]);
-      }),
-    );
-    return counts.reduce((sum, count) => sum + count, 0);
+    const { sharded, classic } = await channelSubscribers(perNode, channel);
+    return [...sharded, ...classic].reduce((sum, count) => sum + count, 0);
   };
   try {
     const before = await pubSubMessagesSent(cluster);
@@ -69,7 +64,7 @@ async function measure(cluster: RedisCluster, perNode: Redis[], user?: string): 
 
 export const clusterReleaseMessages: Scenario = {
   id: 'cluster-release-messages',
-  title: `Redis Cluster: messages a release costs on a ${MASTERS}-master cluster`,
+  title: `7. Redis Cluster: messages a release costs on a ${MASTERS}-master cluster`,
   about:
     `A private ${MASTERS}-master Redis Cluster (no replicas) started for the scenario. ${RELEASES} times, an app takes one of ${KEYS} keys, ` +
     'an app of its own waits for it (its subscription is checked on the servers before the release), the holder releases ' +
