@@ -55,7 +55,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
   };
 
   before(async () => {
-    cluster = await startRedisCluster(3, undefined, [...DOCUMENTED_USER_ARGS, ...NO_SPUBLISH_USER_ARGS]);
+    cluster = await startRedisCluster(3, undefined, { serverArgs: [...DOCUMENTED_USER_ARGS, ...NO_SPUBLISH_USER_ARGS] });
     perNode = cluster.nodes.map((node) => new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: null }));
     perNode.forEach((connection) => connection.on('error', () => undefined));
     sharded = [await startApp(ACL_USER), await startApp(ACL_USER)];

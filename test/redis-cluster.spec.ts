@@ -22,7 +22,7 @@ describe('redis driver on a Redis Cluster', () => {
   let other: LockerApp;
 
   before(async () => {
-    cluster = await startRedisCluster(3, undefined, NO_SPUBLISH_USER_ARGS);
+    cluster = await startRedisCluster(3, undefined, { serverArgs: NO_SPUBLISH_USER_ARGS });
     // inspectors wait out a master's restart rather than fail
     perNode = cluster.nodes.map((node) => new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: null }));
     perNode.forEach((connection) => connection.on('error', () => undefined));

@@ -8,6 +8,8 @@ import { eventually } from '../../test/helpers/wait';
 import type { RoundRow, Scenario } from './scenario';
 
 const MASTERS = 3;
+/** Per master: sharded pub/sub still sends each message to the shard's replicas. */
+const REPLICAS = 1;
 const RELEASES = 200;
 /** Keys taken in turn, spread over the masters' slots. */
 const KEYS = 32;
@@ -66,13 +68,14 @@ export const clusterReleaseMessages: Scenario = {
   id: 'cluster-release-messages',
   title: `7. Redis Cluster: messages a release costs on a ${MASTERS}-master cluster`,
   about:
-    `A private ${MASTERS}-master Redis Cluster (no replicas) started for the scenario. ${RELEASES} times, an app takes one of ${KEYS} keys, ` +
-    'an app of its own waits for it (its subscription is checked on the servers before the release), the holder releases ' +
-    "and the waiter takes the key and releases it; messages are the cluster bus's pub/sub messages " +
-    '(`cluster_stats_messages_publish_sent` + `cluster_stats_messages_publishshard_sent` summed over the masters) ' +
-    "per release. Sharded: SPUBLISH is delivered by the lock's own master and sent on only to that shard's replicas " +
-    '(none here); classic: a user without SPUBLISH (as on Redis 6) makes nest-locker fall back to PUBLISH, which every ' +
-    'master forwards to every other node. The floor, redlock and redis-semaphore poll instead of publishing: no rows.',
+    `A private Redis Cluster of ${MASTERS} masters with ${REPLICAS} replica each, started for the scenario. ${RELEASES} times, ` +
+    `an app takes one of ${KEYS} keys, an app of its own waits for it (its subscription is checked on the servers before ` +
+    'the release), the holder releases and the waiter takes the key and releases it in turn. Messages are the cluster ' +
+    "bus's pub/sub messages (`cluster_stats_messages_publish_sent` + `cluster_stats_messages_publishshard_sent` summed " +
+    "over all nodes) per release. Sharded: SPUBLISH is delivered by the lock's own master, which sends it on only to " +
+    'its own replicas. PUBLISH fallback: a user without SPUBLISH (as on Redis 6) makes nest-locker fall back to PUBLISH, ' +
+    'which the master sends to every other node of the cluster. The floor, redlock and redis-semaphore poll instead of ' +
+    'publishing, so they have no rows here.',
   rounds: 1,
   columns: [
     { metric: 'total', label: 'bus messages / release', digits: 2 },
@@ -81,7 +84,7 @@ export const clusterReleaseMessages: Scenario = {
     { metric: 'releases', label: 'releases', digits: 0 },
   ],
   async runRound() {
-    const cluster = await startRedisCluster(MASTERS, undefined, NO_SPUBLISH_USER_ARGS);
+    const cluster = await startRedisCluster(MASTERS, undefined, { serverArgs: NO_SPUBLISH_USER_ARGS, replicas: REPLICAS });
     const perNode = cluster.nodes.map((node) => new Redis({ host: '127.0.0.1', port: node.port }));
     try {
       return [

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { RedisCluster } from './redis-cluster';
 import { redisCommand } from './redis-command';
 
-/** Pub/sub messages the cluster bus has sent, summed over the masters (from CLUSTER INFO). */
+/** Pub/sub messages the cluster bus has sent, summed over every node, masters and replicas (from CLUSTER INFO). */
 export interface PubSubMessagesSent {
   /** PUBLISH: each one goes to every other node. */
   publish: number;
@@ -11,7 +11,7 @@ export interface PubSubMessagesSent {
 }
 
 export async function pubSubMessagesSent(cluster: RedisCluster): Promise<PubSubMessagesSent> {
-  const infos = await Promise.all(cluster.nodes.map((node) => redisCommand(node.port, 'CLUSTER', 'INFO')));
+  const infos = await Promise.all([...cluster.nodes, ...cluster.replicas].map((node) => redisCommand(node.port, 'CLUSTER', 'INFO')));
   const sum = (field: string): number =>
     infos.reduce<number>((total, info) => total + Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(String(info))?.[1] ?? 0), 0);
   return { publish: sum('cluster_stats_messages_publish_sent'), publishshard: sum('cluster_stats_messages_publishshard_sent') };
