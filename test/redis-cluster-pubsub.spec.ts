@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
+import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { Lock } from 'nest-locker';
 import { clusterKeySlot } from '../lib/drivers/redis/redis-cluster-slot';
@@ -14,6 +15,10 @@ let keyCounter = 0;
 const freshKey = (name: string): string => `${name}-${process.pid}-${++keyCounter}`;
 const lockName = (key: string): string => `nest-locker:{${key}}`;
 const channelOf = (key: string): string => `${lockName(key)}:released`;
+
+const COMMAND_TIMEOUT = 1000;
+/** Beyond its deadline, what a call may take on a busy 2-core machine (timers late, a reconnect). */
+const SLACK_MS = 1500;
 
 /** Long enough for a busy machine, far short of the 60 s a waiter would otherwise wait out. */
 const WOKEN_WITHIN_MS = 15_000;
@@ -46,6 +51,9 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
   const apps: LockerApp[] = [];
   let sharded: LockerApp[];
   let classic: LockerApp[];
+  /** What the apps' bootstrap logged as warnings. */
+  let shardedWarnings: string[];
+  let classicWarnings: string[];
 
   const startApp = async (username: string): Promise<LockerApp> => {
     const config = { redis: { cluster: cluster.addrs, ...loginAs(username) }, locker: { driver: 'redis', driver_instance_id: 'redis' } };
@@ -58,8 +66,8 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     cluster = await startRedisCluster(3, undefined, { serverArgs: [...DOCUMENTED_USER_ARGS, ...NO_SPUBLISH_USER_ARGS] });
     perNode = cluster.nodes.map((node) => new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: null }));
     perNode.forEach((connection) => connection.on('error', () => undefined));
-    sharded = [await startApp(ACL_USER), await startApp(ACL_USER)];
-    classic = [await startApp(NO_SPUBLISH_USER), await startApp(NO_SPUBLISH_USER)];
+    [sharded, shardedWarnings] = await warnedWhile(async () => [await startApp(ACL_USER), await startApp(ACL_USER)]);
+    [classic, classicWarnings] = await warnedWhile(async () => [await startApp(NO_SPUBLISH_USER), await startApp(NO_SPUBLISH_USER)]);
   });
   after(async () => {
     await Promise.all(apps.map((app) => app.close()));
@@ -93,6 +101,11 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     );
     assert.equal(listening.sharded[owner], 1, 'the waiter listens with SSUBSCRIBE on the lock master');
     assert.equal(total(listening.classic), 0, 'and with SUBSCRIBE nowhere');
+    assert.deepEqual(
+      shardedWarnings.filter((message) => /PUBLISH/.test(message)),
+      [],
+      'no word of a fallback',
+    );
 
     const before = await pubSubMessagesSent(cluster);
     await holder.release();
@@ -124,6 +137,9 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     );
     assert.equal(total(listening.classic), 1, 'the waiter listens with SUBSCRIBE on some master');
     assert.equal(total(listening.sharded), 0, 'and with SSUBSCRIBE nowhere');
+    const said = classicWarnings.filter((message) => /announced with PUBLISH/.test(message));
+    assert.equal(said.length, classic.length, `one warning per app at bootstrap: ${classicWarnings.join('\n')}`);
+    assert.match(said[0], /^\[redis\] .*may not run SPUBLISH; grant \+spublish \+ssubscribe \+sunsubscribe/);
     const before = await pubSubMessagesSent(cluster);
     await holder.release();
     const next = await waiting;
@@ -193,7 +209,44 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     await taken.release();
     await holder.release().catch(() => undefined);
   });
+
+  it('shutdown settles by command_timeout while the master its sharded subscriber listens on does not answer', async () => {
+    const config = {
+      redis: { cluster: cluster.addrs, ...loginAs(ACL_USER), command_timeout: COMMAND_TIMEOUT },
+      locker: { driver: 'redis', driver_instance_id: 'redis' },
+    };
+    const closing = await startLockerApp(config);
+    const key = freshKey('sharded-silent-close');
+    const owner = await ownerOf(lockName(key));
+    const holder = await sharded[0].service.acquire(key, { ttl: 60_000 });
+    const waiting = closing.service.acquire(key, { waitTime: 60_000 }).catch((error: Error) => error);
+    await eventually(
+      () => subscribers(channelOf(key)),
+      (counts) => counts.sharded[owner] === 1,
+    );
+    cluster.nodes[owner].pause!(); // SIGSTOP: its connections stay open, nothing answers
+    let settled: boolean;
+    try {
+      settled = await settleWithin(closing.close(), COMMAND_TIMEOUT + SLACK_MS);
+    } finally {
+      cluster.nodes[owner].resume!();
+    }
+    assert.ok(settled, `app.close() settled within ${COMMAND_TIMEOUT + SLACK_MS} ms`);
+    assert.ok((await waiting) instanceof Error, 'the waiter was told it will not get the lock');
+    await holder.release().catch(() => undefined); // its master may still be marked as failing
+  });
 });
+
+/** What `work` logged through Nest's Logger as warnings. */
+async function warnedWhile<T>(work: () => Promise<T>): Promise<[T, string[]]> {
+  const warnings: string[] = [];
+  const recording = mock.method(Logger.prototype, 'warn', (message: unknown) => void warnings.push(String(message)));
+  try {
+    return [await work(), warnings];
+  } finally {
+    recording.mock.restore();
+  }
+}
 
 /** Closes every connection of `node` that listens with SSUBSCRIBE (CLIENT LIST's `ssub=`). */
 async function killShardSubscribers(node: Redis): Promise<void> {

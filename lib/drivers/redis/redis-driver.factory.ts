@@ -12,6 +12,7 @@ import { DEFAULT_COMMAND_TIMEOUT_MS, ownCommandTimeout } from './redis-connectio
 import { warnIfEvictable } from './redis-eviction-preflight';
 import { RedisLockDriver } from './redis-lock.driver';
 import { chooseAnnouncing, SubscriberConnection } from './redis-release-channels';
+import { refreshSlotsEvery } from './redis-slot-refresh';
 import type { ReleaseAnnouncing } from './redis-scripts';
 import { describeTopology, readTopology, RedisNodeAddress, RedisTopology, topologyField } from './redis-topology';
 
@@ -65,11 +66,10 @@ const logger = new Logger('RedisLockDriver');
 /** Reconnecting after a connection dropped: soon, then at most every second. */
 const RETRY_STRATEGY = (attempt: number) => Math.min(attempt * 50, 1000);
 
-const CLUSTER_OPTIONS = {
-  clusterRetryStrategy: RETRY_STRATEGY,
-  // a master that was away comes back on the same address: find it again soon
-  slotsRefreshInterval: 1000,
-};
+const CLUSTER_OPTIONS = { clusterRetryStrategy: RETRY_STRATEGY };
+
+/** How often a cluster client asks for the slot map: a master that was away comes back on the same address, find it again soon. */
+const SLOTS_REFRESH_MS = 1000;
 
 /**
  * `driver = "redis"` with a `[redis]`-shaped connection section: exactly one of `addr`, `cluster` (seed
@@ -150,7 +150,10 @@ function openClient(ioredis: typeof IORedis, settings: RedisDriverSettings): Red
     enableReadyCheck: false,
   };
   if (topology.kind === 'cluster') {
-    const cluster = new ioredis.Cluster(topology.nodes, { ...CLUSTER_OPTIONS, lazyConnect: true, redisOptions: serverOptions });
+    const cluster = refreshSlotsEvery(
+      new ioredis.Cluster(topology.nodes, { ...CLUSTER_OPTIONS, lazyConnect: true, redisOptions: serverOptions }),
+      SLOTS_REFRESH_MS,
+    );
     return { client: cluster, owned: true, openSubscriber: clusterSubscriber(ioredis, cluster, topology.nodes, serverOptions) };
   }
   const where =
@@ -219,8 +222,10 @@ function clusterSubscriber(
   return (announcing) => {
     const known = cluster.nodes('all').map((node) => ({ host: node.options.host as string, port: node.options.port as number }));
     const candidates = known.length > 0 ? known : seeds;
-    if (announcing === 'SPUBLISH')
-      return new ioredis.Cluster(candidates, { ...CLUSTER_OPTIONS, shardedSubscribers: true, redisOptions: options });
+    if (announcing === 'SPUBLISH') {
+      const subscriber = new ioredis.Cluster(candidates, { ...CLUSTER_OPTIONS, shardedSubscribers: true, redisOptions: options });
+      return refreshSlotsEvery(subscriber, SLOTS_REFRESH_MS);
+    }
     const node = candidates[Math.floor(Math.random() * candidates.length)];
     return new ioredis.Redis({ ...options, ...node, retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 100) });
   };
