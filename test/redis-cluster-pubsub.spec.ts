@@ -84,16 +84,23 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
   };
   const subscribers = (channel: string) => channelSubscribers(perNode, channel);
   const total = (counts: number[]): number => counts.reduce((sum, count) => sum + count, 0);
+  /** Subscribers of `key`'s releases once the one on master `node` (SSUBSCRIBE) is there, or after 3 s. */
+  const listeningOn = (key: string, node: number) =>
+    eventually(
+      () => subscribers(channelOf(key)),
+      (counts) => counts.sharded[node] === 1,
+    );
+  /** An app holds `key` for 60 s and another waits for it (`waitTime`), listening on master `node`. */
+  const holdAndWait = async (key: string, node: number, waitTime: number) => {
+    const holder = await sharded[0].service.acquire(key, { ttl: 60_000 });
+    const waiting = sharded[1].service.acquire(key, { waitTime, ttl: 60_000 });
+    return { holder, waiting, listening: await listeningOn(key, node) };
+  };
 
   it('as the documented least-privilege user: a release and a forceRelease wake a waiter in another app, carried by the lock master alone (SSUBSCRIBE there, no PUBLISH on the bus)', async () => {
     const key = freshKey('sharded');
     const owner = await ownerOf(lockName(key));
-    const holder = await sharded[0].service.acquire(key, { ttl: 60_000 });
-    const waiting = sharded[1].service.acquire(key, { waitTime: 20_000, ttl: 60_000 });
-    const listening = await eventually(
-      () => subscribers(channelOf(key)),
-      (counts) => counts.sharded[owner] === 1,
-    );
+    const { holder, waiting, listening } = await holdAndWait(key, owner, 20_000);
     assert.deepEqual(
       listening.sharded.map((count, node) => (node === owner ? count : 0)),
       listening.sharded,
@@ -114,10 +121,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
 
     // an operator's forceRelease announces the same way
     const third = sharded[0].service.acquire(key, { waitTime: 20_000 });
-    await eventually(
-      () => subscribers(channelOf(key)),
-      (counts) => counts.sharded[owner] === 1,
-    );
+    await listeningOn(key, owner);
     assert.equal(await sharded[0].service.forceRelease(key), true);
     const taken = await third;
     assert.ok(taken.fencingToken > next.fencingToken, 'the waiter took the lock after the forceRelease');
@@ -152,12 +156,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
   it('a waiter whose sharded subscriber connection was dropped looks again once it listens again (a release may have been missed), and hears the next release', async () => {
     const key = freshKey('sharded-dropped');
     const owner = await ownerOf(lockName(key));
-    const holder = await sharded[0].service.acquire(key, { ttl: 60_000 });
-    const waiting = sharded[1].service.acquire(key, { waitTime: 60_000, ttl: 60_000 });
-    await eventually(
-      () => subscribers(channelOf(key)),
-      (counts) => counts.sharded[owner] === 1,
-    );
+    const { holder, waiting } = await holdAndWait(key, owner, 60_000);
     // the lock goes without a word (as if its release was published while the subscriber was away)
     assert.equal(await perNode[owner].del(lockName(key)), 1);
     await killShardSubscribers(perNode[owner]);
@@ -170,10 +169,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     assert.equal(again.sharded[owner], 0, 'no one waits: unsubscribed');
 
     const third = sharded[0].service.acquire(key, { waitTime: 20_000 });
-    await eventually(
-      () => subscribers(channelOf(key)),
-      (counts) => counts.sharded[owner] === 1,
-    );
+    await listeningOn(key, owner);
     await next.release();
     assert.ok((await third).fencingToken > next.fencingToken, 'the release after the reconnect was heard');
     await (await third).release();
@@ -184,12 +180,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     const key = freshKey('sharded-moved');
     const from = await ownerOf(lockName(key));
     const to = (from + 1) % cluster.nodes.length;
-    const holder = await sharded[0].service.acquire(key, { ttl: 60_000 });
-    const waiting = sharded[1].service.acquire(key, { waitTime: 60_000, ttl: 60_000 });
-    await eventually(
-      () => subscribers(channelOf(key)),
-      (counts) => counts.sharded[from] === 1,
-    );
+    const { holder, waiting } = await holdAndWait(key, from, 60_000);
     // freed without a word, then its slot moves (with the fence counter)
     assert.equal(await perNode[from].del(lockName(key)), 1);
     await moveSlot(clusterKeySlot(lockName(key)), perNode, from, to);
@@ -198,10 +189,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     assert.ok(next.fencingToken > holder.fencingToken, 'the waiter looked again after the move and took the free lock');
 
     const third = sharded[0].service.acquire(key, { waitTime: 20_000 });
-    const listening = await eventually(
-      () => subscribers(channelOf(key)),
-      (counts) => counts.sharded[to] === 1,
-    );
+    const listening = await listeningOn(key, to);
     assert.equal(listening.sharded[to], 1, 'the next waiter listens on the new master');
     await next.release();
     const taken = await third;
@@ -220,10 +208,7 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     const owner = await ownerOf(lockName(key));
     const holder = await sharded[0].service.acquire(key, { ttl: 60_000 });
     const waiting = closing.service.acquire(key, { waitTime: 60_000 }).catch((error: Error) => error);
-    await eventually(
-      () => subscribers(channelOf(key)),
-      (counts) => counts.sharded[owner] === 1,
-    );
+    await listeningOn(key, owner);
     cluster.nodes[owner].pause!(); // SIGSTOP: its connections stay open, nothing answers
     let settled: boolean;
     try {
