@@ -97,7 +97,10 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     });
   }
 
-  /** Connections this driver uses: the command connection, plus the shared subscriber once someone waited. */
+  /**
+   * Connections this driver uses: the command connection, plus the shared subscriber once someone waited
+   * (with sharded pub/sub that one is a cluster client, itself with a connection per master where keys are waited on).
+   */
   get connectionCount(): number {
     return 1 + this.subscriber.connectionCount;
   }

@@ -21,12 +21,15 @@ interface LockerCommands {
   lockerRenew(keyCount: number, ...keysThenOwnersAndTtls: (string | number)[]): Promise<number[]>;
 }
 
-/** Defines the lock scripts on `client` (those that tell waiters with `announcing`) and returns it typed with them. */
+/**
+ * Defines the lock scripts on `client` and returns it typed with them. Each script starts with the
+ * `announce(channel, message)` of `announcing`, so any of them may tell waiters.
+ */
 export function withLockerScripts(client: Redis | Cluster, announcing: ReleaseAnnouncing): ScriptedRedis {
   const announce = announcePrelude(announcing);
-  client.defineCommand('lockerAcquire', { numberOfKeys: 4, lua: ACQUIRE_SCRIPT });
+  client.defineCommand('lockerAcquire', { numberOfKeys: 4, lua: announce + ACQUIRE_SCRIPT });
   client.defineCommand('lockerLeaveQueue', { numberOfKeys: 2, lua: announce + LEAVE_QUEUE_SCRIPT });
   client.defineCommand('lockerRelease', { numberOfKeys: 3, lua: announce + RELEASE_SCRIPT });
-  client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
+  client.defineCommand('lockerRenew', { lua: announce + RENEW_SCRIPT });
   return client as ScriptedRedis;
 }
