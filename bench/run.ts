@@ -13,6 +13,7 @@ import { CONTENDERS } from './contenders';
 import { ScenarioRuns, scenarioTable } from './report/markdown';
 import { renderLatencyCdf } from './report/svg-chart';
 import { targetsTable } from './report/targets';
+import { clusterReleaseMessages } from './scenarios/cluster-release-messages';
 import { contentionApps, contentionInProcess, contentionProcesses } from './scenarios/contention';
 import { crashRecovery } from './scenarios/crash-recovery';
 import { manyKeys } from './scenarios/many-keys';
@@ -35,6 +36,7 @@ const SCENARIOS: Scenario[] = [
   manyKeys,
   manyKeysThroughput,
   waiters,
+  clusterReleaseMessages,
 ];
 const RTT_SAMPLE_MS = 500;
 

@@ -149,6 +149,14 @@ const TARGETS: Target[] = [
       pass: (v: number) => Math.abs(v) <= 20,
     },
   ]),
+  {
+    goal: 'Redis Cluster: a release is not broadcast to every node (PUBLISH messages on the bus per release)',
+    scenario: 'cluster-release-messages',
+    row: 'nest-locker (redis cluster, sharded SPUBLISH)',
+    column: 'publish_sent / release',
+    pass: (v) => v === 0,
+    digits: 2,
+  },
 ];
 
 export function targetsTable(runs: ScenarioRuns[]): string {

@@ -3,7 +3,7 @@ import type { LockInfo } from '../../interfaces/lock-info.interface';
 import { holderOfRedisOwner } from '../../inspection/lock-holder';
 import { answerWithin } from '../../utils/settle-within';
 import { namesOfLock, redisKeyNames } from './redis-key-names';
-import { LIVE_QUEUE_HEAD } from './redis-scripts';
+import { announcePrelude, LIVE_QUEUE_HEAD, ReleaseAnnouncing } from './redis-scripts';
 
 /** KEYS: lock, fence, queue. The holder's owner id, PTTL, fencing token and fair queue length; nil when free. */
 const INSPECT_SCRIPT = `
@@ -19,7 +19,7 @@ return {owner, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[2]) or '0', r
  */
 const FORCE_RELEASE_SCRIPT = `${LIVE_QUEUE_HEAD}
 if redis.call('DEL', KEYS[1]) == 0 then return 0 end
-redis.call('PUBLISH', ARGV[1], live_queue_head(KEYS[2], KEYS[3]) or '')
+announce(ARGV[1], live_queue_head(KEYS[2], KEYS[3]) or '')
 return 1
 `;
 
@@ -35,10 +35,15 @@ const keyOfLockName = (prefix: string, lock: string): string =>
 
 /** What operators ask of redis: who holds a lock, remove it, list them, is the server there. Read-only but for forceRelease. */
 export class RedisInspection {
+  private readonly forceReleaseScript: string;
+
   constructor(
     private readonly client: Redis | Cluster,
     private readonly commandTimeout: number,
-  ) {}
+    announcing: ReleaseAnnouncing,
+  ) {
+    this.forceReleaseScript = announcePrelude(announcing) + FORCE_RELEASE_SCRIPT;
+  }
 
   /** PING every server that holds locks (each master of a cluster); rejects on the first that does not answer in time. */
   async ping(timeoutMs: number): Promise<void> {
@@ -53,7 +58,7 @@ export class RedisInspection {
 
   async forceRelease(keyPrefix: string, key: string): Promise<boolean> {
     const names = redisKeyNames(keyPrefix, key);
-    const removed = await this.client.eval(FORCE_RELEASE_SCRIPT, 3, names.lock, names.queue, names.queueLeases, names.channel);
+    const removed = await this.client.eval(this.forceReleaseScript, 3, names.lock, names.queue, names.queueLeases, names.channel);
     return removed === 1;
   }
 

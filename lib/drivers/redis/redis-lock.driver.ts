@@ -12,10 +12,11 @@ import { commandTimeoutOf, quitWithin } from './redis-connection';
 import { RedisDroppedConnections } from './redis-dropped-connections';
 import { RedisInspection } from './redis-inspection';
 import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
+import { releaseListening, SubscriberConnection } from './redis-release-channels';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
 import { ScriptedRedis, withLockerScripts } from './redis-scripted-client';
-import { FENCE_IDLE_MS } from './redis-scripts';
+import { FENCE_IDLE_MS, ReleaseAnnouncing } from './redis-scripts';
 
 /** When a waiter should re-check if no release was announced (lease of a dead holder ran out). */
 const PTTL_SLACK_MS = 1;
@@ -60,21 +61,23 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
 
   /**
    * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
-   * `openSubscriber` opens the connection that hears releases (default: a duplicate of a single-server client).
+   * `openSubscriber` opens the connection that hears releases (default: a duplicate of a single-server client);
+   * `announcing` is how the scripts tell of them (SPUBLISH: `openSubscriber` opens a cluster client with sharded subscribers).
    */
   constructor(
     client: Redis | Cluster,
     context: DriverContext,
     private readonly ownsClient = true,
-    openSubscriber: () => Redis = () => (client as Redis).duplicate(),
+    openSubscriber: () => SubscriberConnection = () => (client as Redis).duplicate(),
+    announcing: ReleaseAnnouncing = 'PUBLISH',
   ) {
     super(context);
-    this.client = withLockerScripts(client);
+    this.client = withLockerScripts(client, announcing);
     this.commandTimeout = commandTimeoutOf(client);
     this.dropped = new RedisDroppedConnections(client, (which) => this.loseAll('disconnected', DROPPED, which));
     this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped);
-    this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout);
-    this.inspection = new RedisInspection(client, this.commandTimeout);
+    this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout, releaseListening(announcing));
+    this.inspection = new RedisInspection(client, this.commandTimeout, announcing);
     this.queues = new LocalWaitQueues((lock) => {
       let recheck: NodeJS.Timeout | undefined;
       // A release naming the fair queue's first waiter wakes only the process where that waiter is first.
@@ -94,7 +97,10 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     });
   }
 
-  /** Connections this driver uses: the command connection, plus the shared subscriber once someone waited. */
+  /**
+   * Connections this driver uses: the command connection, plus the shared subscriber once someone waited
+   * (with sharded pub/sub that one is a cluster client, itself with a connection per master where keys are waited on).
+   */
   get connectionCount(): number {
     return 1 + this.subscriber.connectionCount;
   }

@@ -4,6 +4,16 @@
  * clock (TIME), so clients' clocks never matter.
  */
 
+/**
+ * How a script tells waiters: PUBLISH (every node of a cluster carries it) or, on a Redis 7 cluster,
+ * SPUBLISH (only the node that owns the channel's slot, which is the lock's: they share the hash tag).
+ */
+export type ReleaseAnnouncing = 'PUBLISH' | 'SPUBLISH';
+
+/** The `announce(channel, message)` every script that tells waiters calls: put before the script's body. */
+export const announcePrelude = (announcing: ReleaseAnnouncing): string =>
+  `local function announce(channel, message) return redis.call('${announcing}', channel, message) end\n`;
+
 /** How long an idle fencing counter is kept; after that the server clock alone keeps tokens growing. */
 export const FENCE_IDLE_MS = 86_400_000;
 
@@ -84,7 +94,7 @@ export const LEAVE_QUEUE_SCRIPT = `${LIVE_QUEUE_HEAD}
 local first = redis.call('LINDEX', KEYS[1], 0) == ARGV[1]
 redis.call('LREM', KEYS[1], 1, ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-if first then redis.call('PUBLISH', ARGV[2], live_queue_head(KEYS[1], KEYS[2]) or '') end
+if first then announce(ARGV[2], live_queue_head(KEYS[1], KEYS[2]) or '') end
 return 1
 `;
 
@@ -95,7 +105,7 @@ return 1
 export const RELEASE_SCRIPT = `${LIVE_QUEUE_HEAD}
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[2], live_queue_head(KEYS[2], KEYS[3]) or '')
+  announce(ARGV[2], live_queue_head(KEYS[2], KEYS[3]) or '')
   return 1
 end
 return 0
