@@ -1,4 +1,6 @@
 import type { Lock } from '../interfaces/lock.interface';
+import { monotonicNow } from '../utils/clock';
+import { armLeaseDeadline, DeadlineChecked, disarmLeaseDeadline } from './lease-deadline';
 
 /** Lets a driver that is about to time out by itself do so: its error is the more precise one. */
 const DRIVER_FIRST_MS = 2;
@@ -29,13 +31,15 @@ export function answerByDeadline(
   let gaveUp = false;
   let giveUp: (error: unknown) => void = () => undefined;
   const answer = new Promise<Lock | null>((resolve, reject) => {
-    const timer = waitTime === undefined ? undefined : setTimeout(() => giveUp(timeoutError()), waitTime + DRIVER_FIRST_MS);
+    // on the locks' shared deadline wheel: most answers come long before, and then no Node timer was armed
+    const deadline =
+      waitTime === undefined ? undefined : new WaitDeadline(monotonicNow() + waitTime + DRIVER_FIRST_MS, () => giveUp(timeoutError()));
     const onAbort = (): void => giveUp(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const settle = (): boolean => {
       if (answered) return false;
       answered = true;
-      clearTimeout(timer);
+      deadline?.disarm();
       signal?.removeEventListener('abort', onAbort);
       return true;
     };
@@ -57,4 +61,25 @@ export function answerByDeadline(
     () => undefined,
   );
   return { answer, done, giveUp }; // the executor above has run: this is the real one
+}
+
+/** The caller's deadline on the shared wheel (see armLeaseDeadline), exact at the end. */
+class WaitDeadline implements DeadlineChecked {
+  private finalTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly at: number,
+    private readonly onDeadline: () => void,
+  ) {
+    this.finalTimer = armLeaseDeadline(this, at);
+  }
+
+  checkDeadline(): void {
+    if (monotonicNow() < this.at) this.finalTimer = armLeaseDeadline(this, this.at);
+    else this.onDeadline();
+  }
+
+  disarm(): void {
+    disarmLeaseDeadline(this, this.finalTimer);
+  }
 }

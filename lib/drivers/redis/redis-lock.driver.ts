@@ -15,6 +15,7 @@ import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
 import { ScriptedRedis, withLockerScripts } from './redis-scripted-client';
+import { RedisWriteBatching } from './redis-write-batching';
 import { FENCE_IDLE_MS } from './redis-scripts';
 
 /** When a waiter should re-check if no release was announced (lease of a dead holder ran out). */
@@ -49,6 +50,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   private owners = 0;
   private readonly renewals: RedisRenewals;
   private readonly dropped: RedisDroppedConnections;
+  private readonly writes: RedisWriteBatching;
   /** The deadline of every command (the client's `commandTimeout`), and the longest a renewal waits. */
   private readonly commandTimeout: number;
   /**
@@ -71,6 +73,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     super(context);
     this.client = withLockerScripts(client);
     this.commandTimeout = commandTimeoutOf(client);
+    this.writes = new RedisWriteBatching(client, ownsClient);
     this.dropped = new RedisDroppedConnections(client, (which) => this.loseAll('disconnected', DROPPED, which));
     this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout);
@@ -136,6 +139,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     let taken: number;
     let value: string | number;
     try {
+      this.writes.beforeSend();
       [taken, value] = await this.client.lockerAcquire(
         names.lock,
         names.fence,
@@ -195,6 +199,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   /** @internal owner-checked release, for RedisLockRemote. */
   async release(lockName: string, owner: string): Promise<void> {
     const names = namesOfLock(lockName);
+    this.writes.beforeSend();
     const released = this.client.lockerRelease(names.lock, names.queue, names.queueLeases, owner, names.channel);
     // A local waiter tries at once: its attempt goes down the same connection after the release, so the
     // server runs them in that order and the handoff costs one round trip.
