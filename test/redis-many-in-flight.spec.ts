@@ -39,7 +39,7 @@ describe('redis, many locks in flight on one connection', () => {
       );
       assert.equal(new Set(seen).size, seen.length, `tokens of ${key} are distinct`);
     }
-    const left = ((await redis.inspector.keys('nest-locker:*')) as string[]).filter((name) => !name.endsWith(':fence'));
+    const left = (await redis.inspector.keys('nest-locker:*')).filter((name) => !name.endsWith(':fence'));
     assert.deepEqual(left, [], 'every lock was freed on the server');
   });
 
