@@ -158,7 +158,10 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     if (taken !== 1) return Number(value);
     const remote = new RedisLockRemote(this, names.lock, owner);
     const fencingToken = BigInt(value);
-    if (fencingToken > this.highestToken) [this.highestToken, this.fenceFloor] = [fencingToken, String(value)];
+    if (fencingToken > this.highestToken) {
+      this.highestToken = fencingToken;
+      this.fenceFloor = String(value);
+    }
     const lock = this.hold(request, { fencingToken, sentAt, remote });
     if (request.keepAlive) this.renewals.track(lock);
     return lock;
