@@ -17,6 +17,7 @@ import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
 import { ScriptedRedis, withLockerScripts } from './redis-scripted-client';
 import { FENCE_IDLE_MS, ReleaseAnnouncing } from './redis-scripts';
+import { RedisWriteBatching } from './redis-write-batching';
 
 /** When a waiter should re-check if no release was announced (lease of a dead holder ran out). */
 const PTTL_SLACK_MS = 1;
@@ -50,6 +51,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   private owners = 0;
   private readonly renewals: RedisRenewals;
   private readonly dropped: RedisDroppedConnections;
+  private readonly writes: RedisWriteBatching;
   /** The deadline of every command (the client's `commandTimeout`), and the longest a renewal waits. */
   private readonly commandTimeout: number;
   /**
@@ -74,6 +76,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     super(context);
     this.client = withLockerScripts(client, announcing);
     this.commandTimeout = commandTimeoutOf(client);
+    this.writes = new RedisWriteBatching(client, ownsClient);
     this.dropped = new RedisDroppedConnections(client, (which) => this.loseAll('disconnected', DROPPED, which));
     this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout, releaseListening(announcing));
@@ -142,6 +145,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     let taken: number;
     let value: string | number;
     try {
+      this.writes.beforeSend();
       [taken, value] = await this.client.lockerAcquire(
         names.lock,
         names.fence,
@@ -160,7 +164,10 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     if (taken !== 1) return Number(value);
     const remote = new RedisLockRemote(this, names.lock, owner);
     const fencingToken = BigInt(value);
-    if (fencingToken > this.highestToken) [this.highestToken, this.fenceFloor] = [fencingToken, String(value)];
+    if (fencingToken > this.highestToken) {
+      this.highestToken = fencingToken;
+      this.fenceFloor = String(value);
+    }
     const lock = this.hold(request, { fencingToken, sentAt, remote });
     if (request.keepAlive) this.renewals.track(lock);
     return lock;
@@ -201,6 +208,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   /** @internal owner-checked release, for RedisLockRemote. */
   async release(lockName: string, owner: string): Promise<void> {
     const names = namesOfLock(lockName);
+    this.writes.beforeSend();
     const released = this.client.lockerRelease(names.lock, names.queue, names.queueLeases, owner, names.channel);
     // A local waiter tries at once: its attempt goes down the same connection after the release, so the
     // server runs them in that order and the handoff costs one round trip.
