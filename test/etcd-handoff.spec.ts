@@ -59,26 +59,30 @@ describe('etcd: handing a lock over between nodes', () => {
     const firstHolder = await holderApp.service.acquire(key);
     const firstWait = waitFor(env.app, key);
     await queued(key, 2);
+    const thirdWait = waitFor(thirdApp, key);
+    await queued(key, 3);
+    // both waiting nodes watch (the prefix, and a key keeping the watch stream open) before watch requests are counted
+    const watchers = async () => (await etcdMetrics(env.etcd.server!.port)).sum('etcd_debugging_mvcc_watcher_total');
+    assert.equal(await eventually(watchers, (count) => count === 4, 5_000), 4, 'two waiting nodes watch');
     await firstHolder.release();
     const mine = await firstWait;
-    const holding = waitFor(holderApp, key); // queues behind this node's lock
-    await queued(key, 2);
-    await mine.release();
-    const holder = await holding;
 
+    // at once, while its first wait's watch is still there: queue again, behind the third node
     const watchRequestsBefore = await received('Watch');
-    const waiting = waitFor(env.app, key);
-    await queued(key, 2);
+    const again = waitFor(env.app, key);
+    await queued(key, 3);
     const txnsBefore = await received('Txn');
-    await holder.release();
-    const next = await waiting;
+    await mine.release();
+    const third = await thirdWait;
+    await third.release();
+    const next = await again;
     const txns = (await received('Txn')) - txnsBefore;
     const watchRequests = (await received('Watch')) - watchRequestsBefore;
-    t.diagnostic(`handoff: ${txns} Txn; second wait: ${watchRequests} watch requests`);
+    t.diagnostic(`two handoffs: ${txns} Txn; second wait: ${watchRequests} watch requests`);
     assert.ok(next.held);
-    assert.ok(next.fencingToken > holder.fencingToken, 'the fencing token grows');
+    assert.ok(next.fencingToken > third.fencingToken && third.fencingToken > mine.fencingToken, 'the fencing token grows');
     assert.equal(watchRequests, 0, 'the second wait used the watch of the first');
-    assert.equal(txns, 1, "the release's delete, and no read of the queue after it");
+    assert.equal(txns, 2, 'the two releases, and no read of the queue after their deletes');
     await next.release();
   });
 
