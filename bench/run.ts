@@ -2,7 +2,8 @@
  * `npm run bench`: starts a private redis-server and etcd, runs every scenario against every contender
  * in the same run, and writes bench/results/ (report.md, results.json, handoff charts).
  * Settings come from the environment: BENCH_SECONDS (per contender per timed scenario, default 3),
- * BENCH_ROUNDS (default 3), BENCH_MANY_KEYS (default "2000,10000"), BENCH_ONLY (scenario ids), BENCH_OUT.
+ * BENCH_ROUNDS (default 3), BENCH_MANY_KEYS (default "2000,10000"), BENCH_ONLY (scenario ids), BENCH_CONTENDERS
+ * (parts of contender ids, e.g. "etcd"), BENCH_OUT.
  */
 import 'reflect-metadata';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { CONTENDERS } from './contenders';
 import { ScenarioRuns, scenarioTable } from './report/markdown';
 import { renderLatencyCdf } from './report/svg-chart';
 import { targetsTable } from './report/targets';
+import { clusterReleaseMessages } from './scenarios/cluster-release-messages';
 import { contentionApps, contentionInProcess, contentionProcesses } from './scenarios/contention';
 import { crashRecovery } from './scenarios/crash-recovery';
 import { manyKeys } from './scenarios/many-keys';
@@ -35,6 +37,7 @@ const SCENARIOS: Scenario[] = [
   manyKeys,
   manyKeysThroughput,
   waiters,
+  clusterReleaseMessages,
 ];
 const RTT_SAMPLE_MS = 500;
 

@@ -11,6 +11,8 @@ import { publishLockEvent } from './observability/lock-diagnostics-channel';
 /** The driver instances the module created from the config, one per referenced connection section. */
 export class LockerDrivers {
   private readonly logger = new Logger('LockerModule');
+  /** Each locker section with its driver, looked up on every acquisition: made once. */
+  private readonly targets = new Map<string, { section: LockerSection; driver: LockerDriver }>();
 
   private constructor(
     private readonly config: ResolvedLockerConfig,
@@ -46,6 +48,8 @@ export class LockerDrivers {
 
   /** A locker section and its driver; unknown names fail with the sections there are. */
   locker(name: string): { section: LockerSection; driver: LockerDriver } {
+    const target = this.targets.get(name);
+    if (target) return target;
     const section = this.config.lockers.get(name);
     if (!section) {
       const known = [...this.config.lockers.keys()];
@@ -55,7 +59,9 @@ export class LockerDrivers {
         message: `no locker section [${name}] in the config${didYouMean(name, known)}; expected one of ${known.join(', ')}`,
       });
     }
-    return { section, driver: this.instances.get(section.driverInstanceId) as LockerDriver };
+    const found = { section, driver: this.instances.get(section.driverInstanceId) as LockerDriver };
+    this.targets.set(name, found);
+    return found;
   }
 
   instance(instanceId: string): LockerDriver {

@@ -22,7 +22,7 @@ import {
 import { LockerDrivers } from './locker-drivers';
 import { Locker } from './locker';
 import { LockerHost } from './locker-host';
-import { answerByDeadline } from './lock/answer-by-deadline';
+import { DeadlineAnswer } from './lock/answer-by-deadline';
 import { MinHolds } from './lock/min-holds';
 import { checkWithLockOptions, runLocked } from './lock/run-locked';
 import { PendingAcquisition } from './lock/pending-acquisition';
@@ -37,11 +37,12 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
   private closing?: LockerClosedError;
   /** Shutdown has begun releasing held locks: from now on a lock is released at once. */
   private releasing = false;
-  /** Acquisitions on their way, each aborted by shutdown (not a listener each on one shared signal). */
+  /**
+   * Acquisitions on their way, each aborted by shutdown (not a listener each on one shared signal);
+   * shutdown waits for them (`done`) so none is left holding a lock.
+   */
   private readonly requests = new Set<PendingAcquisition>();
   private readonly running = new Set<Promise<unknown>>();
-  /** Acquisitions on their way to the server; shutdown waits for them so none is left holding a lock. */
-  private readonly acquiring = new Set<Promise<unknown>>();
   private readonly minHolds = new MinHolds();
   /** OpenTelemetry instruments, when `@opentelemetry/api` is installed; taken at module init. */
   private metrics?: LockerMetrics;
@@ -71,8 +72,9 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
   }
 
   /** Waits until the lock is taken (or `waitTime` elapses, or `signal` aborts). */
-  async acquire(key: string, options?: LockerCallOptions): Promise<Lock> {
-    return (await this.take(key, options, true, 'acquire()')) as Lock;
+  acquire(key: string, options?: LockerCallOptions): Promise<Lock> {
+    // a waiting take answers a lock or rejects, never null; not awaited here: one promise hop less per lock
+    return this.take(key, options, true, 'acquire()') as Promise<Lock>;
   }
 
   /** One attempt: the lock, or null when someone else holds it. */
@@ -164,7 +166,8 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     // All at once: a server that does not answer must not hold up the others' releases. The acquisitions were
     // aborted above, and each gives back what it took; a lock inside its minHold is left to expire instead.
     const held = this.drivers.all().flatMap((driver) => driver.heldLocks().filter((lock) => !this.minHolds.has(lock)));
-    const releasing = Promise.allSettled([...this.acquiring, this.minHolds.leaveToExpire(), ...held.map((lock) => lock.release())]);
+    const acquiring = [...this.requests].map((request) => request.done);
+    const releasing = Promise.allSettled([...acquiring, this.minHolds.leaveToExpire(), ...held.map((lock) => lock.release())]);
     if (!(await settleWithin(releasing, SHUTDOWN_RELEASE_MS))) {
       this.logger.warn(
         `Releasing the held locks took over ${SHUTDOWN_RELEASE_MS} ms (a server not answering?); they expire with their leases`,
@@ -212,14 +215,13 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
     const granting = driver.acquire(request);
     const timeout = () =>
       new LockWaitTimeoutError({ key, section: section.name, waitTime: waitTime ?? 0, waitedMs: Math.round(monotonicNow() - startedAt) });
-    // a caller's signal is listened to (through the request's own); shutdown calls giveUp itself
-    const { answer, done, giveUp } = answerByDeadline(granting, deadlineWait, signal ? request.signal : undefined, timeout);
-    request.onAbort = giveUp;
-    this.acquiring.add(done);
-    void done.finally(() => {
-      this.acquiring.delete(done);
-      this.requests.delete(request);
-    });
+    // a caller's signal is listened to (through the request's own); shutdown gives up through onAbort
+    const answering = new DeadlineAnswer(granting, deadlineWait, signal ? request.signal : undefined, timeout, () =>
+      this.requests.delete(request),
+    );
+    request.onAbort = (reason) => answering.giveUp(reason);
+    request.done = answering.done;
+    const answer = answering.answer;
     let lock: Lock | null;
     try {
       lock = await answer;

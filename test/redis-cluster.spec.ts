@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { Lock, LockerConfigError, LockerModule, LockLostError } from 'nest-locker';
 import { clusterKeySlot } from '../lib/drivers/redis/redis-cluster-slot';
 import { freePort } from './harness/free-port';
+import { loginAs, NO_SPUBLISH_USER, NO_SPUBLISH_USER_ARGS } from './harness/redis-acl';
 import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
 import { LockerApp, startLockerApp } from './helpers/locker-app';
 import { abortReason, eventually, sleep } from './helpers/wait';
@@ -21,7 +22,7 @@ describe('redis driver on a Redis Cluster', () => {
   let other: LockerApp;
 
   before(async () => {
-    cluster = await startRedisCluster(3);
+    cluster = await startRedisCluster(3, undefined, { serverArgs: NO_SPUBLISH_USER_ARGS });
     // inspectors wait out a master's restart rather than fail
     perNode = cluster.nodes.map((node) => new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: null }));
     perNode.forEach((connection) => connection.on('error', () => undefined));
@@ -121,7 +122,21 @@ describe('redis driver on a Redis Cluster', () => {
     await Promise.all([...retaken, ...locks].map((lock) => lock.release()));
   });
 
-  it('a waiter still hears releases after the master its subscriber listened on went away', async () => {
+  it('a waiter still hears releases after the master its subscriber listened on went away (classic pub/sub: a user without SPUBLISH)', async () => {
+    // the one subscriber connection of classic pub/sub; sharded pub/sub listens on each lock's own master instead
+    const classicConfig = {
+      redis: { cluster: cluster.addrs, ...loginAs(NO_SPUBLISH_USER) },
+      locker: { driver: 'redis', driver_instance_id: 'redis' },
+    };
+    const [app, other] = [await startLockerApp(classicConfig), await startLockerApp(classicConfig)];
+    try {
+      await subscriberNodeGoesAway(app, other);
+    } finally {
+      await Promise.all([app.close(), other.close()]);
+    }
+  });
+
+  async function subscriberNodeGoesAway(app: LockerApp, other: LockerApp): Promise<void> {
     /** The master where the app listens for releases of `key` (-1: none), not asking the one that is `down`. */
     const subscribedOn = async (key: string, down = -1) => {
       const counts = await Promise.all(
@@ -172,7 +187,7 @@ describe('redis driver on a Redis Cluster', () => {
     assert.ok(next.fencingToken > holder.fencingToken);
     await next.release();
     await cluster.nodes[listening].start();
-  });
+  }
 
   it('refuses a key_prefix with a hash tag brace at bootstrap, on a cluster and on one server alike, naming section and field', () => {
     for (const [connection, key_prefix] of [

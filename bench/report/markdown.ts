@@ -57,5 +57,25 @@ export function scenarioTable(runs: ScenarioRuns): string {
     lines.push(`| ${row} | ${values.join(' | ')} |`);
   }
   lines.push('', `_Medians of ${runs.rounds.length} round${runs.rounds.length > 1 ? 's' : ''}._`, '');
-  return lines.join('\n');
+  return [...lines, ...perNodeTable(runs.rounds[0]?.rows ?? [])].join('\n');
+}
+
+/** Contention scenarios, first round: each node's acquisitions and wait p50 / p99 (ms), busiest node first. */
+function perNodeTable(rows: RoundRow[]): string[] {
+  const nodes = Math.max(0, ...rows.map((row) => row.perNode?.length ?? 0));
+  if (nodes === 0) return [];
+  const lines = [
+    'Per node, first round: acquisitions · wait p50 / p99 ms (from asking to the reply), busiest first.',
+    '',
+    `| | ${Array.from({ length: nodes }, (_, i) => `node ${i + 1}`).join(' | ')} |`,
+    `|---|${Array.from({ length: nodes }, () => '---:').join('|')}|`,
+  ];
+  for (const row of rows) {
+    const cells = Array.from({ length: nodes }, (_, i) => {
+      const node = row.perNode?.[i];
+      return node ? `${node.acquisitions} · ${formatNumber(node.waitP50, 2)} / ${formatNumber(node.waitP99, 2)}` : '0';
+    });
+    lines.push(`| ${row.row} | ${cells.join(' | ')} |`);
+  }
+  return [...lines, ''];
 }

@@ -8,6 +8,8 @@ interface Target {
   column: string;
   pass: (value: number) => boolean;
   digits?: number;
+  /** Measured as a ratio to this row's value in the same column (a peer), not as the value itself. */
+  against?: string;
 }
 
 /** Throughput at least `share` of the floor's: the "× floor (time)" column (floor / ours) at most 1 / share. */
@@ -51,6 +53,15 @@ const TARGETS: Target[] = [
     pass: (v) => v <= 1.2,
     digits: 2,
   },
+  ...(['uncontended', 'uncontended-as-called'] as const).map((scenario) => ({
+    goal: `uncontended cycle p50 ≤ redis-semaphore's, as a ratio to it (${scenario})`,
+    scenario,
+    row: 'nest-locker (redis)',
+    column: 'p50 ms',
+    against: 'redis-semaphore',
+    pass: (v: number) => v <= 1,
+    digits: 2,
+  })),
   {
     goal: 'uncontended cycle ≤ 1.10× floor (redis)',
     scenario: 'uncontended',
@@ -81,6 +92,19 @@ const TARGETS: Target[] = [
       pass: (v: number) => v <= 2,
     })),
     spreadGoal('fair', 1.5, scenario, 'nest-locker (redis, fair)'),
+    ...(
+      [
+        ['nest-locker (redis, fair)', 1],
+        ['nest-locker (etcd)', 1.1],
+      ] as const
+    ).map(([row, limit]) => ({
+      goal: `handoff to another node p50 ≤ ${limit}× floor's (${scenario})`,
+      scenario,
+      row,
+      column: 'handoff × floor',
+      pass: (v: number) => v <= limit,
+      digits: 2,
+    })),
     throughputGoal('fair', 0.7, scenario, 'nest-locker (redis, fair)'),
     ...['nest-locker (redis)', 'nest-locker (redis, fair)', 'nest-locker (etcd)'].map((row) => ({
       goal: `no overlaps (${scenario})`,
@@ -125,6 +149,14 @@ const TARGETS: Target[] = [
       pass: (v: number) => Math.abs(v) <= 20,
     },
   ]),
+  {
+    goal: 'Redis Cluster: a release is not broadcast to every node (PUBLISH messages on the bus per release)',
+    scenario: 'cluster-release-messages',
+    row: 'nest-locker (redis cluster, sharded SPUBLISH)',
+    column: 'publish_sent / release',
+    pass: (v) => v === 0,
+    digits: 2,
+  },
 ];
 
 export function targetsTable(runs: ScenarioRuns[]): string {
@@ -132,7 +164,9 @@ export function targetsTable(runs: ScenarioRuns[]): string {
   for (const target of TARGETS) {
     const found = runs.find((run) => run.scenario.id === target.scenario);
     if (!found) continue;
-    const value = medians(found).get(target.row)?.get(target.column) ?? NaN;
+    const table = medians(found);
+    const value =
+      (table.get(target.row)?.get(target.column) ?? NaN) / (target.against ? (table.get(target.against)?.get(target.column) ?? NaN) : 1);
     const met = Number.isNaN(value) ? 'n/a' : target.pass(value) ? 'yes' : '**no**';
     lines.push(`| ${target.goal} | ${target.row} | ${formatNumber(value, target.digits ?? 1)} | ${met} |`);
   }

@@ -2,7 +2,7 @@ import type { BenchClient, Contender } from '../contenders/contender';
 import { now, percentile } from '../report/stats';
 import { BenchWorker } from './bench-worker';
 import { Acquisition, contend } from './contention-loop';
-import { BenchContext, Column, eachContender, Measured, Scenario } from './scenario';
+import { BenchContext, Column, eachContender, Measured, NodeShare, Scenario } from './scenario';
 
 /**
  * From every critical section of one run: throughput, who got the lock next, how long a handoff to
@@ -17,10 +17,18 @@ export function analyse(acquisitions: Acquisition[], workers: number, elapsedMs:
     if (sorted[i].acquiredAt < sorted[i - 1].releasedAt) violations++;
     if (sorted[i].worker !== sorted[i - 1].worker) handoffWaits.push(sorted[i].acquiredAt - sorted[i - 1].releasedAt);
   }
-  const perWorker = new Map<string, number>();
-  for (const { worker } of sorted) perWorker.set(worker, (perWorker.get(worker) ?? 0) + 1);
-  const counts = [...perWorker.values()];
+  const waitsByWorker = new Map<string, number[]>();
+  for (const { worker, askedAt, acquiredAt } of sorted) {
+    const waits = waitsByWorker.get(worker) ?? [];
+    waits.push(acquiredAt - askedAt);
+    waitsByWorker.set(worker, waits);
+  }
+  const perNode: NodeShare[] = [...waitsByWorker.values()]
+    .map((waits) => ({ acquisitions: waits.length, waitP50: percentile(waits, 50), waitP99: percentile(waits, 99) }))
+    .sort((a, b) => b.acquisitions - a.acquisitions);
+  const counts = perNode.map((node) => node.acquisitions);
   const fewest = counts.length < workers ? 0 : Math.min(...counts);
+  const allWaits = sorted.map(({ askedAt, acquiredAt }) => acquiredAt - askedAt);
   return {
     metrics: {
       acquisitionsPerSec: (sorted.length / elapsedMs) * 1000,
@@ -30,9 +38,13 @@ export function analyse(acquisitions: Acquisition[], workers: number, elapsedMs:
       maxPerWorker: Math.max(...counts),
       minPerWorker: fewest,
       starvation: fewest === 0 ? Infinity : Math.max(...counts) / fewest,
+      waitP50: percentile(allWaits, 50),
+      waitP99: percentile(allWaits, 99),
+      worstNodeWaitP99: Math.max(...perNode.map((node) => node.waitP99)),
       violations,
     },
     samples: handoffWaits,
+    perNode,
   };
 }
 
@@ -41,9 +53,13 @@ const COLUMNS: Column[] = [
   { metric: 'acquisitionsPerSec', label: '× floor (time)', ratio: 'rate', digits: 2 },
   { metric: 'handoffShare', label: 'to another', digits: 2 },
   { metric: 'handoffP50', label: 'handoff p50 ms', digits: 2 },
+  { metric: 'handoffP50', label: 'handoff × floor', ratio: 'time', digits: 2 },
   { metric: 'handoffP50', label: 'p50 in round trips', inRtts: true, digits: 1 },
   { metric: 'handoffP99', label: 'handoff p99 ms', digits: 2 },
   { metric: 'starvation', label: 'max/min per worker', digits: 2 },
+  { metric: 'waitP50', label: 'wait p50 ms', digits: 2 },
+  { metric: 'waitP99', label: 'wait p99 ms', digits: 2 },
+  { metric: 'worstNodeWaitP99', label: 'worst p99 of a worker ms', digits: 2 },
   { metric: 'violations', label: 'overlaps', digits: 0 },
 ];
 

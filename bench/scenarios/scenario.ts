@@ -13,6 +13,15 @@ export interface RoundRow {
   metrics: Metrics;
   /** Handoff waits (ms), for the chart. */
   samples?: number[];
+  /** Contention scenarios: how each node (or worker) fared, busiest first. */
+  perNode?: NodeShare[];
+}
+
+/** One node's share of a hot key: how often it took it, and how long it waited to (from asking to the reply). */
+export interface NodeShare {
+  acquisitions: number;
+  waitP50: number;
+  waitP99: number;
 }
 
 export interface BenchContext {
@@ -39,12 +48,17 @@ export interface Column {
 }
 
 /** What one contender's run yields; `eachContender` names the row. */
-export type Measured = Pick<RoundRow, 'metrics' | 'samples'>;
+export type Measured = Pick<RoundRow, 'metrics' | 'samples' | 'perNode'>;
 
-/** Measures each contender in turn (never two at once: they share the machine), one row each. */
+/**
+ * Measures each contender in turn (never two at once: they share the machine), one row each. BENCH_CONTENDERS
+ * (comma-separated parts of ids, e.g. `etcd`) keeps only the contenders whose id contains one of them.
+ */
 export async function eachContender(measure: (contender: Contender) => Promise<Measured>): Promise<RoundRow[]> {
   const rows: RoundRow[] = [];
+  const only = process.env.BENCH_CONTENDERS?.split(',');
   for (const contender of CONTENDERS) {
+    if (only && !only.some((id) => contender.id.includes(id))) continue;
     rows.push({ row: contender.id, backend: contender.backend, isFloor: contender.floor, ...(await measure(contender)) });
   }
   return rows;

@@ -12,6 +12,8 @@ export class PendingAcquisition implements AcquireRequest {
   private shutdownReason?: { reason: unknown };
   /** Gives the caller its answer when shutdown aborts: set by whoever waits on the driver. */
   onAbort?: (reason: unknown) => void;
+  /** Settles once the driver's call has and a lock granted too late was given back: shutdown waits for it. */
+  done?: Promise<void>;
 
   constructor(
     readonly key: string,

@@ -52,7 +52,8 @@ export function assertLockKey(key: unknown, where: string): asserts key is strin
   if (typeof key !== 'string' || key.length === 0) {
     throw new LockerConfigError({ section: where, field: 'key', message: `expected a non-empty string, got ${describe(key)}` });
   }
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
+  // a UTF-16 unit is at most 3 bytes of UTF-8: a short key needs no count
+  if (key.length > MAX_KEY_BYTES / 3 && Buffer.byteLength(key) > MAX_KEY_BYTES) {
     throw new LockerConfigError({
       section: where,
       field: 'key',
@@ -87,39 +88,41 @@ export function assertOptionsObject(options: unknown, where: string): void {
 export function normalizeLockOptions(options: LockerCallOptions | undefined, where: string): NormalizedLockOptions {
   if (options === undefined || options === null) return { ...LOCK_DEFAULTS };
   assertOptionsObject(options, where);
-  // one pass over the given fields, on every acquisition: no intermediate arrays
-  const merged: Record<string, unknown> = { ...LOCK_DEFAULTS };
-  for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) {
+  // on every acquisition: one pass over the given names, no copies; the result has one shape
+  for (const name in options) {
+    if (!KNOWN_OPTIONS.has(name) && Object.hasOwn(options, name)) {
       throw new LockerConfigError({
         section: where,
         field: name,
         message: `unknown option; expected one of ${[...KNOWN_OPTIONS].join(', ')}`,
       });
     }
-    const value = (options as Record<string, unknown>)[name];
-    if (value !== undefined) merged[name] = value;
   }
-  assertTtl(merged.ttl, 'ttl', where);
-  if (typeof merged.keepAlive !== 'boolean') {
-    throw new LockerConfigError({ section: where, field: 'keepAlive', message: `expected a boolean, got ${describe(merged.keepAlive)}` });
+  const given = options as Record<keyof NormalizedLockOptions, unknown>;
+  const ttl = given.ttl === undefined ? LOCK_DEFAULTS.ttl : given.ttl;
+  const keepAlive = given.keepAlive === undefined ? LOCK_DEFAULTS.keepAlive : given.keepAlive;
+  const fair = given.fair === undefined ? LOCK_DEFAULTS.fair : given.fair;
+  const locker = given.locker === undefined ? LOCK_DEFAULTS.locker : given.locker;
+  const { waitTime, signal } = given;
+  assertTtl(ttl, 'ttl', where);
+  if (typeof keepAlive !== 'boolean') {
+    throw new LockerConfigError({ section: where, field: 'keepAlive', message: `expected a boolean, got ${describe(keepAlive)}` });
   }
-  if (typeof merged.fair !== 'boolean') {
-    throw new LockerConfigError({ section: where, field: 'fair', message: `expected a boolean, got ${describe(merged.fair)}` });
+  if (typeof fair !== 'boolean') {
+    throw new LockerConfigError({ section: where, field: 'fair', message: `expected a boolean, got ${describe(fair)}` });
   }
-  if (typeof merged.locker !== 'string' || merged.locker === '') {
+  if (typeof locker !== 'string' || locker === '') {
     throw new LockerConfigError({
       section: where,
       field: 'locker',
-      message: `expected a locker section name, got ${describe(merged.locker)}`,
+      message: `expected a locker section name, got ${describe(locker)}`,
     });
   }
-  const { waitTime, signal } = merged;
   if (waitTime !== undefined) assertDuration(waitTime, 'waitTime', where);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new LockerConfigError({ section: where, field: 'signal', message: `expected an AbortSignal, got ${describe(signal)}` });
   }
-  return merged as unknown as NormalizedLockOptions;
+  return { ttl, keepAlive, fair, locker, waitTime, signal };
 }
 
 /** A number of milliseconds a timer can wait: 0 to MAX_DURATION_MS, naming the field otherwise. */

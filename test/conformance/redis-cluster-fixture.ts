@@ -32,11 +32,16 @@ export async function redisClusterFixture(): Promise<DriverFixture> {
     async state(key) {
       const tagged = `nest-locker:{${key}}`;
       const [held, queued] = await Promise.all([inspector.exists(tagged), inspector.llen(`${tagged}:queue`)]);
-      // the driver subscribes on any one node, and each node counts only its own subscribers
-      const perNode = await Promise.all(
-        cluster.nodes.map((node) => redisCommand(node.port, 'PUBSUB', 'NUMSUB', `${tagged}:released`) as Promise<[string, number]>),
+      // the driver subscribes on the key's master (SSUBSCRIBE) or on any one node (SUBSCRIBE, without SPUBLISH),
+      // and each node counts only its own subscribers
+      const counts = await Promise.all(
+        cluster.nodes.flatMap((node) =>
+          ['SHARDNUMSUB', 'NUMSUB'].map(
+            (which) => redisCommand(node.port, 'PUBSUB', which, `${tagged}:released`) as Promise<[string, number]>,
+          ),
+        ),
       );
-      return { entries: held + queued, subscriptions: perNode.reduce((sum, [, count]) => sum + Number(count), 0) };
+      return { entries: held + queued, subscriptions: counts.reduce((sum, [, count]) => sum + Number(count), 0) };
     },
     async close() {
       inspector.disconnect();

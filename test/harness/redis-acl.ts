@@ -27,3 +27,12 @@ export function aclUserAccess(rules: string[]): FixtureAccess<RedisServerOptions
     connection: { username: ACL_USER, auth: ACL_PASSWORD },
   };
 }
+
+/** A user that may run anything but SPUBLISH: the driver's probe says no (as on a Redis 6 cluster) and it announces with PUBLISH. */
+export const NO_SPUBLISH_USER = 'no-spublish';
+
+/** redis-server arguments that create NO_SPUBLISH_USER (its password is ACL_USER's). */
+export const NO_SPUBLISH_USER_ARGS = ['--user', NO_SPUBLISH_USER, 'on', `>${ACL_PASSWORD}`, '~*', '&*', '+@all', '-spublish'];
+
+/** The connection fields that log in as `user`. */
+export const loginAs = (user: string): { username: string; auth: string } => ({ username: user, auth: ACL_PASSWORD });

@@ -9,6 +9,8 @@ import { redisListenArgs, ServerTls, TestServer, wrap } from './servers';
 export interface RedisCluster {
   /** The masters; `kill()`/`start()` of one brings it back into the cluster with its slots (no data). */
   nodes: TestServer[];
+  /** The replicas (none unless asked for), `replicas` per master in the masters' order. */
+  replicas: TestServer[];
   /** `127.0.0.1:port` of every master, as `cluster = [...]` wants them. */
   addrs: string[];
   stop(): Promise<void>;
@@ -16,11 +18,19 @@ export interface RedisCluster {
 
 const SLOTS = 16384;
 
+export interface RedisClusterOptions {
+  /** Arguments for every node (e.g. `--user` lines; the harness itself connects as the default user). */
+  serverArgs?: string[];
+  /** Replicas per master (default none). */
+  replicas?: number;
+}
+
 /**
- * A private Redis Cluster of `masters` masters (no replicas, no persistence) on free loopback ports.
+ * A private Redis Cluster of `masters` masters (no persistence) on free loopback ports.
  * Losing a master leaves the others serving their slots (cluster-require-full-coverage no).
  */
-export async function startRedisCluster(masters = 3, tls?: ServerTls): Promise<RedisCluster> {
+export async function startRedisCluster(masters = 3, tls?: ServerTls, options: RedisClusterOptions = {}): Promise<RedisCluster> {
+  const { serverArgs = [], replicas = 0 } = options;
   const dir = mkdtempSync(join(tmpdir(), 'nest-locker-redis-cluster-'));
   // the harness's own connections: the server certificate doubles as a client one (same CA)
   const harnessTls = tls && { ca: readFileSync(tls.clientCa ?? tls.cert), cert: readFileSync(tls.cert), key: readFileSync(tls.key) };
@@ -28,11 +38,15 @@ export async function startRedisCluster(masters = 3, tls?: ServerTls): Promise<R
   const clusterOk = async (port: number) => /cluster_state:ok/.test(String(await redisCommand(node(port), 'CLUSTER', 'INFO')));
   const knownMasters = async (port: number) => mastersUp(String(await redisCommand(node(port), 'CLUSTER', 'NODES')));
   const ports: number[] = [];
-  for (let i = 0; i < masters; i++) ports.push(await freePort());
+  for (let i = 0; i < masters * (1 + replicas); i++) ports.push(await freePort());
+  const masterPorts = ports.slice(0, masters);
+  const replicaPorts = ports.slice(masters);
+  const replicating = async (port: number) => /master_link_status:up/.test(String(await redisCommand(node(port), 'INFO', 'replication')));
   let formed = false;
   const whole = async (): Promise<boolean> => {
     const states = await Promise.all(ports.map(async (port) => (await clusterOk(port)) && (await knownMasters(port)) === masters));
-    return states.every(Boolean);
+    const replicated = await Promise.all(replicaPorts.map(replicating));
+    return [...states, ...replicated].every(Boolean);
   };
   const servers = ports.map(
     (port) =>
@@ -61,6 +75,7 @@ export async function startRedisCluster(masters = 3, tls?: ServerTls): Promise<R
           '1000',
           '--cluster-require-full-coverage',
           'no',
+          ...serverArgs,
         ],
         port,
         // once formed, a (re)started node is ready when every node sees all masters up again
@@ -71,9 +86,16 @@ export async function startRedisCluster(masters = 3, tls?: ServerTls): Promise<R
     await Promise.all(servers.map((server) => server.start()));
     const per = Math.ceil(SLOTS / masters);
     await Promise.all(
-      ports.map((port, i) => redisCommand(node(port), 'CLUSTER', 'ADDSLOTSRANGE', i * per, Math.min(SLOTS, (i + 1) * per) - 1)),
+      masterPorts.map((port, i) => redisCommand(node(port), 'CLUSTER', 'ADDSLOTSRANGE', i * per, Math.min(SLOTS, (i + 1) * per) - 1)),
     );
     for (const port of ports.slice(1)) await redisCommand(node(port), 'CLUSTER', 'MEET', '127.0.0.1', ports[0]);
+    const masterIds = await Promise.all(masterPorts.map(async (port) => String(await redisCommand(node(port), 'CLUSTER', 'MYID'))));
+    for (const [i, port] of replicaPorts.entries()) {
+      const master = masterIds[i % masters];
+      // a replica can follow a master only once it has heard of it over the bus
+      await waitUntil('replica knows its master', async () => String(await redisCommand(node(port), 'CLUSTER', 'NODES')).includes(master));
+      await redisCommand(node(port), 'CLUSTER', 'REPLICATE', master);
+    }
     await waitUntil('cluster formed', whole);
     formed = true;
   } catch (error) {
@@ -81,9 +103,10 @@ export async function startRedisCluster(masters = 3, tls?: ServerTls): Promise<R
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const nodes = servers.map(wrap);
+  const nodes = servers.slice(0, masters).map(wrap);
   return {
     nodes,
+    replicas: servers.slice(masters).map(wrap),
     addrs: nodes.map((node) => node.addr),
     async stop() {
       await Promise.all(servers.map((server) => server.stop()));

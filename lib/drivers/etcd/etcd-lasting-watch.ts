@@ -1,4 +1,4 @@
-import type { WatchBuilder, Watcher } from 'etcd3';
+import type { IKeyValue, WatchBuilder, Watcher } from 'etcd3';
 import { monotonicNow } from '../../utils/clock';
 
 /** A watch that etcd keeps cancelling is created again at once, then at most this often. */
@@ -9,8 +9,9 @@ const REWATCH_MIN_INTERVAL_MS = 1_000;
  * saw last; if etcd has compacted past it meanwhile, etcd cancels the watch, and etcd3 drops it for good.
  * Then the watch is created again from the current revision, and `wake` is called once it exists, so the
  * waiters read the server again: what happened between the two revisions is seen by that read.
- * `wake` is also called on every delete and on every disconnect and reconnect of the stream. A watch that
- * could not be made is tried again too.
+ * `wake` is also called on every delete (with the deleted key's name) and on every disconnect and reconnect
+ * of the stream (with none); `onLive` tells when deletes flow (confirmed, reconnected) and when they may not.
+ * A watch that could not be made is tried again too.
  *
  * The watcher is held from the moment it is made, not from when etcd confirms it: one closed before that (its
  * stream down at shutdown) is cancelled all the same. etcd3 would otherwise keep it, and with it a reconnect
@@ -25,7 +26,8 @@ export class LastingWatch {
 
   constructor(
     private readonly build: () => WatchBuilder,
-    private readonly wake: () => void,
+    private readonly wake: (deletedName?: string) => void,
+    private readonly onLive: (live: boolean) => void = () => undefined,
   ) {
     const { watcher, confirmed } = this.open();
     this.current = watcher;
@@ -40,13 +42,22 @@ export class LastingWatch {
   private open(): { watcher: Watcher; confirmed: Promise<Watcher> } {
     // watcher() is create() without its wait for etcd's confirmation, which is made here
     const watcher = this.build().watcher();
-    const wake = this.wake;
+    const { wake, onLive } = this;
     // an 'error' is etcd cancelling the watch (a compacted revision): etcd3 no longer feeds it
     watcher
-      .on('delete', wake)
-      .on('disconnected', wake)
-      .on('connected', wake)
-      .on('error', () => this.reopen());
+      .on('delete', (kv: IKeyValue) => wake(kv.key.toString()))
+      .on('disconnected', () => {
+        onLive(false);
+        wake();
+      })
+      .on('connected', () => {
+        onLive(true);
+        wake();
+      })
+      .on('error', () => {
+        onLive(false);
+        this.reopen();
+      });
     const confirmed = new Promise<Watcher>((resolve, reject) => {
       watcher.once('connected', () => resolve(watcher));
       watcher.once('error', reject);
@@ -63,7 +74,10 @@ export class LastingWatch {
       this.lastReopenedAt = monotonicNow();
       const { watcher, confirmed } = this.open();
       this.current = watcher;
-      confirmed.then(this.wake, this.wake);
+      confirmed.then(
+        () => this.wake(),
+        () => this.wake(),
+      );
     }, wait).unref();
   }
 }

@@ -10,6 +10,7 @@ import { monotonicNow } from '../../utils/clock';
 import { settleWithin } from '../../utils/settle-within';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './etcd-call-deadline';
 import { EtcdDeleteWatches } from './etcd-delete-watches';
+import { EntriesAhead } from './etcd-entries-ahead';
 import { EtcdInspection } from './etcd-inspection';
 import { EtcdLeaseSession } from './etcd-lease-session';
 import { EtcdLockRemote } from './etcd-lock-remote';
@@ -35,10 +36,10 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   readonly type = 'etcd';
   private readonly sessions = new Map<number, EtcdLeaseSession>();
   /** Local waiters per lock prefix; their first is woken by a watch on deletes under the prefix. */
-  private readonly queues = new LocalWaitQueues((lockPrefix) =>
-    this.deleteWatches.watch(lockPrefix, () => this.queues.wakeHead(lockPrefix)),
-  );
+  private readonly queues = new LocalWaitQueues((lockPrefix) => this.deleteWatches.watch(lockPrefix));
   private readonly deleteWatches: EtcdDeleteWatches;
+  /** Per lock prefix, the entries ahead of the local first waiter's, which it waits to see deleted. */
+  private readonly following = new Map<string, EntriesAhead>();
   /** The entries in etcd; every entry's value says who holds it, one string for all the driver's locks. */
   private readonly entries: EtcdQueue;
 
@@ -51,7 +52,11 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   ) {
     super(context);
     this.inspection = new EtcdInspection(client);
-    this.deleteWatches = new EtcdDeleteWatches(client);
+    this.deleteWatches = new EtcdDeleteWatches(client, (lockPrefix, deletedName) => {
+      const ahead = this.following.get(lockPrefix);
+      // the first waiter looks only when it may be first now (or its entry, or the watch, went away)
+      if (!ahead || ahead.deleted(deletedName)) this.queues.wakeHead(lockPrefix);
+    });
     this.entries = new EtcdQueue(client, etcdEntryValue(this.holder));
   }
 
@@ -73,23 +78,39 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     for (let retry = 0; ; retry++) {
       if (retry > 0) await scope.sleep(retryPause(retry));
       const sentAt = monotonicNow();
-      let entry: QueueEntry;
-      let first: boolean;
+      let ahead: EntriesAhead | undefined;
+      const follow = (name: string): EntriesAhead => {
+        ahead = new EntriesAhead(name, () => this.deleteWatches.epoch(lockPrefix));
+        // only the local first waiter (with a turn) has an entry to follow; one attempt reads once
+        if (turn) this.following.set(lockPrefix, ahead);
+        return ahead;
+      };
       try {
-        ({ entry, first } = await this.entries.enqueue(lockPrefix, request.ttl, request.keepAlive ? this.session(request.ttl) : undefined));
-      } catch (error) {
-        if (error instanceof QueuePositionLost) continue;
-        throw error;
+        let entry: QueueEntry;
+        let first: boolean;
+        try {
+          ({ entry, first } = await this.entries.enqueue(
+            lockPrefix,
+            request.ttl,
+            request.keepAlive ? this.session(request.ttl) : undefined,
+            follow,
+          ));
+        } catch (error) {
+          if (error instanceof QueuePositionLost) continue;
+          throw error;
+        }
+        try {
+          if (first || (await this.isFirst(entry, ahead as EntriesAhead, request, turn))) return await this.grant(entry, request, sentAt);
+        } catch (error) {
+          await this.entries.dequeue(entry).catch(() => undefined); // the original error matters more
+          if (error instanceof QueuePositionLost) continue;
+          throw error;
+        }
+        await this.entries.dequeue(entry);
+        return null;
+      } finally {
+        if (ahead && this.following.get(lockPrefix) === ahead) this.following.delete(lockPrefix);
       }
-      try {
-        if (first || (await this.isFirst(entry, request, turn))) return await this.grant(entry, request, sentAt);
-      } catch (error) {
-        await this.entries.dequeue(entry).catch(() => undefined); // the original error matters more
-        if (error instanceof QueuePositionLost) continue;
-        throw error;
-      }
-      await this.entries.dequeue(entry);
-      return null;
     }
   }
 
@@ -123,11 +144,21 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     return session;
   }
 
-  /** True once no entry with a lower create revision is left; with a turn, waits for deletes under the prefix. */
-  private async isFirst(entry: QueueEntry, request: AcquireRequest, turn?: Turn): Promise<boolean> {
+  /**
+   * True once no entry with a lower create revision is left; with a turn, waits for their deletes. What
+   * the enqueue or a read listed ahead is followed through the delete watch, so the predecessor's delete
+   * alone makes us first, with no read after it; the queue is read again only when the watch may have
+   * missed a delete (not live at the read, or a gap since), and once a second without a delete seen.
+   */
+  private async isFirst(entry: QueueEntry, ahead: EntriesAhead, request: AcquireRequest, turn?: Turn): Promise<boolean> {
+    let justRead = ahead.known; // the enqueue listed the queue
     for (;;) {
       turn?.attempting();
-      if (!(await this.entries.predecessor(entry))) return true;
+      const trusted =
+        !ahead.ownDeleted && (justRead || (ahead.followed && (ahead.noneAhead || monotonicNow() - ahead.readAt < WATCHLESS_RECHECK_MS)));
+      if (!trusted) await this.entries.readAhead(entry, ahead);
+      justRead = false;
+      if (ahead.noneAhead) return true;
       if (!turn) return false;
       if (!entry.session) await this.moveToWaitingSession(entry, request.ttl);
       await turn.sleep(WATCHLESS_RECHECK_MS);

@@ -1,10 +1,31 @@
 import { randomBytes } from 'node:crypto';
-import type { Etcd3, IKeyValue } from 'etcd3';
+import type { Etcd3, IOperation, IRangeResponse, MultiRangeBuilder } from 'etcd3';
+import type { AheadRead } from './etcd-entries-ahead';
 import { EtcdLeaseSession, leaseGone } from './etcd-lease-session';
 import { QueueEntry, QueuePositionLost } from './etcd-queue-entry';
 
 /** A delete etcd did not confirm is sent again this many times in the background, 0.2 s to 3.2 s apart. */
 const DELETE_RETRIES = 5;
+
+/** A read of the names ahead returns at most this many; a waiter behind a longer queue reads again once they are gone. */
+const AHEAD_READ_LIMIT = 256;
+
+/** Whoever follows the entries ahead: told just before the read is sent, and of its answer. */
+export interface EntriesAheadRead {
+  sending(): void;
+  answered(read: AheadRead): void;
+}
+
+/** A range op for a txn that returns names only, not the entries' values. */
+function keysOnly(range: MultiRangeBuilder): IOperation {
+  return { op: async () => ({ request_range: { ...(await range.op()).request_range, keys_only: true } }) };
+}
+
+/** The names in `listed` but ours; complete unless etcd said there were more. */
+function aheadOf(listed: IRangeResponse, ownName: string): AheadRead {
+  const names = listed.kvs.map((kv) => kv.key.toString()).filter((name) => name !== ownName);
+  return { names: names.slice(0, AHEAD_READ_LIMIT), complete: !listed.more && names.length <= AHEAD_READ_LIMIT };
+}
 
 /** The queue entries of the etcd driver's locks, as etcd stores them: written, read, moved and removed. */
 export class EtcdQueue {
@@ -18,26 +39,42 @@ export class EtcdQueue {
   ) {}
 
   /**
-   * Writes our unique entry and, in the same txn, counts the entries: every other one is older, so when
-   * ours is the only one the lock is taken in one round trip. (A count reads etcd's index only; a sorted
-   * read would fetch every entry.) A fixed-TTL lock (no `session`) gets a lease of its own that is never kept alive.
+   * Writes our unique entry and, in the same txn, lists the names under the prefix (keys only): every
+   * other one is older, so when ours is the only one the lock is taken in one round trip, and otherwise
+   * the waiter knows which entries it waits for. A fixed-TTL lock (no `session`) gets a lease of its own
+   * that is never kept alive. `ahead` hears of the read before it is sent and of its answer.
    */
-  async enqueue(lockPrefix: string, ttl: number, session: EtcdLeaseSession | undefined): Promise<{ entry: QueueEntry; first: boolean }> {
+  async enqueue(
+    lockPrefix: string,
+    ttl: number,
+    session: EtcdLeaseSession | undefined,
+    ahead?: (name: string) => EntriesAheadRead,
+  ): Promise<{ entry: QueueEntry; first: boolean }> {
     const name = lockPrefix + randomBytes(8).toString('hex');
     const unpin = session?.addWaiter();
     let leaseId: string | undefined;
     try {
       leaseId = session ? await session.leaseId : await this.grantFixedLease(ttl);
       const put = this.client.put(name).value(this.entryValue).lease(leaseId);
-      const entries = this.client.getAll().prefix(lockPrefix).limit(1);
+      const entries = keysOnly(
+        this.client
+          .getAll()
+          .prefix(lockPrefix)
+          .limit(AHEAD_READ_LIMIT + 1),
+      );
       // The name is ours alone: if it exists, etcd3 resent this txn after etcd had applied it (a member
       // died before answering), and the entry written then is ours; never leave it behind as an orphan.
       const written = this.client.get(name);
+      const reading = ahead?.(name);
+      reading?.sending();
       const response = await this.client.if(name, 'Create', '==', 0).then(put, entries).else(written).commit();
       const revision = response.succeeded ? response.header.revision : response.responses[0]?.response_range?.kvs[0]?.create_revision;
       if (revision === undefined) throw new QueuePositionLost(); // written, then gone with its lease: enqueue again
       const entry = { lockPrefix, name, revision, session, fixedLeaseId: session ? undefined : leaseId, unpin };
-      return { entry, first: response.succeeded && response.responses[1]?.response_range?.count === '1' };
+      const listed = response.succeeded ? response.responses[1]?.response_range : undefined;
+      const others = listed ? aheadOf(listed, name) : undefined;
+      if (others) reading?.answered(others);
+      return { entry, first: others !== undefined && others.complete && others.names.length === 0 };
     } catch (error) {
       unpin?.();
       if (error instanceof QueuePositionLost) throw error;
@@ -55,18 +92,19 @@ export class EtcdQueue {
     }
   }
 
-  /** The entry right before ours, read in one txn that also proves our entry still exists. */
-  async predecessor(entry: QueueEntry): Promise<string | undefined> {
-    const before = this.client
-      .getAll()
-      .prefix(entry.lockPrefix)
-      .maxCreateRevision(String(BigInt(entry.revision) - 1n))
-      .sort('Create', 'Descend')
-      .limit(1);
+  /** The names of the entries ahead of ours (keys only), read in one txn that also proves our entry still exists. */
+  async readAhead(entry: QueueEntry, reading: EntriesAheadRead): Promise<void> {
+    const before = keysOnly(
+      this.client
+        .getAll()
+        .prefix(entry.lockPrefix)
+        .maxCreateRevision(String(BigInt(entry.revision) - 1n))
+        .limit(AHEAD_READ_LIMIT),
+    );
+    reading.sending();
     const response = await this.client.if(entry.name, 'Create', '==', entry.revision).then(before).commit();
     if (!response.succeeded) throw new QueuePositionLost();
-    const kv = response.responses[0].response_range?.kvs[0] as IKeyValue | undefined;
-    return kv?.key.toString();
+    reading.answered(aheadOf(response.responses[0].response_range, entry.name));
   }
 
   /**

@@ -11,6 +11,9 @@ import { connectOrExplain } from '../../utils/connect-or-explain';
 import { DEFAULT_COMMAND_TIMEOUT_MS, ownCommandTimeout } from './redis-connection';
 import { warnIfEvictable } from './redis-eviction-preflight';
 import { RedisLockDriver } from './redis-lock.driver';
+import { chooseAnnouncing, SubscriberConnection } from './redis-release-channels';
+import { refreshSlotsEvery } from './redis-slot-refresh';
+import type { ReleaseAnnouncing } from './redis-scripts';
 import { describeTopology, readTopology, RedisNodeAddress, RedisTopology, topologyField } from './redis-topology';
 
 const FIELDS = [
@@ -54,10 +57,19 @@ export interface RedisDriverSettings {
 interface RedisConnection {
   client: IORedis.Redis | IORedis.Cluster;
   owned: boolean;
-  openSubscriber?: () => IORedis.Redis;
+  /** Opens the connection that hears releases announced with `announcing` (unset: a duplicate of the client). */
+  openSubscriber?: (announcing: ReleaseAnnouncing) => SubscriberConnection;
 }
 
 const logger = new Logger('RedisLockDriver');
+
+/** Reconnecting after a connection dropped: soon, then at most every second. */
+const RETRY_STRATEGY = (attempt: number) => Math.min(attempt * 50, 1000);
+
+const CLUSTER_OPTIONS = { clusterRetryStrategy: RETRY_STRATEGY };
+
+/** How often a cluster client asks for the slot map: a master that was away comes back on the same address, find it again soon. */
+const SLOTS_REFRESH_MS = 1000;
 
 /**
  * `driver = "redis"` with a `[redis]`-shaped connection section: exactly one of `addr`, `cluster` (seed
@@ -117,7 +129,8 @@ export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
       );
     }
     await warnIfEvictable(client, settings.section, settings.connectTimeout, logger);
-    return new RedisLockDriver(client, context, owned, openSubscriber);
+    const announcing = await chooseAnnouncing(ioredis, client, settings.commandTimeout, settings.section, logger);
+    return new RedisLockDriver(client, context, owned, openSubscriber && (() => openSubscriber(announcing)), announcing);
   },
 };
 
@@ -136,20 +149,12 @@ function openClient(ioredis: typeof IORedis, settings: RedisDriverSettings): Red
     // ioredis's ready check sends INFO, and prints to the console where an ACL user may not; PING checks instead.
     enableReadyCheck: false,
   };
-  const retryStrategy = (attempt: number) => Math.min(attempt * 50, 1000);
   if (topology.kind === 'cluster') {
-    const cluster = new ioredis.Cluster(topology.nodes, {
-      lazyConnect: true,
-      redisOptions: serverOptions,
-      clusterRetryStrategy: retryStrategy,
-      // a master that was away comes back on the same address: find it again soon
-      slotsRefreshInterval: 1000,
-    });
-    return {
-      client: cluster,
-      owned: true,
-      openSubscriber: () => subscriberOnSomeNode(ioredis.Redis, cluster, topology.nodes, serverOptions),
-    };
+    const cluster = refreshSlotsEvery(
+      new ioredis.Cluster(topology.nodes, { ...CLUSTER_OPTIONS, lazyConnect: true, redisOptions: serverOptions }),
+      SLOTS_REFRESH_MS,
+    );
+    return { client: cluster, owned: true, openSubscriber: clusterSubscriber(ioredis, cluster, topology.nodes, serverOptions) };
   }
   const where =
     topology.kind === 'server'
@@ -162,12 +167,12 @@ function openClient(ioredis: typeof IORedis, settings: RedisDriverSettings): Red
             sentinelUsername: settings.sentinelUsername,
             sentinelTLS: tls,
             enableTLSForSentinelMode: tls !== undefined,
-            sentinelRetryStrategy: retryStrategy,
+            sentinelRetryStrategy: RETRY_STRATEGY,
             // a master demoted by a failover refuses writes: ask the sentinels for the new one
             reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
           }
         : {};
-  const client = new ioredis.Redis({ ...where, ...serverOptions, db: settings.db, lazyConnect: true, retryStrategy });
+  const client = new ioredis.Redis({ ...where, ...serverOptions, db: settings.db, lazyConnect: true, retryStrategy: RETRY_STRATEGY });
   return { client, owned: true };
 }
 
@@ -179,7 +184,7 @@ function useAppClient(ioredis: typeof IORedis, client: IORedis.Redis | IORedis.C
   const options = { ...cluster.options.redisOptions, enableReadyCheck: false };
   // the nodes it knows now (it is connected) stand in for seed nodes, should it know none when a key waits
   const seeds = cluster.nodes('all').map((node) => ({ host: node.options.host as string, port: node.options.port as number }));
-  return { client, owned: false, openSubscriber: () => subscriberOnSomeNode(ioredis.Redis, cluster, seeds, options) };
+  return { client, owned: false, openSubscriber: clusterSubscriber(ioredis, cluster, seeds, options) };
 }
 
 function unreachable(settings: RedisDriverSettings, reason: string): LockerConfigError {
@@ -203,17 +208,25 @@ function unreachable(settings: RedisDriverSettings, reason: string): LockerConfi
 }
 
 /**
- * Release notifications in a cluster: classic PUBLISH reaches every node, so one plain connection to any
- * node hears all releases. It gives up on a node that stays away (the subscriber then opens another).
+ * Release notifications in a cluster. SPUBLISH: a cluster client whose sharded subscribers listen on the
+ * master that owns each waited key's slot (a connection per such master); it follows slots that move and
+ * reconnects by itself. Classic PUBLISH reaches every node, so one plain connection to any node hears all
+ * releases; it gives up on a node that stays away (the subscriber then opens another).
  */
-function subscriberOnSomeNode(
-  Redis: typeof IORedis.Redis,
+function clusterSubscriber(
+  ioredis: typeof IORedis,
   cluster: IORedis.Cluster,
   seeds: RedisNodeAddress[],
   options: IORedis.RedisOptions,
-): IORedis.Redis {
-  const known = cluster.nodes('all').map((node) => ({ host: node.options.host, port: node.options.port }));
-  const candidates = known.length > 0 ? known : seeds;
-  const node = candidates[Math.floor(Math.random() * candidates.length)];
-  return new Redis({ ...options, ...node, retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 100) });
+): (announcing: ReleaseAnnouncing) => SubscriberConnection {
+  return (announcing) => {
+    const known = cluster.nodes('all').map((node) => ({ host: node.options.host as string, port: node.options.port as number }));
+    const candidates = known.length > 0 ? known : seeds;
+    if (announcing === 'SPUBLISH') {
+      const subscriber = new ioredis.Cluster(candidates, { ...CLUSTER_OPTIONS, shardedSubscribers: true, redisOptions: options });
+      return refreshSlotsEvery(subscriber, SLOTS_REFRESH_MS);
+    }
+    const node = candidates[Math.floor(Math.random() * candidates.length)];
+    return new ioredis.Redis({ ...options, ...node, retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 100) });
+  };
 }

@@ -3,7 +3,7 @@ import type { LockInfo } from '../../interfaces/lock-info.interface';
 import { holderOfRedisOwner } from '../../inspection/lock-holder';
 import { answerWithin } from '../../utils/settle-within';
 import { namesOfLock, redisKeyNames } from './redis-key-names';
-import { FENCE_IDLE_MS, FORCE_RELEASE_SCRIPT } from './redis-scripts';
+import { announcePrelude, FENCE_IDLE_MS, FORCE_RELEASE_SCRIPT, ReleaseAnnouncing } from './redis-scripts';
 
 /** KEYS: lock, fence, queue. The holder's owner id, PTTL, fencing token and queue length; nil when free. */
 const INSPECT_SCRIPT = `
@@ -24,10 +24,15 @@ const keyOfLockName = (prefix: string, lock: string): string =>
 
 /** What operators ask of redis: who holds a lock, remove it, list them, is the server there. Read-only but for forceRelease. */
 export class RedisInspection {
+  private readonly forceReleaseScript: string;
+
   constructor(
     private readonly client: Redis | Cluster,
     private readonly commandTimeout: number,
-  ) {}
+    announcing: ReleaseAnnouncing,
+  ) {
+    this.forceReleaseScript = announcePrelude(announcing) + FORCE_RELEASE_SCRIPT;
+  }
 
   /** PING every server that holds locks (each master of a cluster); rejects on the first that does not answer in time. */
   async ping(timeoutMs: number): Promise<void> {
@@ -43,7 +48,7 @@ export class RedisInspection {
   async forceRelease(keyPrefix: string, key: string): Promise<boolean> {
     const names = redisKeyNames(keyPrefix, key);
     const removed = await this.client.eval(
-      FORCE_RELEASE_SCRIPT,
+      this.forceReleaseScript,
       5,
       names.lock,
       names.fence,

@@ -13,8 +13,12 @@ export interface RedisKeyNames {
   channel: string;
 }
 
+const ESCAPED = /[%{}]/;
+
 export function redisKeyNames(prefix: string, key: string): RedisKeyNames {
-  return namesOfLock(`${prefix}{${key.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)}}`);
+  // most keys have nothing to escape: a test is cheaper than a replace with a callback
+  const escaped = ESCAPED.test(key) ? key.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`) : key;
+  return namesOfLock(`${prefix}{${escaped}}`);
 }
 
 /** Every name of the lock whose own name is `lock`: a held lock keeps only that one. */

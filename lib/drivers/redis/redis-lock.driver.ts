@@ -13,11 +13,13 @@ import { RedisDroppedConnections } from './redis-dropped-connections';
 import { RedisInspection } from './redis-inspection';
 import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
 import { RedisKeyListens } from './redis-key-listens';
+import { releaseListening, SubscriberConnection } from './redis-release-channels';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
 import { QueueScriptArgs, ScriptedRedis, withLockerScripts } from './redis-scripted-client';
-import { FENCE_IDLE_MS } from './redis-scripts';
+import { FENCE_IDLE_MS, ReleaseAnnouncing } from './redis-scripts';
 import { QueuedHead, RedisGrants } from './redis-grants';
+import { RedisWriteBatching } from './redis-write-batching';
 
 /** When a waiter should re-check if no release was announced (lease of a dead holder ran out). */
 const PTTL_SLACK_MS = 1;
@@ -52,6 +54,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   private owners = 0;
   private readonly renewals: RedisRenewals;
   private readonly dropped: RedisDroppedConnections;
+  private readonly writes: RedisWriteBatching;
   /** The deadline of every command (the client's `commandTimeout`), and the longest a renewal waits. */
   private readonly commandTimeout: number;
   /**
@@ -63,27 +66,33 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
 
   /**
    * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
-   * `openSubscriber` opens the connection that hears releases (default: a duplicate of a single-server client).
+   * `openSubscriber` opens the connection that hears releases (default: a duplicate of a single-server client);
+   * `announcing` is how the scripts tell of them (SPUBLISH: `openSubscriber` opens a cluster client with sharded subscribers).
    */
   constructor(
     client: Redis | Cluster,
     context: DriverContext,
     private readonly ownsClient = true,
-    openSubscriber: () => Redis = () => (client as Redis).duplicate(),
+    openSubscriber: () => SubscriberConnection = () => (client as Redis).duplicate(),
+    announcing: ReleaseAnnouncing = 'PUBLISH',
   ) {
     super(context);
-    this.client = withLockerScripts(client);
+    this.client = withLockerScripts(client, announcing);
     this.commandTimeout = commandTimeoutOf(client);
+    this.writes = new RedisWriteBatching(client, ownsClient);
     this.dropped = new RedisDroppedConnections(client, (which) => this.loseAll('disconnected', DROPPED, which));
     this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped);
-    this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout);
-    this.inspection = new RedisInspection(client, this.commandTimeout);
+    this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout, releaseListening(announcing));
+    this.inspection = new RedisInspection(client, this.commandTimeout, announcing);
     // a grant names its waiter: only that waiter's process acts on it
     this.listens = new RedisKeyListens(this.subscriber, (lock, message) => this.grants.heard(lock, message));
     this.queues = new LocalWaitQueues((lock) => this.listens.open(lock));
   }
 
-  /** Connections this driver uses: the command connection, plus the shared subscriber once someone waited. */
+  /**
+   * Connections this driver uses: the command connection, plus the shared subscriber once someone waited
+   * (with sharded pub/sub that one is a cluster client, itself with a connection per master where keys are waited on).
+   */
   get connectionCount(): number {
     return 1 + this.subscriber.connectionCount;
   }
@@ -127,6 +136,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     let taken: number;
     let value: string | number;
     try {
+      this.writes.beforeSend();
       [taken, value] = await this.client.lockerAcquire(
         names.lock,
         names.fence,
@@ -155,7 +165,10 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   private holdTaken(names: RedisKeyNames, request: AcquireRequest, owner: string, token: string, sentAt: number, lease?: number): HeldLock {
     const remote = new RedisLockRemote(this, names.lock, owner);
     const fencingToken = BigInt(token);
-    if (fencingToken > this.highestToken) [this.highestToken, this.fenceFloor] = [fencingToken, token];
+    if (fencingToken > this.highestToken) {
+      this.highestToken = fencingToken;
+      this.fenceFloor = token;
+    }
     const lock = this.hold(request, { fencingToken, sentAt, remote, lease });
     if (request.keepAlive) this.renewals.track(lock, sentAt + (lease ?? request.ttl) / 3);
     return lock;
@@ -220,6 +233,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   async release(lockName: string, owner: string): Promise<void> {
     const names = namesOfLock(lockName);
     let reply: Awaited<ReturnType<ScriptedRedis['lockerRelease']>>;
+    this.writes.beforeSend();
     try {
       reply = await this.client.lockerRelease(...this.queueScriptArgs(names, owner));
     } catch (error) {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { quitWithin } from './redis-connection';
+import type { ReleaseListening, SubscriberConnection } from './redis-release-channels';
 
 /** Called with the published message, or with nothing when a release may have been missed. */
 export type ReleaseListener = (message?: string) => void;
@@ -9,7 +9,7 @@ interface ChannelListeners {
   subscribed: Promise<unknown>;
 }
 
-/** One key's listening: `ready` settles once its first SUBSCRIBE did (a failed one is tried again). */
+/** One key's listening: `ready` settles once its first SUBSCRIBE (or SSUBSCRIBE) did (a failed one is tried again). */
 export interface Listening {
   ready: Promise<unknown>;
   stop(): void;
@@ -27,10 +27,12 @@ const RESUBSCRIBE_DELAY_MS = 1000;
  * published while the connection was down. A connection that ends (in a cluster it gives up on a node
  * that stays away) is replaced by a new one that subscribes the same channels. A SUBSCRIBE that fails (its
  * connection was down, the server did not answer) is sent again once the connection is ready, so a key's
- * waiters are not left to wake only at the holder's expiry.
+ * waiters are not left to wake only at the holder's expiry. With sharded pub/sub the connection is a cluster
+ * client that listens on each channel's own master; when it listens again after a change there (a master's
+ * connection replaced, a slot moved), every channel is subscribed again and its listeners woken.
  */
 export class RedisReleaseSubscriber {
-  private connection?: Redis;
+  private connection?: SubscriberConnection;
   private readonly channels = new Map<string, ChannelListeners>();
   /** Channels listened to whose SUBSCRIBE failed: subscribed again when the connection is ready. */
   private readonly unsubscribed = new Set<string>();
@@ -39,8 +41,9 @@ export class RedisReleaseSubscriber {
   private closed = false;
 
   constructor(
-    private readonly open: () => Redis,
+    private readonly open: () => SubscriberConnection,
     private readonly commandTimeout: number,
+    private readonly listening: ReleaseListening,
   ) {}
 
   /** Listens from now until `stop()`; `ready` settles once the server confirmed the first subscription. */
@@ -57,14 +60,14 @@ export class RedisReleaseSubscriber {
       current.listeners.delete(listener);
       if (current.listeners.size > 0 || this.channels.get(channel) !== current) return;
       this.channels.delete(channel);
-      this.connection?.unsubscribe(channel).catch(() => undefined);
+      if (this.connection) this.listening.unsubscribe(this.connection, channel).catch(() => undefined);
     };
     return { ready: current.subscribed, stop };
   }
 
   /** SUBSCRIBE; if it fails, the channels are subscribed again later (and looked at then). */
-  private subscribe(connection: Redis, channels: string[]): Promise<unknown> {
-    const subscribed = connection.subscribe(...channels);
+  private subscribe(connection: SubscriberConnection, channels: string[]): Promise<unknown> {
+    const subscribed = this.listening.subscribe(connection, channels);
     subscribed.catch(() => {
       channels.forEach((channel) => this.unsubscribed.add(channel));
       if (this.resubscribeTimer || this.closed) return;
@@ -105,11 +108,18 @@ export class RedisReleaseSubscriber {
     if (connection) await quitWithin(connection, this.commandTimeout);
   }
 
-  private connect(): Redis {
+  private connect(): SubscriberConnection {
     if (this.connection) return this.connection;
     const connection = this.open();
     let connectedOnce = false;
-    connection.on('message', (channel: string, message: string) => this.notify(channel, message));
+    connection.on(this.listening.message, (channel: string, message: string) => this.notify(channel, message));
+    if (this.listening.relistened) {
+      // it subscribed again by itself, without waiting for the answers: subscribe again, then wake when confirmed
+      connection.on(this.listening.relistened, () => {
+        for (const channel of this.channels.keys()) this.unsubscribed.add(channel);
+        this.resubscribe();
+      });
+    }
     connection.on('ready', () => {
       if (connectedOnce) this.notifyAll();
       connectedOnce = true;
@@ -132,7 +142,7 @@ export class RedisReleaseSubscriber {
   }
 
   /** The connection gave up (not our close): open another once, if anyone is still waiting. */
-  private replace(ended: Redis): void {
+  private replace(ended: SubscriberConnection): void {
     if (this.connection !== ended) return;
     this.connection = undefined;
     this.notifyAll(); // waiters look now rather than at the holder's expiry

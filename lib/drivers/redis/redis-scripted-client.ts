@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { ACQUIRE_SCRIPT, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './redis-scripts';
+import { ACQUIRE_SCRIPT, announcePrelude, LEAVE_QUEUE_SCRIPT, RELEASE_SCRIPT, ReleaseAnnouncing, RENEW_SCRIPT } from './redis-scripts';
 
 /** KEYS lock, fence, queue, queue leases, queue TTLs; ARGV owner, channel, fence idle ms, fence floor. */
 export type QueueScriptArgs = [string, string, string, string, string, string, string, number, string];
@@ -26,11 +26,15 @@ interface LockerCommands {
   lockerRenew(keyCount: number, ...keysThenOwnersAndTtls: (string | number)[]): Promise<number[]>;
 }
 
-/** Defines the lock scripts on `client` and returns it typed with them. */
-export function withLockerScripts(client: Redis | Cluster): ScriptedRedis {
-  client.defineCommand('lockerAcquire', { numberOfKeys: 5, lua: ACQUIRE_SCRIPT });
-  client.defineCommand('lockerLeaveQueue', { numberOfKeys: 5, lua: LEAVE_QUEUE_SCRIPT });
-  client.defineCommand('lockerRelease', { numberOfKeys: 5, lua: RELEASE_SCRIPT });
-  client.defineCommand('lockerRenew', { lua: RENEW_SCRIPT });
+/**
+ * Defines the lock scripts on `client` and returns it typed with them. Each script starts with the
+ * `announce(channel, message)` of `announcing`, so any of them may tell waiters.
+ */
+export function withLockerScripts(client: Redis | Cluster, announcing: ReleaseAnnouncing): ScriptedRedis {
+  const announce = announcePrelude(announcing);
+  client.defineCommand('lockerAcquire', { numberOfKeys: 5, lua: announce + ACQUIRE_SCRIPT });
+  client.defineCommand('lockerLeaveQueue', { numberOfKeys: 5, lua: announce + LEAVE_QUEUE_SCRIPT });
+  client.defineCommand('lockerRelease', { numberOfKeys: 5, lua: announce + RELEASE_SCRIPT });
+  client.defineCommand('lockerRenew', { lua: announce + RENEW_SCRIPT });
   return client as ScriptedRedis;
 }

@@ -4,21 +4,28 @@
  * clock (TIME), so clients' clocks never matter.
  */
 
+/**
+ * How a script tells waiters: PUBLISH (every node of a cluster carries it) or, on a Redis 7 cluster,
+ * SPUBLISH (only the node that owns the channel's slot, which is the lock's: they share the hash tag).
+ */
+export type ReleaseAnnouncing = 'PUBLISH' | 'SPUBLISH';
+
+/** The `announce(channel, message)` every script that tells waiters calls: put before the script's body. */
+export const announcePrelude = (announcing: ReleaseAnnouncing): string =>
+  `local function announce(channel, message) return redis.call('${announcing}', channel, message) end\n`;
+
 /** How long an idle fencing counter is kept; after that the server clock alone keeps tokens growing. */
 export const FENCE_IDLE_MS = 86_400_000;
 
 /**
  * Drops lapsed places from the head of the queue and returns the live head (or nil) and when its place
  * lapses. Places further back are dropped when they reach the head. Without a queue (the common case)
- * it costs one LINDEX. `announce` is the one place a script publishes.
+ * it costs one LINDEX. Scripts publish only through `announce` (see announcePrelude).
  */
 export const LIVE_QUEUE_HEAD = `
 local function server_time()
   local now = redis.call('TIME')
   return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000), now
-end
-local function announce(channel, message)
-  redis.call('PUBLISH', channel, message)
 end
 local function leave_queue(queue, leases, ttls, owner)
   redis.call('LREM', queue, 1, owner)
