@@ -18,7 +18,7 @@ Lists the locks held now on the server of a locker section, whoever holds them.
   -h, --help          this text
 
 Columns: KEY, HOST and PID of the holder, TOKEN (fencing token), TTL LEFT (of the lease on the server),
-WAITING (waiters where the driver knows: etcd always, redis fair-mode waiters; "-" otherwise).
+WAITING (waiters where the driver knows: etcd every waiter, redis one per waiting process; "-" otherwise).
 Exit codes: 0 listed, 1 the server failed, 2 bad usage or config.`;
 
 /** A mistake of the caller's (flag, config, section): exit code 2. */

@@ -65,7 +65,7 @@ export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwne
   }
 
   /** Builds the lock object for an acquisition the server granted. */
-  protected hold(request: AcquireRequest, granted: Pick<HeldLockInit, 'fencingToken' | 'sentAt' | 'remote'>): HeldLock {
+  protected hold(request: AcquireRequest, granted: Pick<HeldLockInit, 'fencingToken' | 'sentAt' | 'remote' | 'lease'>): HeldLock {
     const lock = new HeldLock({
       key: request.key,
       section: request.section,
@@ -73,6 +73,7 @@ export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwne
       ttl: request.ttl,
       keepAlive: request.keepAlive,
       sentAt: granted.sentAt,
+      lease: granted.lease,
       remote: granted.remote,
       owner: this,
     });

@@ -15,7 +15,7 @@ export interface LockInfo {
   /** What is left of the lease on the server, in ms. */
   ttlLeftMs: number;
   holder: LockHolder;
-  /** How many wait for it, where the driver knows (etcd: always; redis: fair waiters only). */
+  /** How many wait for it, where the driver knows (etcd: every waiter; redis: one per waiting process, its first waiter). */
   waiting?: number;
 }
 

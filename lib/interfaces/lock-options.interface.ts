@@ -21,7 +21,8 @@ export interface LockOptions {
   /** Cancels waiting; the promise rejects with `signal.reason` and nothing stays held or queued. */
   signal?: AbortSignal;
   /**
-   * Redis: hand the lock to waiters in arrival order. etcd and memory are always FIFO.
+   * Accepted for compatibility: every driver now hands the lock to waiters in arrival order (redis: a
+   * release grants it to the first waiter in the server's queue).
    * @default false
    */
   fair?: boolean;

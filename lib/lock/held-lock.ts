@@ -31,6 +31,8 @@ export interface HeldLockInit {
   keepAlive: boolean;
   /** Monotonic time the acquiring request was sent: the lease cannot have started earlier. */
   sentAt: number;
+  /** The lease the server started, when shorter than `ttl` (a grant, which the driver extends at once). */
+  lease?: number;
   remote: LockRemote;
   owner: HeldLockOwner;
 }
@@ -80,7 +82,8 @@ export class HeldLock implements Lock {
     this.keepAlive = init.keepAlive;
     this.currentTtl = init.ttl;
     this.lastSentAt = init.sentAt;
-    this.deadline = init.sentAt + init.ttl - leaseSafetyMargin(init.ttl);
+    const lease = init.lease ?? init.ttl;
+    this.deadline = init.sentAt + lease - leaseSafetyMargin(lease);
     this.armDeadline();
     this.emit({ type: 'acquired' });
   }

@@ -16,6 +16,8 @@ export interface Turn {
 export interface QueueResource {
   /** Settles once wake-ups flow; if it rejects, waiters just sleep their full time. */
   ready?: Promise<unknown>;
+  /** Wake-ups flowed already before the first waiter asked (kept from an earlier wait): no need to ask again. */
+  listening?: boolean;
   close(): void;
 }
 
@@ -61,6 +63,7 @@ export class LocalWaitQueues {
     const sleep = async (ms: number): Promise<void> => {
       if (queue.resource) return scope.sleep(ms, wakeSource);
       queue.resource = this.openResource(key);
+      if (queue.resource.listening) return scope.sleep(ms, wakeSource);
       const ready = queue.resource.ready;
       // Until wake-ups flow, this sleep ends when they do, or as any sleep would (time, deadline, abort).
       if (!ready) return;

@@ -20,10 +20,13 @@ export class RenewalBatcher {
 
   constructor(private readonly renewMany: (locks: HeldLock[]) => Promise<RenewalResult[]>) {}
 
-  /** Renews `lock` every ttl / 3 from now on; tracking it again (after extend) restarts its schedule. */
-  track(lock: HeldLock): void {
+  /**
+   * Renews `lock` every ttl / 3, the first time at `firstDueAt` (monotonic; default ttl / 3 after its last
+   * confirmed command was sent); tracking it again (after extend) restarts its schedule.
+   */
+  track(lock: HeldLock, firstDueAt = lock.renewedSentAt + lock.ttl / 3): void {
     this.tracked.add(lock);
-    this.schedule(lock, lock.ttl / 3);
+    this.schedule(lock, firstDueAt - monotonicNow());
   }
 
   untrack(lock: HeldLock): void {

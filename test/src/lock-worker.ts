@@ -2,7 +2,8 @@
  * A separate OS process that uses nest-locker as an app would. Modes:
  * - hammer: `iterations` times, take the lock and increment a counter file without any other protection,
  *   recording each critical section; prints the sections as JSON.
- * - hold: take the lock, print {"acquired": token}, and keep it until killed.
+ * - hold: take the lock, print {"acquired": token}, and keep it until killed; if the wait ends without it
+ *   (`waitTime`), print {"error": code} and stay up.
  */
 import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ interface WorkerArgs {
   key: string;
   ttl?: number;
   fair?: boolean;
+  waitTime?: number;
   iterations?: number;
   counterFile?: string;
 }
@@ -32,8 +34,12 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(LockerModule.forRoot(args.config), { logger: ['error'] });
   const locker = app.get(LockerService);
   if (args.mode === 'hold') {
-    const lock = await locker.acquire(args.key, { ttl: args.ttl, fair: args.fair });
-    process.stdout.write(`${JSON.stringify({ acquired: lock.fencingToken.toString() })}\n`);
+    try {
+      const lock = await locker.acquire(args.key, { ttl: args.ttl, fair: args.fair, waitTime: args.waitTime });
+      process.stdout.write(`${JSON.stringify({ acquired: lock.fencingToken.toString() })}\n`);
+    } catch (error) {
+      process.stdout.write(`${JSON.stringify({ error: (error as { code?: string }).code ?? String(error) })}\n`);
+    }
     await new Promise(() => undefined);
   }
   const sections: CriticalSection[] = [];

@@ -3,24 +3,13 @@ import type { LockInfo } from '../../interfaces/lock-info.interface';
 import { holderOfRedisOwner } from '../../inspection/lock-holder';
 import { answerWithin } from '../../utils/settle-within';
 import { namesOfLock, redisKeyNames } from './redis-key-names';
-import { announcePrelude, LIVE_QUEUE_HEAD, ReleaseAnnouncing } from './redis-scripts';
+import { announcePrelude, FENCE_IDLE_MS, FORCE_RELEASE_SCRIPT, ReleaseAnnouncing } from './redis-scripts';
 
-/** KEYS: lock, fence, queue. The holder's owner id, PTTL, fencing token and fair queue length; nil when free. */
+/** KEYS: lock, fence, queue. The holder's owner id, PTTL, fencing token and queue length; nil when free. */
 const INSPECT_SCRIPT = `
 local owner = redis.call('GET', KEYS[1])
 if not owner then return false end
 return {owner, redis.call('PTTL', KEYS[1]), redis.call('GET', KEYS[2]) or '0', redis.call('LLEN', KEYS[3])}
-`;
-
-/**
- * KEYS: lock, queue, queue leases. ARGV: channel. Deletes the lock whoever holds it and wakes waiters as a
- * release does; the fence key stays, so the next holder's token is higher. The holder learns it when its
- * next renewal finds the lock no longer its own.
- */
-const FORCE_RELEASE_SCRIPT = `${LIVE_QUEUE_HEAD}
-if redis.call('DEL', KEYS[1]) == 0 then return 0 end
-announce(ARGV[1], live_queue_head(KEYS[2], KEYS[3]) or '')
-return 1
 `;
 
 /** SCAN batch size: big enough to list thousands of keys in a few round trips, small enough not to stall redis. */
@@ -58,7 +47,17 @@ export class RedisInspection {
 
   async forceRelease(keyPrefix: string, key: string): Promise<boolean> {
     const names = redisKeyNames(keyPrefix, key);
-    const removed = await this.client.eval(this.forceReleaseScript, 3, names.lock, names.queue, names.queueLeases, names.channel);
+    const removed = await this.client.eval(
+      this.forceReleaseScript,
+      5,
+      names.lock,
+      names.fence,
+      names.queue,
+      names.queueLeases,
+      names.queueTtls,
+      names.channel,
+      FENCE_IDLE_MS,
+    );
     return removed === 1;
   }
 

@@ -6,9 +6,10 @@
 export interface RedisKeyNames {
   lock: string;
   fence: string;
-  /** Fair mode: owners in arrival order (a list) and when each one's place lapses (a sorted set, server ms). */
+  /** Waiters: owners in arrival order (a list), when each one's place lapses (a sorted set, server ms), and the TTL each asked for (a hash). */
   queue: string;
   queueLeases: string;
+  queueTtls: string;
   channel: string;
 }
 
@@ -22,7 +23,14 @@ export function redisKeyNames(prefix: string, key: string): RedisKeyNames {
 
 /** Every name of the lock whose own name is `lock`: a held lock keeps only that one. */
 export function namesOfLock(lock: string): RedisKeyNames {
-  return { lock, fence: `${lock}:fence`, queue: `${lock}:queue`, queueLeases: `${lock}:queue-leases`, channel: releasedChannel(lock) };
+  return {
+    lock,
+    fence: `${lock}:fence`,
+    queue: `${lock}:queue`,
+    queueLeases: `${lock}:queue-leases`,
+    queueTtls: `${lock}:queue-ttls`,
+    channel: releasedChannel(lock),
+  };
 }
 
 /** Where releases of the lock named `lock` are published. */

@@ -7,34 +7,30 @@ import type { Lock } from '../../interfaces/lock.interface';
 import { redisOwnerPrefix } from '../../inspection/lock-holder';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
-import { namesOfLock, releasedChannel, redisKeyNames, RedisKeyNames } from './redis-key-names';
+import { namesOfLock, redisKeyNames, RedisKeyNames } from './redis-key-names';
 import { commandTimeoutOf, quitWithin } from './redis-connection';
 import { RedisDroppedConnections } from './redis-dropped-connections';
 import { RedisInspection } from './redis-inspection';
 import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
+import { RedisKeyListens } from './redis-key-listens';
 import { releaseListening, SubscriberConnection } from './redis-release-channels';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
-import { ScriptedRedis, withLockerScripts } from './redis-scripted-client';
+import { QueueScriptArgs, ScriptedRedis, withLockerScripts } from './redis-scripted-client';
 import { FENCE_IDLE_MS, ReleaseAnnouncing } from './redis-scripts';
+import { QueuedHead, RedisGrants } from './redis-grants';
 import { RedisWriteBatching } from './redis-write-batching';
 
 /** When a waiter should re-check if no release was announced (lease of a dead holder ran out). */
 const PTTL_SLACK_MS = 1;
 
 /**
- * Fair mode: how long a waiter's place in the server's queue lasts unless renewed (every third of it).
- * A waiter that died keeps the lock idle at most this long after a release.
+ * How long a waiter's place in the server's queue lasts unless renewed (every third of it, or of its TTL
+ * if shorter), and the longest lease a release grants it (the grantee's keep-alive moves it to its TTL). A
+ * waiter that died loses its place within this time, and if granted the lock first, lets it go this long
+ * after the grant.
  */
 export const FAIR_PLACE_MS = 2_000;
-
-/**
- * A plain waiter that has asked this many times without getting the lock takes a place in the server's
- * queue, as a fair one would: a node that releases and asks again at once hears of its own release
- * first, and would otherwise win every time (one node took a hot key 6,099 times as often as another).
- * The first ask finds the lock held; the second is the first race after a release.
- */
-const PLAIN_ASKS_BEFORE_QUEUEING = 2;
 
 const DROPPED = 'the connection to redis dropped; the server may have restarted without it';
 
@@ -42,10 +38,17 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   readonly type = 'redis';
   private readonly client: ScriptedRedis;
   private readonly subscriber: RedisReleaseSubscriber;
+  private readonly listens: RedisKeyListens;
   /** Local waiters per lock name: only the first contends with the server, woken by published releases. */
   private readonly queues: LocalWaitQueues;
-  /** Per lock name, the owner id of the local waiter that is first here (and so in the server's queue). */
-  private readonly headOwners = new Map<string, string>();
+  /** Per lock name, the local waiter that is first here (and so in the server's queue), and grants to it. */
+  private readonly grants = new RedisGrants(
+    (lock) => this.queues.wakeHead(lock),
+    (lock, owner) => {
+      this.release(lock, owner).catch(() => undefined);
+    },
+    FAIR_PLACE_MS,
+  );
   /** Owner ids are this prefix (a random id and who we are) and a counter: unique everywhere, and short to keep per lock. */
   private readonly ownerPrefix = redisOwnerPrefix(this.holder);
   private owners = 0;
@@ -81,23 +84,9 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout, releaseListening(announcing));
     this.inspection = new RedisInspection(client, this.commandTimeout, announcing);
-    this.queues = new LocalWaitQueues((lock) => {
-      let recheck: NodeJS.Timeout | undefined;
-      // A release naming the fair queue's first waiter wakes only the process where that waiter is first.
-      // Others look again once that waiter's place would have lapsed, in case it died.
-      const onRelease = (next?: string) => {
-        if (!next || this.headOwners.get(lock) === next) return this.queues.wakeHead(lock);
-        clearTimeout(recheck);
-        recheck = setTimeout(() => this.queues.wakeHead(lock), FAIR_PLACE_MS);
-        recheck.unref();
-      };
-      const listening = this.subscriber.listen(releasedChannel(lock), onRelease);
-      const close = () => {
-        clearTimeout(recheck);
-        listening.stop();
-      };
-      return { ready: listening.ready, close };
-    });
+    // a grant names its waiter: only that waiter's process acts on it
+    this.listens = new RedisKeyListens(this.subscriber, (lock, message) => this.grants.heard(lock, message));
+    this.queues = new LocalWaitQueues((lock) => this.listens.open(lock));
   }
 
   /**
@@ -118,11 +107,13 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       const result = await this.attempt(names, request, owner);
       return typeof result === 'number' ? null : result;
     }
-    return this.queues.take(names.lock, scope, (turn) => this.waitAsHead(names, request, owner, turn));
+    return this.queues.take(names.lock, scope, (turn) => this.waitAsHead(names, request, owner, turn, scope));
   }
 
   async close(): Promise<void> {
     this.renewals.stop();
+    this.grants.stop();
+    this.listens.stop();
     this.dropped.stopListening();
     await Promise.all([this.subscriber.close(), this.ownsClient && quitWithin(this.client, this.commandTimeout)]);
   }
@@ -136,12 +127,12 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   }
 
   /**
-   * One SET NX: the lock, or how long until it is worth trying again (a fair waiter also takes or renews
-   * its place in the queue). If no reply comes, frees what it may have taken.
+   * One SET NX: the lock, or how long until it is worth trying again. A waiter (`head`) also takes or
+   * renews its place in the server's queue. If no reply comes, frees what it may have taken.
    */
-  private async attempt(names: RedisKeyNames, request: AcquireRequest, owner: string, queued = request.fair): Promise<HeldLock | number> {
+  private async attempt(names: RedisKeyNames, request: AcquireRequest, owner: string, head?: QueuedHead): Promise<HeldLock | number> {
     const sentAt = monotonicNow();
-    const place = queued && request.wait ? FAIR_PLACE_MS : 0;
+    if (head) head.since ??= sentAt;
     let taken: number;
     let value: string | number;
     try {
@@ -151,47 +142,80 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
         names.fence,
         names.queue,
         names.queueLeases,
+        names.queueTtls,
         owner,
         request.ttl,
         FENCE_IDLE_MS,
-        place,
+        head ? FAIR_PLACE_MS : 0,
         this.fenceFloor,
       );
     } catch (error) {
       this.release(names.lock, owner).catch(() => undefined);
       throw error;
     }
-    if (taken !== 1) return Number(value);
+    if (taken === 0) {
+      if (head) head.since = sentAt;
+      return Number(value);
+    }
+    // 2: a release granted it to us before this attempt ran
+    if (taken === 2 && head) return this.holdGranted(names, request, owner, String(value), head);
+    return this.holdTaken(names, request, owner, String(value), sentAt);
+  }
+
+  private holdTaken(names: RedisKeyNames, request: AcquireRequest, owner: string, token: string, sentAt: number, lease?: number): HeldLock {
     const remote = new RedisLockRemote(this, names.lock, owner);
-    const fencingToken = BigInt(value);
+    const fencingToken = BigInt(token);
     if (fencingToken > this.highestToken) {
       this.highestToken = fencingToken;
-      this.fenceFloor = String(value);
+      this.fenceFloor = token;
     }
-    const lock = this.hold(request, { fencingToken, sentAt, remote });
-    if (request.keepAlive) this.renewals.track(lock);
+    const lock = this.hold(request, { fencingToken, sentAt, remote, lease });
+    if (request.keepAlive) this.renewals.track(lock, sentAt + (lease ?? request.ttl) / 3);
     return lock;
   }
 
-  /** The first local waiter: tries now, then whenever a release is seen or the holder's lease should have run out. */
-  private async waitAsHead(names: RedisKeyNames, request: AcquireRequest, owner: string, turn: Turn): Promise<Lock> {
-    this.headOwners.set(names.lock, owner);
-    let queued = request.fair;
+  /**
+   * A lock a release granted to `head`: its lease (the TTL, at most FAIR_PLACE_MS) counts from
+   * `head.since`. Keep-alive renews it a third of that lease in, so a waiter that died lets the short
+   * lease run out, and a lock released sooner (a hot key) costs no extension; a fixed-TTL lock is
+   * extended to its TTL at once.
+   */
+  private holdGranted(names: RedisKeyNames, request: AcquireRequest, owner: string, token: string, head: QueuedHead): HeldLock {
+    const lease = Math.min(request.ttl, FAIR_PLACE_MS);
+    const lock = this.holdTaken(names, request, owner, token, head.since as number, lease);
+    if (lease === request.ttl || request.keepAlive) return lock;
+    const sentAt = monotonicNow();
+    this.renew([lock.remote as RedisLockRemote], [lock.ttl]).then(
+      ([ours]) => (ours ? lock.confirm(sentAt) : lock.lose('refused', 'the lock a release granted was gone before it was extended')),
+      (error: unknown) => lock.renewalFailed(error),
+    );
+    return lock;
+  }
+
+  /**
+   * The first local waiter: asks, and takes a place in the server's queue; then sleeps until a release
+   * grants it the lock, renewing its place (and so `since`) every third of FAIR_PLACE_MS or of its TTL.
+   * It asks again when that sleep ends, so a holder that died without releasing is outlived.
+   */
+  private async waitAsHead(names: RedisKeyNames, request: AcquireRequest, owner: string, turn: Turn, scope: WaitScope): Promise<Lock> {
+    const head = this.grants.enter(names.lock, owner);
     try {
-      for (let asked = 1; ; asked++) {
-        queued ||= asked > PLAIN_ASKS_BEFORE_QUEUEING;
+      for (;;) {
         turn.attempting();
-        const result = await this.attempt(names, request, owner, queued);
+        const result = await this.attempt(names, request, owner, head);
         if (typeof result !== 'number') return result;
-        const retryIn = Math.max(result, 0) + PTTL_SLACK_MS;
-        // a queued waiter renews its place in the server's queue before it lapses
-        await turn.sleep(queued ? Math.min(retryIn, FAIR_PLACE_MS / 3) : retryIn);
+        // a grant may have been heard while the attempt was in flight
+        if (head.grantedToken === undefined) await turn.sleep(Math.min(result + PTTL_SLACK_MS, FAIR_PLACE_MS / 3, request.ttl / 3));
+        if (head.grantedToken === undefined) continue;
+        scope.check(); // a grant heard after the wait's deadline or abort is passed on (below), not taken
+        return this.holdGranted(names, request, owner, head.grantedToken, head);
       }
     } catch (error) {
-      if (queued) this.client.lockerLeaveQueue(names.queue, names.queueLeases, owner, names.channel).catch(() => undefined);
+      // if a release granted us the lock meanwhile, the script gives it to the next waiter
+      this.client.lockerLeaveQueue(...this.queueScriptArgs(names, owner)).catch(() => this.grants.abandon(owner));
       throw error;
     } finally {
-      if (this.headOwners.get(names.lock) === owner) this.headOwners.delete(names.lock);
+      this.grants.leave(names.lock, head);
     }
   }
 
@@ -205,21 +229,26 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     return parseInt(owner.slice(this.ownerPrefix.length), 36);
   }
 
-  /** @internal owner-checked release, for RedisLockRemote. */
+  /** @internal owner-checked release, for RedisLockRemote: the server grants the lock to its first waiter. */
   async release(lockName: string, owner: string): Promise<void> {
     const names = namesOfLock(lockName);
+    let reply: Awaited<ReturnType<ScriptedRedis['lockerRelease']>>;
     this.writes.beforeSend();
-    const released = this.client.lockerRelease(names.lock, names.queue, names.queueLeases, owner, names.channel);
-    // A local waiter tries at once: its attempt goes down the same connection after the release, so the
-    // server runs them in that order and the handoff costs one round trip.
-    this.queues.wakeHead(names.lock);
     try {
-      await released;
+      reply = await this.client.lockerRelease(...this.queueScriptArgs(names, owner));
     } catch (error) {
       // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection is back.
       this.dropped.releaseWhenBack(new RedisLockRemote(this, lockName, owner));
       throw error;
     }
+    // granted to a waiter here: it takes the lock now, without waiting for the message
+    if (reply.length === 3) this.grants.granted(lockName, reply[1], reply[2]);
+    else if (reply[0] === 1) this.queues.wakeHead(lockName); // released to no one: a waiter here not yet queued may take it
+  }
+
+  /** What the release and leave-queue scripts take: they may grant the lock, so they bump the fence as an acquire does. */
+  private queueScriptArgs(names: RedisKeyNames, owner: string): QueueScriptArgs {
+    return [names.lock, names.fence, names.queue, names.queueLeases, names.queueTtls, owner, names.channel, FENCE_IDLE_MS, this.fenceFloor];
   }
 
   /** @internal See RedisRenewals.renew. */

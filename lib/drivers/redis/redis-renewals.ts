@@ -57,15 +57,16 @@ export class RedisRenewals {
     throw error;
   }
 
-  track(lock: HeldLock): void {
-    if (!this.slotRenewals) return this.renewals.track(lock);
+  /** See RenewalBatcher.track. */
+  track(lock: HeldLock, firstDueAt?: number): void {
+    if (!this.slotRenewals) return this.renewals.track(lock, firstDueAt);
     const slot = clusterKeySlot((lock.remote as RedisLockRemote).lock);
     let renewals = this.slotRenewals.get(slot);
     if (!renewals) {
       renewals = new RenewalBatcher((locks) => this.renewMany(locks));
       this.slotRenewals.set(slot, renewals);
     }
-    renewals.track(lock);
+    renewals.track(lock, firstDueAt);
   }
 
   untrack(lock: HeldLock): void {

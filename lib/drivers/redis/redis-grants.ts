@@ -1,0 +1,82 @@
+/** The local waiter first here for one lock, and so in the server's queue: where a grant to it lands. */
+export interface QueuedHead {
+  readonly owner: string;
+  /**
+   * Monotonic send time that is certainly before any grant to it: of its latest attempt that answered
+   * busy (a grant came after that attempt ran, else the attempt would have found the lock its own), or of
+   * its first attempt while none has answered (no grant before its place existed). A granted lease is
+   * counted from here, since this process did not send the command that started it.
+   */
+  since?: number;
+  /** The fencing token of a grant heard for it (its message, or the reply of a release here). */
+  grantedToken?: string;
+}
+
+/**
+ * Grants heard from the server: a release gives the lock to the first live waiter in the server's queue
+ * and announces "<token> <owner>" (an empty message: released to no one). Only the process whose
+ * waiter was named does anything; the others sleep on, so a release wakes no herd.
+ */
+export class RedisGrants {
+  private readonly heads = new Map<string, QueuedHead>();
+  /** Owners that gave up while queued and could not leave the queue: a grant to them is given back. */
+  private readonly abandoned = new Map<string, NodeJS.Timeout>();
+
+  /**
+   * `wake`: wakes the local head of a lock (to take its grant, or to ask the server); `giveBack`:
+   * owner-checked release of a lock granted to an owner that no longer waits.
+   */
+  constructor(
+    private readonly wake: (lock: string) => void,
+    private readonly giveBack: (lock: string, owner: string) => void,
+    private readonly placeMs: number,
+  ) {}
+
+  /** `owner` is now the local head of `lock`: grants to it land in the returned record. */
+  enter(lock: string, owner: string): QueuedHead {
+    const head: QueuedHead = { owner };
+    this.heads.set(lock, head);
+    return head;
+  }
+
+  leave(lock: string, head: QueuedHead): void {
+    if (this.heads.get(lock) === head) this.heads.delete(lock);
+  }
+
+  /**
+   * `owner` gave up and its leave-queue script got no answer: a grant to it can come while its place
+   * lives (placeMs), and is given back when heard.
+   */
+  abandon(owner: string): void {
+    clearTimeout(this.abandoned.get(owner));
+    const forget = setTimeout(() => this.abandoned.delete(owner), 2 * this.placeMs);
+    forget.unref();
+    this.abandoned.set(owner, forget);
+  }
+
+  /** A message on the lock's channel, or nothing when one may have been missed (the head asks the server). */
+  heard(lock: string, message?: string): void {
+    const space = message?.indexOf(' ') ?? -1;
+    if (!message || space < 0) return this.wake(lock);
+    this.granted(lock, message.slice(space + 1), message.slice(0, space));
+  }
+
+  /** The server granted `lock` to `owner` with `token` (heard, or replied to a release here; twice is fine). */
+  granted(lock: string, owner: string, token: string): void {
+    const head = this.heads.get(lock);
+    if (head?.owner === owner) {
+      head.grantedToken ??= token;
+      return this.wake(lock);
+    }
+    const forget = this.abandoned.get(owner);
+    if (!forget) return;
+    clearTimeout(forget);
+    this.abandoned.delete(owner);
+    this.giveBack(lock, owner);
+  }
+
+  stop(): void {
+    this.abandoned.forEach((timer) => clearTimeout(timer));
+    this.abandoned.clear();
+  }
+}
