@@ -29,6 +29,6 @@ describe('redis waiters', () => {
       () => redis.inspector.pubsub('CHANNELS', '*') as Promise<string[]>,
       (channels) => channels.length === 0,
     );
-    assert.deepEqual(left, [], 'no subscription left once nobody waits (each lingers 1 s for the next wait)');
+    assert.deepEqual(left, [], 'no subscription left once nobody waits (kept WAKE_SOURCE_LINGER_MS after waiters that got the lock)');
   });
 });

@@ -16,10 +16,16 @@ export interface Turn {
 export interface QueueResource {
   /** Settles once wake-ups flow; if it rejects, waiters just sleep their full time. */
   ready?: Promise<unknown>;
-  /** Wake-ups flowed already before the first waiter asked (kept from an earlier wait): no need to ask again. */
-  listening?: boolean;
   close(): void;
 }
+
+/**
+ * How long a key's wake-up source outlives its last waiter here when that waiter got the lock: a node
+ * that takes a hot key again and again would otherwise subscribe (or watch), unsubscribe and ask the
+ * server once more on every acquisition. A wait that ends without the lock (timeout, abort, error)
+ * closes it at once: nothing of a failed attempt is left behind.
+ */
+export const WAKE_SOURCE_LINGER_MS = 1_000;
 
 interface Waiter {
   notified: boolean;
@@ -29,6 +35,7 @@ interface Waiter {
 interface Queue {
   waiters: Waiter[];
   resource?: QueueResource;
+  lingering?: NodeJS.Timeout;
 }
 
 /**
@@ -53,6 +60,7 @@ export class LocalWaitQueues {
   /** Queues for `key`; when first, runs `asHead`, then gives the turn to the next waiter. */
   async take<T>(key: string, scope: WaitScope, asHead: (turn: Turn) => Promise<T>): Promise<T> {
     const queue = this.queues.get(key) ?? this.open(key);
+    clearTimeout(queue.lingering);
     const me: Waiter = { notified: false };
     queue.waiters.push(me);
     const wakeSource = (wake: () => void) => {
@@ -63,7 +71,6 @@ export class LocalWaitQueues {
     const sleep = async (ms: number): Promise<void> => {
       if (queue.resource) return scope.sleep(ms, wakeSource);
       queue.resource = this.openResource(key);
-      if (queue.resource.listening) return scope.sleep(ms, wakeSource);
       const ready = queue.resource.ready;
       // Until wake-ups flow, this sleep ends when they do, or as any sleep would (time, deadline, abort).
       if (!ready) return;
@@ -72,15 +79,29 @@ export class LocalWaitQueues {
         return () => undefined;
       });
     };
+    let gotIt = false;
     try {
       while (queue.waiters[0] !== me) await scope.sleep(Infinity, wakeSource);
-      return await asHead({ attempting: () => (me.notified = false), sleep });
+      const taken = await asHead({ attempting: () => (me.notified = false), sleep });
+      gotIt = true;
+      return taken;
     } finally {
       const wasHead = queue.waiters[0] === me;
       queue.waiters.splice(queue.waiters.indexOf(me), 1);
-      if (queue.waiters.length === 0) this.close(key, queue);
-      else if (wasHead) this.wakeHead(key);
+      if (queue.waiters.length > 0) {
+        if (wasHead) this.wakeHead(key);
+      } else if (gotIt && queue.resource) {
+        queue.lingering = setTimeout(() => this.close(key, queue), WAKE_SOURCE_LINGER_MS);
+        queue.lingering.unref();
+      } else {
+        this.close(key, queue);
+      }
     }
+  }
+
+  /** Closes the wake-up sources kept after their last waiter (the driver closes). */
+  closeLingering(): void {
+    for (const [key, queue] of this.queues) if (queue.waiters.length === 0) this.close(key, queue);
   }
 
   private open(key: string): Queue {
@@ -90,7 +111,9 @@ export class LocalWaitQueues {
   }
 
   private close(key: string, queue: Queue): void {
+    clearTimeout(queue.lingering);
     if (this.queues.get(key) === queue) this.queues.delete(key);
     queue.resource?.close();
+    queue.resource = undefined;
   }
 }

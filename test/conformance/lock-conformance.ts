@@ -37,7 +37,7 @@ export function lockConformanceSuite(driver: DriverFixture['driver'], makeFixtur
 
   const state = (key: string) => fixture.state(key, app.driver(fixture.driver));
   /** The key's state once the server had time to drop everything (eventually, so not a timing assertion). */
-  // a redis subscription outlives the last waiter by LISTEN_LINGER_MS (1 s), for the key's next wait
+  // a wake-up source outlives a last waiter that got the lock by WAKE_SOURCE_LINGER_MS (1 s), for the key's next wait
   const emptied = (key: string) =>
     eventually(
       () => state(key),

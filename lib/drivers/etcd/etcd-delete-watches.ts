@@ -8,21 +8,13 @@ import { LastingWatch } from './etcd-lasting-watch';
  */
 const WATCH_STREAM_KEEPER = '\0watch-stream-keeper';
 
-/**
- * A prefix's watch outlives its last waiter by this long: a node that takes a hot key again and again
- * would otherwise create and cancel a watch, and read its queue once more, on every acquisition.
- */
-export const WATCH_LINGER_MS = 1_000;
-
 /** Called with the name of each entry deleted under the prefix; with none when deletes may have gone unseen. */
 export type OnDelete = (deletedName?: string) => void;
 
 interface PrefixWatch {
   watch: LastingWatch;
-  users: number;
   /** Changes whenever the watch's flow of deletes may have a gap (not yet confirmed, disconnected, made again). */
   epoch?: number;
-  linger?: NodeJS.Timeout;
 }
 
 /** The etcd driver's watches on deletes under a lock's prefix, which wake its local waiters. */
@@ -37,25 +29,14 @@ export class EtcdDeleteWatches {
   ) {}
 
   /**
-   * Reports every delete under the prefix to `onDelete` while the resource is open (and for
-   * WATCH_LINGER_MS after). The watch starts at the current revision (a past start revision would leave
+   * Reports every delete under the prefix to `onDelete` while the resource is open (the local wait queue
+   * keeps it a while after a hot key's last waiter got the lock). The watch starts at the current revision (a past start revision would leave
    * it to etcd's 100 ms catch-up loop); a waiter trusts what it read only if the watch was live when it
    * sent the read and has been since (`epoch`), so no delete falls between the two.
    */
   watch(lockPrefix: string): QueueResource {
-    const open = this.watches.get(lockPrefix) ?? this.open(lockPrefix);
-    clearTimeout(open.linger);
-    open.linger = undefined;
-    open.users++;
-    let closed = false;
-    return {
-      ready: open.watch.ready,
-      close: () => {
-        if (closed) return;
-        closed = true;
-        if (--open.users === 0) open.linger = setTimeout(() => this.drop(lockPrefix, open), WATCH_LINGER_MS).unref();
-      },
-    };
+    const open = this.open(lockPrefix);
+    return { ready: open.watch.ready, close: () => this.drop(lockPrefix, open) };
   }
 
   /**
@@ -73,7 +54,7 @@ export class EtcdDeleteWatches {
 
   private open(lockPrefix: string): PrefixWatch {
     this.keepWatchStreamOpen(lockPrefix);
-    const open: PrefixWatch = { users: 0 } as PrefixWatch;
+    const open = {} as PrefixWatch;
     open.watch = new LastingWatch(
       () => this.client.watch().prefix(lockPrefix).only('delete'),
       (deleted) => this.onDelete(lockPrefix, deleted),
@@ -84,7 +65,6 @@ export class EtcdDeleteWatches {
   }
 
   private drop(lockPrefix: string, open: PrefixWatch): void {
-    clearTimeout(open.linger);
     if (this.watches.get(lockPrefix) === open) this.watches.delete(lockPrefix);
     open.epoch = undefined;
     open.watch.close();

@@ -116,6 +116,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
 
   async close(): Promise<void> {
     this.entries.closed = true;
+    this.queues.closeLingering();
     this.deleteWatches.close();
     const sessions = [...this.sessions.values()];
     for (const session of sessions) session.retire();

@@ -7,12 +7,11 @@ import type { Lock } from '../../interfaces/lock.interface';
 import { redisOwnerPrefix } from '../../inspection/lock-holder';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
-import { namesOfLock, redisKeyNames, RedisKeyNames } from './redis-key-names';
+import { namesOfLock, redisKeyNames, RedisKeyNames, releasedChannel } from './redis-key-names';
 import { commandTimeoutOf, quitWithin } from './redis-connection';
 import { RedisDroppedConnections } from './redis-dropped-connections';
 import { RedisInspection } from './redis-inspection';
 import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
-import { RedisKeyListens } from './redis-key-listens';
 import { releaseListening, SubscriberConnection } from './redis-release-channels';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
@@ -38,7 +37,6 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   readonly type = 'redis';
   private readonly client: ScriptedRedis;
   private readonly subscriber: RedisReleaseSubscriber;
-  private readonly listens: RedisKeyListens;
   /** Local waiters per lock name: only the first contends with the server, woken by published releases. */
   private readonly queues: LocalWaitQueues;
   /** Per lock name, the local waiter that is first here (and so in the server's queue), and grants to it. */
@@ -84,9 +82,11 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout, releaseListening(announcing));
     this.inspection = new RedisInspection(client, this.commandTimeout, announcing);
-    // a grant names its waiter: only that waiter's process acts on it
-    this.listens = new RedisKeyListens(this.subscriber, (lock, message) => this.grants.heard(lock, message));
-    this.queues = new LocalWaitQueues((lock) => this.listens.open(lock));
+    this.queues = new LocalWaitQueues((lock) => {
+      // a grant names its waiter: only that waiter's process acts on it
+      const listening = this.subscriber.listen(releasedChannel(lock), (message) => this.grants.heard(lock, message));
+      return { ready: listening.ready, close: () => listening.stop() };
+    });
   }
 
   /**
@@ -113,7 +113,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   async close(): Promise<void> {
     this.renewals.stop();
     this.grants.stop();
-    this.listens.stop();
+    this.queues.closeLingering();
     this.dropped.stopListening();
     await Promise.all([this.subscriber.close(), this.ownsClient && quitWithin(this.client, this.commandTimeout)]);
   }
