@@ -92,6 +92,32 @@ describe('redis release grants the lock to the next waiter', () => {
     }
   });
 
+  it('a waiter that stalled past its grant does not take it when it comes back: the lease ran out and another holds the key', async () => {
+    const key = 'grant-to-stalled-waiter';
+    const holder = await redis.app.service.acquire(key);
+    const { child, said } = waitingWorker(key);
+    try {
+      await waitForQueue(key, 1);
+      child.kill('SIGSTOP');
+      const next = redis.app.service.acquire(key, { waitTime: 20_000 });
+      await waitForQueue(key, 2);
+      await holder.release(); // granted to the stopped worker, which never hears of it in time
+      const lock = await next; // once that grant's 2 s lease ran out
+      child.kill('SIGCONT'); // it now hears the old grant, and its own ask finds the lock busy
+      await waitForQueue(key, 1); // it queued again behind the new holder
+      assert.ok(lock.held, 'the new holder still holds the lock');
+      assert.equal((await redis.app.service.inspect(key))?.fencingToken, lock.fencingToken, 'and the server says so');
+      await lock.release();
+      const { acquired } = await said;
+      assert.ok(
+        acquired !== undefined && BigInt(acquired) > lock.fencingToken,
+        `the worker got the lock after the new holder, not the stale grant (${acquired})`,
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('a waiter killed while first in line holds the lock at most FAIR_PLACE_MS (2 s) after the grant', async () => {
     const key = 'grant-to-killed-waiter';
     const holder = await redis.app.service.acquire(key);
@@ -110,7 +136,7 @@ describe('redis release grants the lock to the next waiter', () => {
     await lock.release();
   });
 
-  it('a fixed-TTL lock granted by a release is extended to its own TTL at once', async () => {
+  it('a fixed-TTL lock granted by a release has its own TTL, since nothing would extend it', async () => {
     const key = 'grant-fixed-ttl';
     const other = await startLockerApp(redis.config());
     try {
@@ -123,7 +149,7 @@ describe('redis release grants the lock to the next waiter', () => {
         () => redis.app.service.inspect(key),
         (read) => (read?.ttlLeftMs ?? 0) > 2_000,
       );
-      assert.equal(info?.fencingToken, lock.fencingToken, "the grant's short lease became the lock's 30 s TTL");
+      assert.equal(info?.fencingToken, lock.fencingToken, 'the grant gave the lock its 30 s TTL');
       await lock.release();
     } finally {
       await other.close();

@@ -31,7 +31,7 @@ export interface HeldLockInit {
   keepAlive: boolean;
   /** Monotonic time the acquiring request was sent: the lease cannot have started earlier. */
   sentAt: number;
-  /** The lease the server started, when shorter than `ttl` (a grant, which the driver extends at once). */
+  /** The lease the server started, when shorter than `ttl` (a grant, which keep-alive renews a third of the way in). */
   lease?: number;
   remote: LockRemote;
   owner: HeldLockOwner;

@@ -10,6 +10,11 @@ export interface QueuedHead {
   since?: number;
   /** The fencing token of a grant heard for it (its message, or the reply of a release here). */
   grantedToken?: string;
+  /**
+   * The fence its latest busy attempt read. A grant with a token up to it ran before that attempt and
+   * no longer holds (its lease ran out, or it was force-released), however late its message is heard.
+   */
+  busyFence?: bigint;
 }
 
 /**
@@ -39,6 +44,13 @@ export class RedisGrants {
     return head;
   }
 
+  /** `head`'s attempt sent at `sentAt` found the lock busy, with the fence at `fence`. */
+  busy(head: QueuedHead, sentAt: number, fence: string): void {
+    head.since = sentAt;
+    head.busyFence = BigInt(fence);
+    if (head.grantedToken !== undefined && BigInt(head.grantedToken) <= head.busyFence) head.grantedToken = undefined;
+  }
+
   leave(lock: string, head: QueuedHead): void {
     if (this.heads.get(lock) === head) this.heads.delete(lock);
   }
@@ -65,6 +77,7 @@ export class RedisGrants {
   granted(lock: string, owner: string, token: string): void {
     const head = this.heads.get(lock);
     if (head?.owner === owner) {
+      if (head.busyFence !== undefined && BigInt(token) <= head.busyFence) return; // stale: see busyFence
       head.grantedToken ??= token;
       return this.wake(lock);
     }

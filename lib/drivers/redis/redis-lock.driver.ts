@@ -33,6 +33,13 @@ export const FAIR_PLACE_MS = 2_000;
 
 const DROPPED = 'the connection to redis dropped; the server may have restarted without it';
 
+/**
+ * The lease a release grants a waiter: with keep-alive, its TTL but at most FAIR_PLACE_MS (a waiter that
+ * died lets it go that soon; a live one renews it a third of the way in, or has released it before, as a
+ * hot key's holder does); a fixed-TTL lock gets its own TTL, since nothing would extend it.
+ */
+const grantLease = (request: AcquireRequest): number => (request.keepAlive ? Math.min(request.ttl, FAIR_PLACE_MS) : request.ttl);
+
 export class RedisLockDriver extends AbstractLockerDriver implements RedisLockServer {
   readonly type = 'redis';
   private readonly client: ScriptedRedis;
@@ -135,9 +142,10 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     if (head) head.since ??= sentAt;
     let taken: number;
     let value: string | number;
+    let fence: string | undefined;
     try {
       this.writes.beforeSend();
-      [taken, value] = await this.client.lockerAcquire(
+      [taken, value, fence] = await this.client.lockerAcquire(
         names.lock,
         names.fence,
         names.queue,
@@ -148,13 +156,14 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
         FENCE_IDLE_MS,
         head ? FAIR_PLACE_MS : 0,
         this.fenceFloor,
+        grantLease(request),
       );
     } catch (error) {
       this.release(names.lock, owner).catch(() => undefined);
       throw error;
     }
     if (taken === 0) {
-      if (head) head.since = sentAt;
+      if (head) this.grants.busy(head, sentAt, fence as string);
       return Number(value);
     }
     // 2: a release granted it to us before this attempt ran
@@ -174,22 +183,9 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     return lock;
   }
 
-  /**
-   * A lock a release granted to `head`: its lease (the TTL, at most FAIR_PLACE_MS) counts from
-   * `head.since`. Keep-alive renews it a third of that lease in, so a waiter that died lets the short
-   * lease run out, and a lock released sooner (a hot key) costs no extension; a fixed-TTL lock is
-   * extended to its TTL at once.
-   */
+  /** A lock a release granted to `head`: its lease (see grantLease) counts from `head.since`. */
   private holdGranted(names: RedisKeyNames, request: AcquireRequest, owner: string, token: string, head: QueuedHead): HeldLock {
-    const lease = Math.min(request.ttl, FAIR_PLACE_MS);
-    const lock = this.holdTaken(names, request, owner, token, head.since as number, lease);
-    if (lease === request.ttl || request.keepAlive) return lock;
-    const sentAt = monotonicNow();
-    this.renew([lock.remote as RedisLockRemote], [lock.ttl]).then(
-      ([ours]) => (ours ? lock.confirm(sentAt) : lock.lose('refused', 'the lock a release granted was gone before it was extended')),
-      (error: unknown) => lock.renewalFailed(error),
-    );
-    return lock;
+    return this.holdTaken(names, request, owner, token, head.since as number, grantLease(request));
   }
 
   /**

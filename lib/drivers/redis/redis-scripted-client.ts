@@ -19,7 +19,8 @@ interface LockerCommands {
     fenceIdle: number,
     queuePlace: number,
     fenceFloor: string,
-  ): Promise<[number, string | number]>;
+    grantLease: number,
+  ): Promise<[number, string | number, string?]>;
   lockerLeaveQueue(...keysThenArgs: QueueScriptArgs): Promise<number>;
   /** {0}: not ours; {1}: released to no one; {1, owner, token}: granted to that waiter. */
   lockerRelease(...keysThenArgs: QueueScriptArgs): Promise<[0] | [1] | [1, string, string]>;

@@ -92,13 +92,13 @@ end
 
 /**
  * KEYS: lock, fence, queue, queue leases, queue TTLs. ARGV: owner, ttl ms, fence idle ms, queue place ms
- * (0 = do not queue), fence floor (see next_token).
+ * (0 = do not queue), fence floor (see next_token), grant lease ms.
  * Returns {1, token} when taken, {2, token} when a release granted it to this owner already (its lease
- * started then, not now), {0, ms} when busy: ms until the holder's lease or, if sooner, the place of the
- * waiter first in the queue runs out. A free lock with a live queue head is busy for everyone else, so
- * no one jumps the queue. A waiter (place > 0) takes or renews its place at the end of the queue, with
- * the lease a grant gives it: its TTL, at most `place` ms (the grantee extends it; one that died lets it
- * run out that soon). A release grants the lock to the first live place.
+ * started then, not now), {0, ms, fence} when busy: ms until the holder's lease or, if sooner, the place
+ * of the waiter first in the queue runs out, and the fence now. A free lock with a live queue head is busy
+ * for everyone else, so no one jumps the queue. A waiter (place > 0) takes or renews its place at the end
+ * of the queue, with the lease a grant gives it (the grantee's keep-alive extends it; one that died lets
+ * it run out). A release grants the lock to the first live place.
  */
 export const ACQUIRE_SCRIPT = `${LIVE_QUEUE_HEAD}${NEXT_TOKEN}
 local head, head_lapses = live_queue_head(KEYS[3], KEYS[4], KEYS[5])
@@ -115,7 +115,7 @@ local place = tonumber(ARGV[4])
 if place > 0 then
   if not redis.call('ZSCORE', KEYS[4], ARGV[1]) then redis.call('RPUSH', KEYS[3], ARGV[1]) end
   redis.call('ZADD', KEYS[4], now_ms + place, ARGV[1])
-  redis.call('HSET', KEYS[5], ARGV[1], math.min(tonumber(ARGV[2]), place))
+  redis.call('HSET', KEYS[5], ARGV[1], ARGV[6])
   for i = 3, 5 do redis.call('PEXPIRE', KEYS[i], place * 2) end
 end
 local retry_in = redis.call('PTTL', KEYS[1])
@@ -124,7 +124,8 @@ if head and head ~= ARGV[1] then
   local lapses_in = head_lapses - now_ms
   if retry_in <= 0 or lapses_in < retry_in then retry_in = lapses_in end
 end
-return {0, math.max(retry_in, 0)}
+-- with the fence as it is now: a grant heard with a token up to it came before this attempt and is gone
+return {0, math.max(retry_in, 0), redis.call('GET', KEYS[2]) or '0'}
 `;
 
 /**
