@@ -8,10 +8,15 @@ import { MinHeap } from './min-heap';
  * thousand held locks; and a lock taken and released in between costs no timer call at all (an
  * uncontended cycle armed and cleared two per lock before, a tenth of its client CPU).
  */
+/** Emptied slots tolerated before compacting, whatever the live ones. */
+const COMPACT_AFTER = 1_000;
+
 export class SlotTimer<T> {
   /** Slot start → its items; a start stays (empty: undefined) until its time, since the heap holds it. */
   private readonly slots = new Map<number, Set<T> | undefined>();
   private readonly starts = new MinHeap();
+  /** Emptied slots still in the heap: compacted away once they outnumber the live ones (far deadlines, cancelled). */
+  private emptySlots = 0;
   private readonly slotOf = new Map<T, number>();
   private timer?: NodeJS.Timeout;
   /** The slot start the timer is armed for. */
@@ -31,7 +36,8 @@ export class SlotTimer<T> {
     const start = Math.floor(at / this.slotMs) * this.slotMs;
     let items = this.slots.get(start);
     if (!items) {
-      if (!this.slots.has(start)) this.starts.push(start);
+      if (this.slots.has(start)) this.emptySlots--;
+      else this.starts.push(start);
       items = new Set();
       this.slots.set(start, items);
     }
@@ -49,8 +55,16 @@ export class SlotTimer<T> {
     if (!items) return; // its slot is firing right now: fire() skips items no longer scheduled there
     items.delete(item);
     // the start stays in the heap: the timer, armed for it or later, finds it empty and moves on
-    if (items.size === 0) this.slots.set(start, undefined);
+    if (items.size === 0) {
+      this.slots.set(start, undefined);
+      if (++this.emptySlots > COMPACT_AFTER && this.emptySlots > 2 * (this.slots.size - this.emptySlots)) this.compact();
+    }
     if (this.slotOf.size === 0) this.timer?.unref(); // nothing due: a closed app is free to exit
+  }
+
+  /** Slots kept, live or emptied (what the timer's memory grows with). */
+  get slotCount(): number {
+    return this.slots.size;
   }
 
   has(item: T): boolean {
@@ -58,12 +72,22 @@ export class SlotTimer<T> {
   }
 
   clear(): void {
+    this.emptySlots = 0;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = Infinity;
     this.slots.clear();
     this.slotOf.clear();
     this.starts.clear();
+  }
+
+  /** Drops the emptied slots (with far deadlines cancelled by the thousand, they would pile up until their time). */
+  private compact(): void {
+    for (const [start, items] of this.slots) if (!items) this.slots.delete(start);
+    this.starts.clear();
+    for (const start of this.slots.keys()) this.starts.push(start);
+    this.emptySlots = 0;
+    if (!this.firing) this.arm();
   }
 
   /** Arms the one Node timer for the earliest slot start. */
@@ -90,6 +114,7 @@ export class SlotTimer<T> {
       while ((this.starts.peek() ?? Infinity) <= now) due.push(this.starts.pop() as number);
       for (const start of due) {
         const items = this.slots.get(start);
+        if (!items && this.slots.has(start)) this.emptySlots--;
         this.slots.delete(start);
         for (const item of items ?? []) {
           // an earlier item's onDue may have cancelled or rescheduled this one
