@@ -87,6 +87,7 @@ async function main(): Promise<void> {
   const inspector = new ServerInspector({ redis: redis.addr, etcd: etcd.addr });
   try {
     const results: ScenarioRuns[] = scenarios.map((scenario) => ({ scenario, rounds: [] }));
+    const failures: string[] = [];
     for (let round = 1; round <= run.rounds; round++) {
       const rtt = { redis: await inspector.roundTrip('redis', RTT_SAMPLE_MS), etcd: await inspector.roundTrip('etcd', RTT_SAMPLE_MS) };
       const context: BenchContext = {
@@ -101,7 +102,13 @@ async function main(): Promise<void> {
         console.log(
           `[bench] ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s, round ${round}/${run.rounds}: ${result.scenario.title}`,
         );
-        result.rounds.push({ rows: await result.scenario.runRound(context), rtt });
+        try {
+          result.rounds.push({ rows: await result.scenario.runRound(context), rtt });
+        } catch (error) {
+          // one scenario failing must not lose the others' figures: the report says what failed
+          console.error(`[bench] ${result.scenario.id} failed in round ${round}:`, error);
+          failures.push(`- ${result.scenario.id}, round ${round}: ${error instanceof Error ? error.message : String(error)}`);
+        }
       }
     }
     const minutes = (Date.now() - startedAt.getTime()) / 60_000;
@@ -111,9 +118,10 @@ async function main(): Promise<void> {
       '',
       targetsTable(results),
       '',
+      ...(failures.length > 0 ? ['## Failed', '', ...failures, ''] : []),
       '## Scenarios',
       '',
-      ...results.map(scenarioTable),
+      ...results.filter((result) => result.rounds.length > 0).map(scenarioTable),
       'Handoff waits: [8 workers in one process](handoff-8-workers.svg), [4 processes](handoff-4-processes.svg).',
       '',
     ].join('\n');

@@ -41,13 +41,23 @@ async function measure(cluster: RedisCluster, perNode: Redis[], user?: string): 
       const key = `cluster-release-${i % KEYS}`;
       const held = await holderApp.locker.acquire(key, { ttl: 10_000 });
       const waiting = waiterApp.locker.acquire(key, { ttl: 10_000, waitTime: 10_000 });
+      waiting.catch(() => undefined); // answered below; if the loop fails first, the apps' close rejects it
       const channel = `nest-locker:{${key}}:released`;
       const listening = await eventually(
         () => subscribers(channel),
         (count) => count > 0,
         5_000,
       );
-      if (listening === 0) throw new Error(`the waiter on ${key} never listened`);
+      if (listening === 0) {
+        const outcome = await Promise.race([
+          waiting.then(
+            () => 'it holds the lock',
+            (error: Error) => error.message,
+          ),
+          'still waiting',
+        ]);
+        throw new Error(`the waiter on ${key} never listened (${outcome})`);
+      }
       await held.release();
       await (await waiting).release();
     }
