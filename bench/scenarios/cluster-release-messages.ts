@@ -54,7 +54,7 @@ async function measure(cluster: RedisCluster, perNode: Redis[], user?: string): 
             () => 'it holds the lock',
             (error: Error) => error.message,
           ),
-          'still waiting',
+          Promise.resolve('still waiting'),
         ]);
         throw new Error(`the waiter on ${key} never listened (${outcome})`);
       }
