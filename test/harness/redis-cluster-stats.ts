@@ -17,7 +17,11 @@ export async function pubSubMessagesSent(cluster: RedisCluster): Promise<PubSubM
   return { publish: sum('cluster_stats_messages_publish_sent'), publishshard: sum('cluster_stats_messages_publishshard_sent') };
 }
 
-/** Per master (a plain connection to each): sharded (SSUBSCRIBE) and classic (SUBSCRIBE) subscribers of `channel`. */
+/**
+ * Per node given (a plain connection to each): sharded (SSUBSCRIBE) and classic (SUBSCRIBE) subscribers of
+ * `channel`. Each node counts only its own clients: to find a classic subscriber wherever it is, give every
+ * node, replicas too (the PUBLISH fallback subscribes on any node of the cluster, replicas included).
+ */
 export async function channelSubscribers(perNode: Redis[], channel: string): Promise<{ sharded: number[]; classic: number[] }> {
   const count = (reply: unknown[]): number => Number(reply[1]);
   return {
