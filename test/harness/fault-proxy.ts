@@ -1,5 +1,6 @@
 import { createServer, Server, Socket } from 'node:net';
 import { freePort } from './free-port';
+import { resetSocket } from './reset-socket';
 
 /**
  * What the proxy does to traffic:
@@ -100,7 +101,7 @@ export class FaultProxy {
   private accept(client: Socket): void {
     if (this.refusing) {
       this.refusedCount++;
-      client.resetAndDestroy();
+      resetSocket(client);
       return;
     }
     const server = new Socket();
@@ -158,7 +159,7 @@ export class FaultProxy {
 
   private reset(link: Link): void {
     this.links.delete(link);
-    link.client.resetAndDestroy();
+    resetSocket(link.client);
     link.server.destroy();
   }
 }
