@@ -16,7 +16,8 @@ function nestLocker(id: string, backend: 'redis' | 'etcd', fair: boolean, descri
       const app = await NestFactory.createApplicationContext(LockerModule.forRoot(config(servers)), { logger: ['error'] });
       const locker = app.get(LockerService);
       return {
-        acquire: (key, options) => locker.acquire(key, { ...options, fair }),
+        // the options object as an app writes it at the call: a literal (a spread copy is several times slower to make and to read)
+        acquire: (key, { ttl, waitTime, keepAlive }) => locker.acquire(key, { ttl, waitTime, keepAlive, fair }),
         close: () => app.close(),
       };
     },
