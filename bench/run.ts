@@ -22,6 +22,7 @@ import { manyKeysThroughput } from './scenarios/many-keys-throughput';
 import type { BenchContext, Scenario } from './scenarios/scenario';
 import { ServerInspector } from './scenarios/server-inspector';
 import { uncontended, uncontendedAsCalled } from './scenarios/uncontended';
+import { uncontendedLayers } from './scenarios/uncontended-layers';
 import { waitTimeout } from './scenarios/wait-timeout';
 import { waiters } from './scenarios/waiters';
 
@@ -29,6 +30,7 @@ const ROOT = join(__dirname, '..', '..');
 const SCENARIOS: Scenario[] = [
   uncontended,
   uncontendedAsCalled,
+  uncontendedLayers,
   contentionInProcess,
   contentionApps,
   contentionProcesses,

@@ -19,7 +19,8 @@ describe('npm run bench, shortened', () => {
           BENCH_SECONDS: '0.3',
           BENCH_ROUNDS: '1',
           BENCH_MANY_KEYS: '200',
-          BENCH_ONLY: 'uncontended,uncontended-as-called,contention-8-apps,contention-4-processes,many-keys,many-keys-throughput',
+          BENCH_ONLY:
+            'uncontended,uncontended-as-called,uncontended-layers,contention-8-apps,contention-4-processes,many-keys,many-keys-throughput',
           BENCH_OUT: out,
         },
         encoding: 'utf8',
@@ -30,6 +31,7 @@ describe('npm run bench, shortened', () => {
       for (const title of [
         '1. Uncontended',
         '1b. Uncontended',
+        '1c. Where an uncontended redis cycle goes',
         '2b. Contention: 4 OS processes',
         '2c. Hot key',
         '5. Many keys',
@@ -41,6 +43,9 @@ describe('npm run bench, shortened', () => {
       const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
         results: { id: string; rounds: { rows: { row: string; metrics: Record<string, number> }[] }[] }[];
       };
+      const layers = results.results.find((result) => result.id === 'uncontended-layers')!.rounds[0].rows;
+      assert.equal(layers.length, 5, 'every layer was timed');
+      for (const row of layers) assert.ok(row.metrics.cyclesPerSec > 0, `${row.row} completed cycles`);
       for (const id of ['contention-4-processes', 'contention-8-apps']) {
         const contention = results.results.find((result) => result.id === id)!.rounds[0].rows;
         assert.equal(contention.length, 8, `every contender ran (${id})`);

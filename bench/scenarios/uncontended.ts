@@ -1,9 +1,43 @@
 import type { BenchAcquireOptions } from '../contenders/contender';
 import { now, percentile } from '../report/stats';
-import { eachContender, RoundRow, Scenario } from './scenario';
+import { Column, eachContender, Metrics, RoundRow, Scenario } from './scenario';
 
 /** Long enough for V8 to optimise every contender's code path before it is timed. */
 const WARMUP_MS = 500;
+
+/** Runs `cycle` back to back for `seconds` after a warm-up: cycles/s, p50/p99 (ms) and the process's CPU µs per cycle. */
+export async function timeCycles(cycle: () => Promise<void>, seconds: number): Promise<Metrics> {
+  const warmUntil = now() + WARMUP_MS;
+  while (now() < warmUntil) await cycle();
+  const cycles: number[] = [];
+  const cpuBefore = process.cpuUsage();
+  const started = now();
+  const stopAt = started + seconds * 1000;
+  while (now() < stopAt) {
+    const cycleStart = now();
+    await cycle();
+    cycles.push(now() - cycleStart);
+  }
+  const elapsed = now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    cyclesPerSec: (cycles.length / elapsed) * 1000,
+    p50: percentile(cycles, 50),
+    p99: percentile(cycles, 99),
+    cpuUsPerCycle: (cpu.user + cpu.system) / cycles.length,
+  };
+}
+
+/** The columns of an uncontended table. */
+export const UNCONTENDED_COLUMNS: Column[] = [
+  { metric: 'cyclesPerSec', label: 'cycles/s', digits: 0 },
+  { metric: 'cyclesPerSec', label: '× floor (time)', ratio: 'rate', digits: 2 },
+  { metric: 'p50', label: 'p50 ms', digits: 3 },
+  { metric: 'p99', label: 'p99 ms', digits: 3 },
+  { metric: 'p50', label: 'p50 in round trips', inRtts: true, digits: 1 },
+  { metric: 'cpuUsPerCycle', label: 'client CPU µs/cycle', digits: 0 },
+  { metric: 'cpuUsPerCycle', label: 'CPU × floor', ratio: 'time', digits: 2 },
+];
 
 /** One client, one key, back-to-back acquire → release with `options`. */
 const uncontendedScenario = (id: string, title: string, about: string, options: BenchAcquireOptions): Scenario => ({
@@ -12,15 +46,7 @@ const uncontendedScenario = (id: string, title: string, about: string, options: 
   about:
     `${about} "× floor" is the time per cycle against the hand-written floor of the same backend in the same round. ` +
     "The bare round trip (PING / etcd get) is the network's own floor. CPU is the client process's (user + system) per cycle.",
-  columns: [
-    { metric: 'cyclesPerSec', label: 'cycles/s', digits: 0 },
-    { metric: 'cyclesPerSec', label: '× floor (time)', ratio: 'rate', digits: 2 },
-    { metric: 'p50', label: 'p50 ms', digits: 3 },
-    { metric: 'p99', label: 'p99 ms', digits: 3 },
-    { metric: 'p50', label: 'p50 in round trips', inRtts: true, digits: 1 },
-    { metric: 'cpuUsPerCycle', label: 'client CPU µs/cycle', digits: 0 },
-    { metric: 'cpuUsPerCycle', label: 'CPU × floor', ratio: 'time', digits: 2 },
-  ],
+  columns: UNCONTENDED_COLUMNS,
   async runRound(context) {
     const rows: RoundRow[] = [];
     for (const backend of ['redis', 'etcd'] as const) {
@@ -34,29 +60,11 @@ const uncontendedScenario = (id: string, title: string, about: string, options: 
     const measured = await eachContender(async (contender) => {
       const client = await contender.connect(context.servers);
       const key = `uncontended-${contender.id}-${process.hrtime.bigint()}`;
-      const warmUntil = now() + WARMUP_MS;
-      while (now() < warmUntil) await (await client.acquire(key, options)).release();
-      const cycles: number[] = [];
-      const cpuBefore = process.cpuUsage();
-      const started = now();
-      const stopAt = started + context.seconds * 1000;
-      while (now() < stopAt) {
-        const cycleStart = now();
-        await (await client.acquire(key, options)).release();
-        cycles.push(now() - cycleStart);
+      try {
+        return { metrics: await timeCycles(async () => await (await client.acquire(key, options)).release(), context.seconds) };
+      } finally {
+        await client.close();
       }
-      const elapsed = now() - started;
-      const cpu = process.cpuUsage(cpuBefore);
-      await client.close();
-      const cpuUsPerCycle = (cpu.user + cpu.system) / cycles.length;
-      return {
-        metrics: {
-          cyclesPerSec: (cycles.length / elapsed) * 1000,
-          p50: percentile(cycles, 50),
-          p99: percentile(cycles, 99),
-          cpuUsPerCycle,
-        },
-      };
     });
     return [...rows, ...measured];
   },
