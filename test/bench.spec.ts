@@ -31,7 +31,7 @@ describe('npm run bench, shortened', () => {
       for (const title of [
         '1. Uncontended',
         '1b. Uncontended',
-        '1c. Where an uncontended redis cycle goes',
+        "1c. Where an uncontended redis cycle's time goes",
         '2b. Contention: 4 OS processes',
         '2c. Hot key',
         '5. Many keys',

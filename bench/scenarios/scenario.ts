@@ -56,12 +56,17 @@ export type Measured = Pick<RoundRow, 'metrics' | 'samples' | 'perNode'>;
  */
 export async function eachContender(measure: (contender: Contender) => Promise<Measured>): Promise<RoundRow[]> {
   const rows: RoundRow[] = [];
-  const only = process.env.BENCH_CONTENDERS?.split(',');
   for (const contender of CONTENDERS) {
-    if (only && !only.some((id) => contender.id.includes(id))) continue;
+    if (!contenderSelected(contender.id)) continue;
     rows.push({ row: contender.id, backend: contender.backend, isFloor: contender.floor, ...(await measure(contender)) });
   }
   return rows;
+}
+
+/** Whether BENCH_CONTENDERS (comma-separated parts of ids; unset: all) keeps the contender `id`. */
+export function contenderSelected(id: string): boolean {
+  const only = process.env.BENCH_CONTENDERS?.split(',').filter((part) => part !== '');
+  return !only?.length || only.some((part) => id.includes(part));
 }
 
 export interface Scenario {

@@ -3,105 +3,113 @@ import { Redis } from 'ioredis';
 import { LockerModule, LockerService } from 'nest-locker';
 import type { LockerDriver } from 'nest-locker/driver-kit';
 import { redisKeyNames } from '../../lib/drivers/redis/redis-key-names';
+import { FAIR_PLACE_MS } from '../../lib/drivers/redis/redis-lock.driver';
 import { withLockerScripts } from '../../lib/drivers/redis/redis-scripted-client';
 import { FENCE_IDLE_MS } from '../../lib/drivers/redis/redis-scripts';
 import { getLockerDriverToken } from '../../lib/utils/get-locker-driver-token.util';
 import { floorRedis } from '../contenders/floor-redis';
 import { hostPort } from '../contenders/contender';
-import type { RoundRow, Scenario } from './scenario';
+import { contenderSelected, RoundRow, Scenario } from './scenario';
 import { timeCycles, UNCONTENDED_COLUMNS } from './uncontended';
 
 const TTL = 60_000;
 const WAIT_TIME = 5_000;
-/** What the driver sends for a keep-alive lock of TTL: a grant's lease (see the redis driver). */
-const GRANT_LEASE = 2_000;
+/** The redis driver's default key prefix, as the service's calls use it. */
+const PREFIX = 'nest-locker:';
+
+/** The driver's acquire and release scripts, sent with bare ioredis as the driver sends them, replies checked. */
+async function scriptsOnly(redisAddr: string): Promise<{ cycle: () => Promise<void>; close: () => void }> {
+  const client = withLockerScripts(new Redis({ ...hostPort(redisAddr), commandTimeout: 5_000 }), 'PUBLISH');
+  const names = redisKeyNames(PREFIX, 'layers-scripts');
+  const keys = [names.lock, names.fence, names.queue, names.queueLeases, names.queueTtls] as const;
+  let serial = 0;
+  return {
+    async cycle() {
+      const owner = `layers-${(++serial).toString(36)}`;
+      // owner, ttl, fence idle, queue place (0: an uncontended attempt takes none), fence floor, a grant's lease
+      const [taken] = await client.lockerAcquire(...keys, owner, TTL, FENCE_IDLE_MS, 0, '0', Math.min(TTL, FAIR_PLACE_MS));
+      if (taken !== 1) throw new Error(`the acquire script answered ${taken}, not 1 (taken): the key was left held`);
+      const [released] = await client.lockerRelease(...keys, owner, names.channel, FENCE_IDLE_MS, '0');
+      if (released !== 1) throw new Error(`the release script answered ${released}, not 1 (released)`);
+    },
+    close: () => client.disconnect(),
+  };
+}
 
 /**
- * Where the time of an uncontended redis cycle goes: the same acquire → release, called through fewer and
- * fewer of nest-locker's layers, down to its two scripts sent with bare ioredis.
+ * Where the time of an uncontended redis cycle goes: the floor, then the same acquire → release through
+ * more and more of nest-locker: its two scripts alone, the driver's single attempt, the driver's waiting path,
+ * and LockerService.
  */
 export const uncontendedLayers: Scenario = {
   id: 'uncontended-layers',
-  title: '1c. Where an uncontended redis cycle goes, layer by layer',
+  title: "1c. Where an uncontended redis cycle's time goes, layer by layer",
   about:
-    `One key, back-to-back acquire → release (TTL ${TTL / 1000} s, keep-alive on, wait time ${WAIT_TIME / 1000} s where there is one), ` +
-    "each row one layer less: LockerService (as 1b), the driver's waiting path, the driver's single attempt (tryAcquire), " +
-    "and the driver's two Lua scripts sent with bare ioredis and none of nest-locker's code. Ratios are to the floor " +
-    "(ioredis SET NX PX + compare-and-delete). CPU is the client process's per cycle.",
+    `One key, back-to-back acquire → release (TTL ${TTL / 1000} s, keep-alive on, wait time ${WAIT_TIME / 1000} s where there is one). ` +
+    "Each row adds a layer: the driver's two Lua scripts sent with bare ioredis and none of nest-locker's code; " +
+    'driver.acquire with one attempt (wait: false, as tryAcquire); driver.acquire with a wait time (the waiting path); ' +
+    'LockerService.acquire({ waitTime }) as in 1b. Ratios are to the floor (ioredis SET NX PX + compare-and-delete), ' +
+    "per round, then the median of rounds. CPU is the client process's per cycle.",
   columns: UNCONTENDED_COLUMNS,
   async runRound(context) {
-    const only = process.env.BENCH_CONTENDERS?.split(',');
-    if (only && !only.some((part) => 'floor (redis) nest-locker (redis)'.includes(part))) return [];
+    if (!contenderSelected('nest-locker (redis)')) return [];
     const seconds = context.seconds;
     const rows: RoundRow[] = [];
-    const row = (name: string, metrics: RoundRow['metrics'], isFloor = false) =>
-      rows.push({ row: name, backend: 'redis', isFloor, metrics });
+    const row = async (name: string, cycle: () => Promise<void>, isFloor = false) =>
+      rows.push({ row: name, backend: 'redis', isFloor, metrics: await timeCycles(cycle, seconds) });
 
     const floor = await floorRedis.connect(context.servers);
-    row(
-      'floor: SET NX PX + compare-and-delete',
-      await timeCycles(async () => await (await floor.acquire('layers-floor', { ttl: TTL })).release(), seconds),
-      true,
-    );
-    await floor.close();
-
-    const client = withLockerScripts(new Redis({ ...hostPort(context.servers.redis), commandTimeout: 5_000 }), 'PUBLISH');
-    const names = redisKeyNames('locker:', 'layers-scripts');
-    let serial = 0;
-    row(
-      "the driver's two scripts, bare ioredis",
-      await timeCycles(async () => {
-        const owner = `layers-${(++serial).toString(36)}`;
-        await client.lockerAcquire(
-          names.lock,
-          names.fence,
-          names.queue,
-          names.queueLeases,
-          names.queueTtls,
-          owner,
-          TTL,
-          FENCE_IDLE_MS,
-          0,
-          '0',
-          GRANT_LEASE,
-        );
-        await client.lockerRelease(
-          names.lock,
-          names.fence,
-          names.queue,
-          names.queueLeases,
-          names.queueTtls,
-          owner,
-          names.channel,
-          FENCE_IDLE_MS,
-          '0',
-        );
-      }, seconds),
-    );
-    client.disconnect();
-
+    try {
+      await row(
+        'floor: SET NX PX + compare-and-delete',
+        async () => await (await floor.acquire('layers-floor', { ttl: TTL })).release(),
+        true,
+      );
+    } finally {
+      await floor.close();
+    }
+    const scripts = await scriptsOnly(context.servers.redis);
+    try {
+      await row("the driver's two scripts, bare ioredis", scripts.cycle);
+    } finally {
+      scripts.close();
+    }
     const app = await NestFactory.createApplicationContext(
       LockerModule.forRoot({ redis: { addr: context.servers.redis }, locker: { driver: 'redis', driver_instance_id: 'redis' } }),
       { logger: ['error'] },
     );
     try {
       const driver = app.get<LockerDriver>(getLockerDriverToken('redis'));
-      const request = { section: 'locker', keyPrefix: 'locker:', ttl: TTL, keepAlive: true, fair: false };
-      row(
-        'driver.acquire, one attempt (wait: false)',
-        await timeCycles(async () => await (await driver.acquire({ ...request, key: 'layers-try', wait: false }))!.release(), seconds),
-      );
-      row(
-        'driver.acquire, waiting path (waitTime)',
-        await timeCycles(
-          async () => await (await driver.acquire({ ...request, key: 'layers-wait', wait: true, waitTime: WAIT_TIME }))!.release(),
-          seconds,
-        ),
-      );
+      // a fresh request per call, as the service makes one
+      await row('driver.acquire, one attempt (wait: false)', async () => {
+        const lock = await driver.acquire({
+          key: 'layers-try',
+          section: 'locker',
+          keyPrefix: PREFIX,
+          ttl: TTL,
+          keepAlive: true,
+          fair: false,
+          wait: false,
+        });
+        await lock!.release();
+      });
+      await row('driver.acquire, waiting path (waitTime)', async () => {
+        const lock = await driver.acquire({
+          key: 'layers-wait',
+          section: 'locker',
+          keyPrefix: PREFIX,
+          ttl: TTL,
+          keepAlive: true,
+          fair: false,
+          wait: true,
+          waitTime: WAIT_TIME,
+        });
+        await lock!.release();
+      });
       const locker = app.get(LockerService);
-      row(
+      await row(
         'LockerService.acquire({ waitTime })',
-        await timeCycles(async () => await (await locker.acquire('layers-service', { ttl: TTL, waitTime: WAIT_TIME })).release(), seconds),
+        async () => await (await locker.acquire('layers-service', { ttl: TTL, waitTime: WAIT_TIME })).release(),
       );
     } finally {
       await app.close();
