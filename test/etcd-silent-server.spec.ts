@@ -32,9 +32,10 @@ describe('etcd: a server that stops answering', () => {
         ['acquire', env.app.service.acquire('silent-other', { ttl: 5_000 })],
         ['extend', held.extend(6_000)],
       ];
-      for (const [name, call] of calls) {
-        assert.ok(await settleWithin(call, CALL_BOUND), `${name}() settled within ${CALL_BOUND} ms on a silent server`);
-      }
+      // each call's outcome is taken at once: they reject at about the same time, and one left unobserved
+      // meanwhile would be an unhandled rejection (which fails the test, and lets the next one start mid-cut)
+      const settled = await Promise.all(calls.map(async ([name, call]) => [name, await settleWithin(call, CALL_BOUND)] as const));
+      for (const [name, inTime] of settled) assert.ok(inTime, `${name}() settled within ${CALL_BOUND} ms on a silent server`);
       assert.ok(await settleWithin(held.release(), CALL_BOUND), 'release() settled');
       // keep-alive runs every ttl/3 = 3 s: each unanswered one is given up at its deadline and tried again
       const seen = await eventually(
