@@ -145,4 +145,28 @@ describe('a programmatically closed app', () => {
     assert.equal(out.trim(), 'closed');
     assert.ok(exited, 'the process was still alive 20 s after app.close() (its minHold is 60 s)');
   });
+
+  for (const driver of ['redis', 'etcd'] as const) {
+    it(`lets its process exit soon after close when ${driver} went away under a waiting key`, async () => {
+      const script = join(__dirname, 'src', 'server-gone-exit.js');
+      const child = spawn(process.execPath, [script, driver], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const killChild = () => child.kill('SIGKILL');
+      process.once('exit', killChild);
+      let out = '';
+      let closedAt = 0;
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (!closedAt && out.includes('closed')) closedAt = Date.now();
+      });
+      const exited = once(child, 'exit').then(() => Date.now());
+      const bound = new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), 60_000).unref());
+      const exitedAt = await Promise.race([exited, bound]);
+      killChild();
+      process.off('exit', killChild);
+      assert.match(out, /waiter ended with \w*Error/, 'the waiter was answered with an error');
+      assert.ok(closedAt > 0, `app.close() returned (output: ${JSON.stringify(out)})`);
+      // etcd3's watch retry waits at most 1 s with the driver's backoff (its default grows to 30 s); ioredis gives a closing socket 2 s
+      assert.ok(exitedAt - closedAt < 6_000, `the process exited ${exitedAt - closedAt} ms after app.close()`);
+    });
+  }
 });

@@ -11,6 +11,7 @@ import { callDeadline, DEFAULT_COMMAND_TIMEOUT_MS, retryUnlessTimedOut } from '.
 import { EndpointCoolDown, unreachableWith } from './etcd-endpoint-cool-down';
 import { EtcdLockDriver } from './etcd-lock.driver';
 import { probeEtcd } from './etcd-probe';
+import { watchRetryBackoff } from './etcd-watch-backoff';
 
 const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout', 'command_timeout', 'tls', 'client'] as const;
 
@@ -99,6 +100,7 @@ function openClient(etcd: typeof Etcd, settings: EtcdDriverSettings): Etcd.Etcd3
     faultHandling: {
       host: (host) => coolDown.policy(host) as never,
       global: retryUnlessTimedOut(isRecoverableError, GRPCDeadlineExceededError) as never,
+      watchBackoff: watchRetryBackoff,
     },
   });
 }
