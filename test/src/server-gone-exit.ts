@@ -27,7 +27,8 @@ void (async () => {
     () => 'got the lock',
     (error: Error) => `ended with ${error.name}`,
   );
-  await sleep(300); // the waiter is queued and listens for the release (a subscription, a watch)
+  // the waiter is queued on the server, and so listens for the release (a subscription, a watch)
+  while (((await locker.inspect('gone'))?.waiting ?? 0) === 0) await sleep(20);
   await server.kill();
   await sleep(OUTAGE_MS);
   await app.close();
