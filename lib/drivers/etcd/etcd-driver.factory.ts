@@ -11,7 +11,7 @@ import { callDeadline, DEFAULT_COMMAND_TIMEOUT_MS, retryUnlessTimedOut } from '.
 import { EndpointCoolDown, unreachableWith } from './etcd-endpoint-cool-down';
 import { EtcdLockDriver } from './etcd-lock.driver';
 import { probeEtcd } from './etcd-probe';
-import { watchRetryBackoff } from './etcd-watch-backoff';
+import { watchRetryBackoff } from './etcd-watch-stream';
 
 const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout', 'command_timeout', 'tls', 'client'] as const;
 

@@ -16,6 +16,7 @@ import { EtcdLeaseSession } from './etcd-lease-session';
 import { EtcdLockRemote } from './etcd-lock-remote';
 import { EtcdQueue } from './etcd-queue';
 import { QueueEntry, QueuePositionLost } from './etcd-queue-entry';
+import { endWatchStream } from './etcd-watch-stream';
 
 /** A waiter re-reads its predecessor this often even without a delete seen (the watch may be down). */
 const WATCHLESS_RECHECK_MS = 1_000;
@@ -123,7 +124,10 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     // Revoked before the client closes, or each lease would outlive the app by its TTL (60 s by default);
     // a member that hangs without answering must not hold up shutdown.
     await settleWithin(Promise.all(sessions.map((session) => session.firstRevoke)), CLOSE_REVOKE_WAIT_MS);
-    if (this.ownsClient) this.client.close();
+    if (this.ownsClient) {
+      this.client.close();
+      endWatchStream(this.client);
+    }
   }
 
   protected onSettled(lock: HeldLock): void {

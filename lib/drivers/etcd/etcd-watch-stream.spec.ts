@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { watchRetryBackoff } from './etcd-watch-backoff';
+import { watchRetryBackoff } from './etcd-watch-stream';
 
 describe("etcd3's watch-stream retry backoff", () => {
   it('starts near 100 ms, doubles, and never waits more than 1 s', () => {
