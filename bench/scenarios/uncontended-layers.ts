@@ -81,31 +81,21 @@ export const uncontendedLayers: Scenario = {
     try {
       const driver = app.get<LockerDriver>(getLockerDriverToken('redis'));
       // a fresh request per call, as the service makes one
-      await row('driver.acquire, one attempt (wait: false)', async () => {
+      const driverCycle = (key: string, wait: boolean, waitTime?: number) => async () => {
         const lock = await driver.acquire({
-          key: 'layers-try',
+          key,
           section: 'locker',
           keyPrefix: PREFIX,
           ttl: TTL,
           keepAlive: true,
           fair: false,
-          wait: false,
+          wait,
+          waitTime,
         });
         await lock!.release();
-      });
-      await row('driver.acquire, waiting path (waitTime)', async () => {
-        const lock = await driver.acquire({
-          key: 'layers-wait',
-          section: 'locker',
-          keyPrefix: PREFIX,
-          ttl: TTL,
-          keepAlive: true,
-          fair: false,
-          wait: true,
-          waitTime: WAIT_TIME,
-        });
-        await lock!.release();
-      });
+      };
+      await row('driver.acquire, one attempt (wait: false)', driverCycle('layers-try', false));
+      await row('driver.acquire, waiting path (waitTime)', driverCycle('layers-wait', true, WAIT_TIME));
       const locker = app.get(LockerService);
       await row(
         'LockerService.acquire({ waitTime })',
