@@ -1,26 +1,26 @@
+import type { LockedRuns } from './acquisition/locked-runs';
 import { LockerConfigError, LockerNotReadyError } from './errors';
-import type { LockerService } from './locker.service';
 
-/** The LockerService of every initialised app in this process, in order of initialisation. */
-const services: LockerService[] = [];
-/** Providers and controllers with `@WithLock` methods → the LockerService of the app that made them. */
-const owners = new WeakMap<object, LockerService>();
+/** The locked runs of every initialised app in this process, in order of initialisation. */
+const services: LockedRuns[] = [];
+/** Providers and controllers with `@WithLock` methods → the locked runs of the app that made them. */
+const owners = new WeakMap<object, LockedRuns>();
 
 /**
- * How decorated methods reach a LockerService at call time: filled when LockerModule initialises,
+ * How decorated methods reach their app's locks at call time: filled when LockerModule initialises,
  * emptied when it shuts down. With several apps in one process (an e2e suite, a worker beside an API),
- * a provider's or controller's method locks through its own app; see `service()` for other objects.
+ * a provider's or controller's method locks through its own app; see `runs()` for other objects.
  */
 export const LockerHost = {
-  attach(service: LockerService): void {
+  attach(service: LockedRuns): void {
     if (!services.includes(service)) services.push(service);
   },
-  detach(service: LockerService): void {
+  detach(service: LockedRuns): void {
     const index = services.indexOf(service);
     if (index >= 0) services.splice(index, 1);
   },
   /** `instance` is a provider or controller of the app whose LockerService this is. */
-  bind(instance: object, service: LockerService): void {
+  bind(instance: object, service: LockedRuns): void {
     owners.set(instance, service);
   },
   /**
@@ -29,7 +29,7 @@ export const LockerHost = {
    * naming `where` before init and after shutdown, and `LockerConfigError` when several apps could
    * serve an object none of them made: a decorated body never runs unlocked, nor under a stranger's lock.
    */
-  service(instance: unknown, where: string): LockerService {
+  runs(instance: unknown, where: string): LockedRuns {
     const owner = typeof instance === 'object' && instance !== null ? owners.get(instance) : undefined;
     if (owner) {
       if (!services.includes(owner)) throw new LockerNotReadyError(where);

@@ -4,9 +4,12 @@ import { asyncConfigProviders } from './config/locker-config.providers';
 import { resolveLockerConfig, ResolvedLockerConfig } from './config/resolve-locker-config';
 import type { LockerConfig, LockerModuleOptions } from './interfaces/locker-config.interface';
 import type { LockerModuleAsyncOptions } from './interfaces/locker-module-async-options.interface';
-import { LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS, LOCKER_RESOLVED_CONFIG } from './locker.constants';
+import { DEFAULT_SHUTDOWN_TIMEOUT, LOCKER_DRIVERS, LOCKER_MODULE_OPTIONS, LOCKER_RESOLVED_CONFIG } from './locker.constants';
 import { LockerDrivers } from './locker-drivers';
 import { LockerService } from './locker.service';
+import { AcquisitionPipeline } from './acquisition/acquisition-pipeline';
+import { LockedRuns } from './acquisition/locked-runs';
+import { InFlightWork } from './lifecycle/in-flight-work';
 import { WithLockExplorer } from './decorators/with-lock.explorer';
 import { LockedIntervalExplorer } from './scheduling/locked-interval.explorer';
 import { LockedIntervalOrchestrator } from './scheduling/locked-interval.orchestrator';
@@ -48,6 +51,22 @@ export class LockerModule {
           inject: [LOCKER_RESOLVED_CONFIG],
         },
         ...driverProviders,
+        // internal: what the facade and the decorators share (not exported)
+        {
+          provide: InFlightWork,
+          useFactory: (drivers: LockerDrivers) => new InFlightWork(drivers, options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT),
+          inject: [LOCKER_DRIVERS],
+        },
+        {
+          provide: AcquisitionPipeline,
+          useFactory: (drivers: LockerDrivers, work: InFlightWork) => new AcquisitionPipeline(drivers, work),
+          inject: [LOCKER_DRIVERS, InFlightWork],
+        },
+        {
+          provide: LockedRuns,
+          useFactory: (pipeline: AcquisitionPipeline, work: InFlightWork) => new LockedRuns(pipeline, work),
+          inject: [AcquisitionPipeline, InFlightWork],
+        },
         LockerService,
         LockedIntervalRegistry,
         LockedIntervalExplorer,

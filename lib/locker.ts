@@ -1,8 +1,9 @@
 import { LockerConfigError, LockerError } from './errors';
 import { assertOptionsObject } from './utils/lock-options';
+import { MUTEX } from './acquisition/lock-kind';
+import type { AcquisitionPipeline } from './acquisition/acquisition-pipeline';
 import type { Lock } from './interfaces/lock.interface';
 import type { LockOptions } from './interfaces/lock-options.interface';
-import type { LockerService } from './locker.service';
 
 /** The seed's lock object: one held lock at a time, `lock()` blocks until acquired, `unlock()` releases. */
 export class Locker {
@@ -10,7 +11,7 @@ export class Locker {
   private taking = false;
 
   constructor(
-    private readonly service: LockerService,
+    private readonly pipeline: AcquisitionPipeline,
     /** The locker section this object locks on. */
     readonly section: string,
   ) {}
@@ -35,7 +36,7 @@ export class Locker {
     }
     this.taking = true;
     try {
-      this.held = await this.service.acquire(key, { ...options, locker: this.section });
+      this.held = (await this.pipeline.take(key, MUTEX, { ...options, locker: this.section }, true, 'lock()')) as Lock;
     } finally {
       this.taking = false;
     }

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { before, describe, it } from 'node:test';
-import type { Lock, LockEvent } from 'nest-locker';
+import { Lock, LockerUnavailableError, LockEvent } from 'nest-locker';
 import { settleWithin } from '../lib/utils/settle-within';
 import { useEtcdApp } from './helpers/etcd-app';
 import { eventually } from './helpers/wait';
@@ -11,14 +11,15 @@ const CALL_BOUND = COMMAND_TIMEOUT + 1_500;
 
 /**
  * An etcd that accepts the connection and never answers (the fault proxy holds every byte): every call
- * has a deadline (`command_timeout`), so nothing a user calls hangs, renewals keep being tried, and what
- * was taken or released meanwhile is settled on the server once it answers again.
+ * has a deadline (`command_timeout`), so nothing a user calls hangs (a call that does not wait rejects with
+ * LockerUnavailableError, a waiting acquire rides the silence out), renewals keep being tried, and what was
+ * taken or released meanwhile is settled on the server once it answers again.
  */
 describe('etcd: a server that stops answering', () => {
   const env = useEtcdApp({ proxied: true, connection: { command_timeout: COMMAND_TIMEOUT } });
   before(async () => await (await env.app.service.acquire('warm-up')).release());
 
-  it('answers tryAcquire, acquire, extend, release and renewals within the deadline, and leaves nothing behind', async () => {
+  it('answers tryAcquire, extend, release and renewals within the deadline, waits through it in acquire, and leaves nothing behind', async () => {
     const held = await env.app.service.acquire('silent-held', { ttl: 6_000 });
     const renewed = await env.app.service.acquire('silent-renewed', { ttl: 9_000 });
     const failedRenewals: LockEvent[] = [];
@@ -26,17 +27,26 @@ describe('etcd: a server that stops answering', () => {
       if (event.type === 'renewal-failed' && event.key === 'silent-renewed') failedRenewals.push(event);
     });
     env.proxy.set({ kind: 'cut' });
+    let waiting: Promise<Lock> | undefined;
     try {
+      waiting = env.app.service.acquire('silent-other', { ttl: 5_000 });
+      waiting.catch(() => undefined);
       const calls: [string, Promise<unknown>][] = [
         ['tryAcquire', env.app.service.tryAcquire('silent-free', { ttl: 4_000 })],
-        ['acquire', env.app.service.acquire('silent-other', { ttl: 5_000 })],
         ['extend', held.extend(6_000)],
+        ['release', held.release()],
       ];
       // each call's outcome is taken at once: they reject at about the same time, and one left unobserved
       // meanwhile would be an unhandled rejection (which fails the test, and lets the next one start mid-cut)
-      const settled = await Promise.all(calls.map(async ([name, call]) => [name, await settleWithin(call, CALL_BOUND)] as const));
-      for (const [name, inTime] of settled) assert.ok(inTime, `${name}() settled within ${CALL_BOUND} ms on a silent server`);
-      assert.ok(await settleWithin(held.release(), CALL_BOUND), 'release() settled');
+      const outcomes = await Promise.all(
+        calls.map(async ([name, call]) => [name, await settleWithin(call, CALL_BOUND), (await Promise.allSettled([call]))[0]] as const),
+      );
+      for (const [name, inTime, outcome] of outcomes) {
+        assert.ok(inTime, `${name}() settled within ${CALL_BOUND} ms on a silent server`);
+        assert.equal(outcome.status, 'rejected', `${name}() rejected`);
+        assert.ok(outcome.reason instanceof LockerUnavailableError, `${name}(): ${String(outcome.reason)}`);
+      }
+      assert.equal(await settleWithin(waiting, 0), false, 'acquire() still waits: the server may come back');
       // keep-alive runs every ttl/3 = 3 s: each unanswered one is given up at its deadline and tried again
       const seen = await eventually(
         async () => failedRenewals.length,
@@ -48,7 +58,9 @@ describe('etcd: a server that stops answering', () => {
       subscription.unsubscribe();
       env.proxy.set({ kind: 'pass' });
     }
-    await Promise.allSettled([renewed.release()]);
+    const taken = await waiting;
+    assert.ok(taken.held, 'the waiting acquire took the lock once etcd answered');
+    await Promise.allSettled([renewed.release(), taken.release()]);
     for (const key of ['silent-held', 'silent-free', 'silent-other', 'silent-renewed']) {
       const state = await eventually(
         () => env.etcd.state(key, env.app.driver('etcd')),

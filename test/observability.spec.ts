@@ -38,7 +38,7 @@ describe('OpenTelemetry metrics on meter nest-locker', () => {
     return new Map((scope?.metrics ?? []).map((metric) => [metric.descriptor.name, metric]));
   }
 
-  it('records acquisitions by outcome, holds, held locks and losses, with the section and never the key', async () => {
+  it('records acquisitions by outcome, holds, held locks and losses, with the section and kind and never the key', async () => {
     const service = app.service;
     await (await service.acquire('report', { locker: 'jobs' })).release(); // acquired (jobs)
     const held = await service.acquire('busy-key', { ttl: 1000 }); // acquired (locker)
@@ -81,12 +81,12 @@ describe('OpenTelemetry metrics on meter nest-locker', () => {
     const lost = found.get('locker.lost') as MetricData;
     assert.deepEqual(
       lost.dataPoints.map((point) => [point.attributes, point.value]),
-      [[{ 'locker.section': 'locker', 'locker.lost.reason': 'refused' }, 1]],
+      [[{ 'locker.section': 'locker', 'locker.kind': 'lock', 'locker.lost.reason': 'refused' }, 1]],
     );
     const attributeNames = new Set(
       [...found.values()].flatMap((metric) => metric.dataPoints.flatMap((point) => Object.keys(point.attributes))),
     );
-    assert.deepEqual([...attributeNames].sort(), ['locker.lost.reason', 'locker.outcome', 'locker.section']);
+    assert.deepEqual([...attributeNames].sort(), ['locker.kind', 'locker.lost.reason', 'locker.outcome', 'locker.section']);
   });
 
   it('counts a lock held now in locker.held', async () => {

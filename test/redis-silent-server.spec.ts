@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { LockLostError } from 'nest-locker';
+import { LockerUnavailableError, LockLostError } from 'nest-locker';
 import { DriverFixture, redisFixture } from './conformance/driver-fixtures';
 import { FaultProxy } from './harness/fault-proxy';
 import { lockerConfig } from './faults/environments';
@@ -16,8 +16,9 @@ const FAIR_RENEWAL_MS = 667;
 
 /**
  * A redis server that stops answering (the connection stays open, nothing gets through: the fault proxy's
- * `cut`): every call settles by `command_timeout`, the holder is told, and once the server answers again
- * nothing of ours is left on it.
+ * `cut`): every call that does not wait settles by `command_timeout` with LockerUnavailableError, a waiting
+ * acquire rides the silence out, the holder is told, and once the server answers again nothing of ours is
+ * left on it.
  */
 describe('redis: every call settles while the server is silent', () => {
   let fixture: DriverFixture;
@@ -69,20 +70,24 @@ describe('redis: every call settles while the server is silent', () => {
     const { settled, outcome } = await whileSilent(() => app.service.tryAcquire('silent-try'));
     assert.ok(settled, `tryAcquire() settled within ${COMMAND_TIMEOUT + SLACK_MS} ms`);
     assert.equal(outcome.status, 'rejected');
+    assert.ok(outcome.reason instanceof LockerUnavailableError, String(outcome.reason));
     await nothingLeft('silent-try');
   });
 
-  it('acquire() without waitTime rejects by command_timeout instead of waiting forever', async () => {
-    const { settled, outcome } = await whileSilent(() => app.service.acquire('silent-acquire'));
-    assert.ok(settled, `acquire() settled within ${COMMAND_TIMEOUT + SLACK_MS} ms`);
-    assert.equal(outcome.status, 'rejected');
+  it('acquire() without waitTime waits through the silence and takes the lock once the server answers', async () => {
+    // silent for longer than a call's deadline: the wait's first ask fails, and it asks again
+    const { settled, outcome } = await whileSilent(() => app.service.acquire('silent-acquire'), COMMAND_TIMEOUT + SLACK_MS);
+    assert.equal(settled, false, 'still waiting while the server was silent');
+    assert.equal(outcome.status, 'fulfilled', String((outcome as PromiseRejectedResult).reason));
+    assert.ok(outcome.value.held);
+    await outcome.value.release();
     await nothingLeft('silent-acquire');
   });
 
-  it('a fair waiter whose call goes unanswered gives up and leaves its place in the queue', async () => {
-    const key = 'silent-fair';
+  it('a queued waiter keeps waiting through the silence and gets the lock when the holder releases', async () => {
+    const key = 'silent-queued';
     const holder = await other.service.acquire(key, { ttl: 30_000 });
-    const waiting = app.service.acquire(key, { fair: true, waitTime: 60_000 });
+    const waiting = app.service.acquire(key, { waitTime: 60_000 });
     waiting.catch(() => undefined);
     const queued = await eventually(
       () => fixture.state(key, app.driver('redis')),
@@ -90,10 +95,14 @@ describe('redis: every call settles while the server is silent', () => {
       10_000,
     );
     assert.equal(queued.entries, 2, 'held, and the waiter queued');
-    const { settled, outcome } = await whileSilent(() => waiting, FAIR_RENEWAL_MS + COMMAND_TIMEOUT + SLACK_MS);
-    assert.ok(settled, 'the fair waiter settled within its next call and that call’s deadline');
-    assert.equal(outcome.status, 'rejected');
+    proxy.set({ kind: 'cut' });
+    const settledWhileCut = await settleWithin(waiting, FAIR_RENEWAL_MS + COMMAND_TIMEOUT + SLACK_MS);
+    proxy.set({ kind: 'pass' });
+    assert.equal(settledWhileCut, false, 'the waiter did not give up on the silence');
     await holder.release();
+    const lock = await waiting;
+    assert.ok(lock.held && lock.fencingToken > holder.fencingToken);
+    await lock.release();
     await nothingLeft(key);
   });
 
@@ -103,17 +112,20 @@ describe('redis: every call settles while the server is silent', () => {
     const { settled, outcome } = await whileSilent(() => lock.extend(30_000));
     assert.ok(settled, `extend() settled within ${COMMAND_TIMEOUT + SLACK_MS} ms`);
     assert.equal(outcome.status, 'rejected');
+    assert.ok(outcome.reason instanceof LockerUnavailableError, String(outcome.reason));
     assert.equal(lock.held, false);
     assert.equal((lock.signal.reason as LockLostError).reason, 'disconnected');
     await nothingLeft('silent-extend');
   });
 
-  it('release() settles by command_timeout, and the key is freed once the server answers', async () => {
+  it('release() rejects by command_timeout with LockerUnavailableError, and the key is freed once the server answers', async () => {
     const lock = await app.service.tryAcquire('silent-release', { ttl: 30_000 });
     assert.ok(lock);
     const { settled, outcome } = await whileSilent(() => lock.release());
     assert.ok(settled, `release() settled within ${COMMAND_TIMEOUT + SLACK_MS} ms`);
-    assert.equal(outcome.status, 'fulfilled');
+    assert.equal(outcome.status, 'rejected', 'the caller learns the release did not reach the server');
+    assert.ok(outcome.reason instanceof LockerUnavailableError, String(outcome.reason));
+    assert.equal(lock.held, false, 'keep-alive stopped at once: the lock ends with its lease');
     await nothingLeft('silent-release');
   });
 

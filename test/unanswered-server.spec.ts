@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
-import { LockWaitTimeoutError } from 'nest-locker';
+import { LockerUnavailableError } from 'nest-locker';
 import { DriverFixture, etcdFixture, redisFixture } from './conformance/driver-fixtures';
 import { FaultProxy } from './harness/fault-proxy';
 import { lockerConfig } from './faults/environments';
@@ -9,8 +9,8 @@ import { eventually } from './helpers/wait';
 
 /**
  * A server that stops answering mid-call (a cut connection, an etcd election) must not stretch `waitTime`:
- * the caller gets LockWaitTimeoutError while the call still hangs, and whatever the call takes once the
- * server answers again is given back.
+ * at its deadline the caller gets LockerUnavailableError (the server never said the lock is busy) while the
+ * call still hangs, and whatever the call takes once the server answers again is given back.
  */
 for (const [name, makeFixture] of [
   ['redis', redisFixture],
@@ -33,12 +33,15 @@ for (const [name, makeFixture] of [
       await fixture?.close();
     });
 
-    it('times out on a hung call to a free key, and releases what the call took once it is answered', async () => {
+    it('gives up on a hung call to a free key at its waitTime as unavailable, and releases what the call took once it is answered', async () => {
       proxy.set({ kind: 'cut' });
       const error = await app.service.acquire('free-key', { waitTime: 300 }).catch((caught: unknown) => caught);
       const stillCut = proxy.connectionCount > 0; // the timeout came while nothing got through
       proxy.set({ kind: 'pass' });
-      assert.ok(error instanceof LockWaitTimeoutError, String(error));
+      assert.ok(error instanceof LockerUnavailableError, String(error));
+      assert.equal(error.code, 'LOCKER_UNAVAILABLE');
+      assert.equal(error.section, 'locker');
+      assert.equal(error.driver, name);
       assert.ok(stillCut);
       const driver = app.driver(name);
       const state = await eventually(

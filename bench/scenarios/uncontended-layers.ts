@@ -86,6 +86,7 @@ export const uncontendedLayers: Scenario = {
           key,
           section: 'locker',
           keyPrefix: PREFIX,
+          kind: 'lock',
           ttl: TTL,
           keepAlive: true,
           fair: false,

@@ -1,14 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { LockNamespace } from '../acquisition/lock-kind';
 import type { Lock } from '../interfaces/lock.interface';
 
 /**
- * Which lock on the server a key names: the driver instance (one connection) and the section's key
- * prefix with the key. Two locker sections on one connection with one prefix name the same lock.
+ * Which lock on the server a key names: the driver instance (one connection), the section's key prefix
+ * with the key, and the kind's namespace. Two locker sections on one connection with one prefix name the
+ * same lock; a permit and a mutex of one key do not.
  */
 export interface ServerLockRef {
   driver: object;
   keyPrefix: string;
   key: string;
+  namespace: LockNamespace;
 }
 
 interface HeldEntry {
@@ -31,7 +34,12 @@ export class LockContext {
     return storage
       .getStore()
       ?.findLast(
-        ({ lock, ref: held }) => held.driver === ref.driver && held.keyPrefix === ref.keyPrefix && held.key === ref.key && lock.held,
+        ({ lock, ref: held }) =>
+          held.driver === ref.driver &&
+          held.keyPrefix === ref.keyPrefix &&
+          held.key === ref.key &&
+          held.namespace === ref.namespace &&
+          lock.held,
       )?.lock;
   }
 

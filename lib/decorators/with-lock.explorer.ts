@@ -2,18 +2,18 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { WITH_LOCK_METADATA } from '../locker.constants';
 import { LockerHost } from '../locker-host';
-import { LockerService } from '../locker.service';
+import { LockedRuns } from '../acquisition/locked-runs';
 
 /**
  * Tells `LockerHost` which app made each provider and controller with `@WithLock` methods, so that with
- * several apps in one process (the same class in each) a method locks through its own app's service.
+ * several apps in one process (the same class in each) a method locks through its own app.
  */
 @Injectable()
 export class WithLockExplorer implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
-    private readonly locker: LockerService,
+    private readonly runs: LockedRuns,
   ) {}
 
   onModuleInit(): void {
@@ -21,7 +21,7 @@ export class WithLockExplorer implements OnModuleInit {
       const instance: unknown = wrapper.instance;
       // request-scoped and transient instances are made later, per request or consumer: LockerHost falls back
       if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient || typeof instance !== 'object' || instance === null) continue;
-      if (this.hasLockedMethod(instance)) LockerHost.bind(instance, this.locker);
+      if (this.hasLockedMethod(instance)) LockerHost.bind(instance, this.runs);
     }
   }
 

@@ -1,3 +1,4 @@
+import type { LockNamespace } from '../acquisition/lock-kind';
 import { HeldLock, HeldLockInit, HeldLockOwner } from '../lock/held-lock';
 import type { Lock } from '../interfaces/lock.interface';
 import type { AcquireRequest, DriverContext, LockerDriver, LockInspection } from '../interfaces/locker-driver.interface';
@@ -34,12 +35,12 @@ export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwne
     return this.inspection ? this.inspection.ping(timeoutMs) : Promise.resolve();
   }
 
-  inspect(keyPrefix: string, key: string): Promise<LockInfo | null> {
-    return this.inspecting('inspect').inspect(keyPrefix, key);
+  inspect(keyPrefix: string, key: string, namespace: LockNamespace = 'lock'): Promise<LockInfo | null> {
+    return this.inspecting('inspect').inspect(keyPrefix, key, namespace);
   }
 
-  forceRelease(keyPrefix: string, key: string): Promise<boolean> {
-    return this.inspecting('forceRelease').forceRelease(keyPrefix, key);
+  forceRelease(keyPrefix: string, key: string, namespace: LockNamespace = 'lock'): Promise<boolean> {
+    return this.inspecting('forceRelease').forceRelease(keyPrefix, key, namespace);
   }
 
   list(keyPrefix: string): Promise<LockInfo[]> {
@@ -69,6 +70,7 @@ export abstract class AbstractLockerDriver implements LockerDriver, HeldLockOwne
     const lock = new HeldLock({
       key: request.key,
       section: request.section,
+      kind: request.kind,
       fencingToken: granted.fencingToken,
       ttl: request.ttl,
       keepAlive: request.keepAlive,

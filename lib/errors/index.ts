@@ -6,3 +6,4 @@ export * from './locker-closed.error';
 export * from './locker-config.error';
 export * from './lock-busy.error';
 export * from './locker-not-ready.error';
+export * from './locker-unavailable.error';

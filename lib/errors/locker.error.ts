@@ -7,7 +7,8 @@ export type LockerErrorCode =
   | 'LOCKER_CONFIG'
   | 'LOCKER_CLOSED'
   | 'LOCK_BUSY'
-  | 'LOCKER_NOT_READY';
+  | 'LOCKER_NOT_READY'
+  | 'LOCKER_UNAVAILABLE';
 
 export interface LockerErrorFields {
   /** The lock key the error is about, when there is one. */

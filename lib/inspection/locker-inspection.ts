@@ -1,9 +1,69 @@
 import type { LockerSection } from '../config/resolve-locker-config';
-import { LockerConfigError } from '../errors';
-import type { DriverHealth, LockerHealth } from '../interfaces/lock-info.interface';
+import { LockerConfigError, LockerUnavailableError } from '../errors';
+import type { DriverHealth, LockerHealth, LockInfo } from '../interfaces/lock-info.interface';
 import type { LockerDriver } from '../interfaces/locker-driver.interface';
+import { HEALTH_TIMEOUT_MS } from '../locker.constants';
+import type { LockerDrivers } from '../locker-drivers';
 import { monotonicNow } from '../utils/clock';
+import { assertLockKey, assertOptionsObject, normalizeLockOptions } from '../utils/lock-options';
+import { describe } from '../utils/describe';
+import { LockKind, LockNamespace, namespaceOf } from '../acquisition/lock-kind';
+
+/** The options of `inspect` and `forceRelease`. */
+export interface OperatorOptions {
+  locker?: string;
+  /** Whose lock: `lock` (default), `permit`, `read` or `write` (one read/write lock), `leader`. */
+  kind?: LockKind;
+}
+
+const KINDS: readonly LockKind[] = ['lock', 'permit', 'read', 'write', 'leader'];
 import { answerWithin } from '../utils/settle-within';
+
+/** The operators' calls of `LockerService`: health, and who holds a key on the server. */
+export class LockerInspection {
+  constructor(private readonly drivers: LockerDrivers) {}
+
+  /** One round trip to each driver instance's server, at the same time, each within HEALTH_TIMEOUT_MS. */
+  health(): Promise<LockerHealth> {
+    return checkHealth(this.drivers.all(), HEALTH_TIMEOUT_MS);
+  }
+
+  inspect(key: string, options: OperatorOptions | undefined): Promise<LockInfo | null> {
+    return this.ask(key, options, 'inspect');
+  }
+
+  forceRelease(key: string, options: OperatorOptions | undefined): Promise<boolean> {
+    return this.ask(key, options, 'forceRelease');
+  }
+
+  /** The driver's operator method on `key`; a server that does not answer rejects with LockerUnavailableError. */
+  private async ask<M extends 'inspect' | 'forceRelease'>(
+    key: string,
+    options: OperatorOptions | undefined,
+    method: M,
+  ): Promise<Awaited<ReturnType<NonNullable<LockerDriver[M]>>>> {
+    const where = `${method}()`;
+    assertLockKey(key, where);
+    const { locker, namespace } = operatorTarget(options, where);
+    const { section, driver } = this.drivers.locker(locker);
+    const call = operatorMethod(driver, section, method) as (keyPrefix: string, key: string, namespace: LockNamespace) => Promise<never>;
+    try {
+      return await call(section.keyPrefix, key, namespace);
+    } catch (error) {
+      throw LockerUnavailableError.wrap(error, { key, section: section.name, driver: driver.type });
+    }
+  }
+}
+
+/** The locker section and the namespace an operator's call names, checked. */
+function operatorTarget(options: OperatorOptions | undefined, where: string): { locker: string; namespace: LockNamespace } {
+  assertOptionsObject(options, where);
+  const { kind = 'lock', ...lockerOnly } = options ?? {};
+  if (!KINDS.includes(kind)) {
+    throw new LockerConfigError({ section: where, field: 'kind', message: `expected one of ${KINDS.join(', ')}, got ${describe(kind)}` });
+  }
+  return { locker: normalizeLockOptions(lockerOnly, where).locker, namespace: namespaceOf(kind) };
+}
 
 /** One round trip to each driver instance's server, at the same time, each within `timeoutMs`. */
 export async function checkHealth(drivers: LockerDriver[], timeoutMs: number): Promise<LockerHealth> {

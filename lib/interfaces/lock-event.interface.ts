@@ -1,9 +1,12 @@
+import type { LockKind } from '../acquisition/lock-kind';
 import type { LockLostError } from '../errors';
 
 interface LockEventBase {
   /** The driver instance (connection section) that holds the lock. */
   driverInstanceId: string;
   key: string;
+  /** The lock's kind: `lock`, `permit`, `read`, `write` or `leader`. */
+  kind: LockKind;
   fencingToken: bigint;
 }
 
@@ -21,4 +24,5 @@ export type LockEventSink = (event: LockEvent, lock?: LockEventSource) => void;
 /** The lock an event comes from, as observers (metrics, diagnostics_channel) see it. */
 export interface LockEventSource {
   readonly section: string;
+  readonly kind: LockKind;
 }

@@ -1,7 +1,11 @@
-/** One held lock. */
+import type { LockKind } from '../acquisition/lock-kind';
+
+/** One held lock, of any kind (a mutex, a permit, a read or write lock, a leadership). */
 export interface Lock {
   /** The key as the caller gave it. */
   readonly key: string;
+  /** What was taken: `lock` (`acquire`), `permit`, `read`, `write` or `leader`. */
+  readonly kind: LockKind;
   /** Strictly increasing per key, across releases, expiries and server restarts. Pass it to fenced resources. */
   readonly fencingToken: bigint;
   /** Aborted with a `LockLostError` when the lock is lost, and with a `LockReleasedError` on release. */

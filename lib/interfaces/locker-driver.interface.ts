@@ -1,3 +1,4 @@
+import type { LockKind, LockNamespace } from '../acquisition/lock-kind';
 import type { Lock } from './lock.interface';
 import type { LockEventSink } from './lock-event.interface';
 import type { LockHolder, LockInfo } from './lock-info.interface';
@@ -9,13 +10,25 @@ export interface AcquireRequest {
   section: string;
   /** The section's `key_prefix`. */
   keyPrefix: string;
+  /** What kind of lock: each kind's keys live apart (see `namespaceOf`); a driver refuses kinds it lacks. */
+  kind: LockKind;
+  /** Permits: at most this many holders of the key, as this caller counts them. */
+  limit?: number;
   ttl: number;
   keepAlive: boolean;
   fair: boolean;
   /** `false`: one attempt, resolve `null` when busy (tryAcquire). */
   wait: boolean;
+  /** What is left of the wait, ms, read when the driver starts (a try after an outage has only the rest). */
   waitTime?: number;
   signal?: AbortSignal;
+  /**
+   * Tell the acquisition before each request to the server and when it answers: at the deadline, a wait
+   * whose last request got no answer ends with `LockerUnavailableError`, one whose lock stayed busy with
+   * `LockWaitTimeoutError`. Optional: a driver that never calls them times out as busy.
+   */
+  asking?(): void;
+  answered?(): void;
 }
 
 /**
@@ -27,6 +40,8 @@ export interface LockerDriver {
   readonly type: string;
   /** The connection section it was created from (`driver_instance_id`). */
   readonly instanceId: string;
+  /** The kinds of lock it can take. Absent: `['lock']` only; other kinds are refused at the call. */
+  readonly kinds?: readonly LockKind[];
   /** Resolves with a held lock; `null` only when `request.wait` is false and the key is busy. */
   acquire(request: AcquireRequest): Promise<Lock | null>;
   /** The locks this instance holds now. */
@@ -37,11 +52,14 @@ export interface LockerDriver {
   readonly holder?: LockHolder;
   /** One round trip to the server; rejects if it does not answer within `timeoutMs`. Absent: always up. */
   ping?(timeoutMs: number): Promise<void>;
-  /** The lock on `key` as the server has it, or null when free. */
-  inspect?(keyPrefix: string, key: string): Promise<LockInfo | null>;
-  /** Removes whoever holds `key` (an operator's unlock); true if a lock was removed. The fencing counter stays. */
-  forceRelease?(keyPrefix: string, key: string): Promise<boolean>;
-  /** Every lock held under `keyPrefix` (whoever holds it), ordered by key. */
+  /** The lock on `key` in `namespace` (default `lock`) as the server has it, or null when free. */
+  inspect?(keyPrefix: string, key: string, namespace?: LockNamespace): Promise<LockInfo | null>;
+  /**
+   * Removes whoever holds `key` in `namespace` (default `lock`; every holder of a permit or read lock): an
+   * operator's unlock; true if a lock was removed. The fencing counter stays.
+   */
+  forceRelease?(keyPrefix: string, key: string, namespace?: LockNamespace): Promise<boolean>;
+  /** Every lock held under `keyPrefix` (whoever holds it), of every kind, ordered by key. */
   list?(keyPrefix: string): Promise<LockInfo[]>;
 }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { LockLostError, LockLostReason, LockReleasedError } from '../errors';
+import type { LockKind } from '../acquisition/lock-kind';
+import { LockerUnavailableError, LockLostError, LockLostReason, LockReleasedError } from '../errors';
 import type { Lock } from '../interfaces/lock.interface';
 import type { LockEvent, LockEventSink } from '../interfaces/lock-event.interface';
 import { leaseSafetyMargin, monotonicNow } from '../utils/clock';
@@ -16,6 +17,8 @@ export interface LockRemote {
 /** The driver that took a lock: the lock reports to it (one object for all its locks, not closures per lock). */
 export interface HeldLockOwner {
   readonly instanceId: string;
+  /** The driver type, named in errors. */
+  readonly type: string;
   readonly events: LockEventSink;
   /** Called once, when the lock is released or lost. */
   lockSettled(lock: HeldLock): void;
@@ -26,6 +29,7 @@ export interface HeldLockOwner {
 export interface HeldLockInit {
   key: string;
   section: string;
+  kind: LockKind;
   fencingToken: bigint;
   ttl: number;
   keepAlive: boolean;
@@ -42,7 +46,7 @@ const logger = new Logger('NestLocker');
 /** An event as the lock reports it; the lock adds who and what. */
 type LockEventBody = LockEvent extends infer E
   ? E extends LockEvent
-    ? Omit<E, 'driverInstanceId' | 'key' | 'fencingToken'>
+    ? Omit<E, 'driverInstanceId' | 'key' | 'kind' | 'fencingToken'>
     : never
   : never;
 
@@ -53,6 +57,7 @@ type LockEventBody = LockEvent extends infer E
 export class HeldLock implements Lock {
   readonly key: string;
   readonly section: string;
+  readonly kind: LockKind;
   readonly fencingToken: bigint;
   /** False once `expireIn()` has run: the lease is left to run out. */
   keepAlive: boolean;
@@ -76,6 +81,7 @@ export class HeldLock implements Lock {
   constructor(init: HeldLockInit) {
     this.key = init.key;
     this.section = init.section;
+    this.kind = init.kind;
     this.remote = init.remote;
     this.owner = init.owner;
     this.fencingToken = init.fencingToken;
@@ -160,7 +166,9 @@ export class HeldLock implements Lock {
     const sentAt = monotonicNow();
     this.currentTtl = ttl;
     this.extendSentAt = sentAt;
-    const ours = await this.remote.extend(ttl);
+    const ours = await this.remote.extend(ttl).catch((error: unknown) => {
+      throw this.unavailable(error);
+    });
     if (!ours) {
       this.lose('refused', 'extend() was refused by the server');
       throw this.lost as Error;
@@ -173,18 +181,24 @@ export class HeldLock implements Lock {
     this.emit({ type: 'extended', ttl });
   }
 
+  /**
+   * Stops keep-alive at once, then frees the key on the server. Rejects when the server did not answer
+   * (`LockerUnavailableError`) or refused: the lock then ends with its lease, which nothing renews now.
+   */
   async release(): Promise<void> {
     if (this.state !== 'held') return;
     this.state = 'released';
     this.settle();
     this.controller?.abort(this.endReason());
+    let failure: unknown;
     try {
       await this.remote.release();
     } catch (error) {
-      // Keep-alive has stopped, so the server frees the key when its lease runs out.
+      failure = this.unavailable(error);
       logger.warn(`Release of lock "${this.key}" did not reach the server; it expires within ${this.currentTtl} ms: ${String(error)}`);
     }
     this.emit({ type: 'released' });
+    if (failure) throw failure;
   }
 
   /**
@@ -203,6 +217,11 @@ export class HeldLock implements Lock {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.release();
+  }
+
+  /** A client's error as ours (see LockerUnavailableError.wrap). */
+  private unavailable(error: unknown): Error {
+    return LockerUnavailableError.wrap(error, { key: this.key, section: this.section, driver: this.owner.type });
   }
 
   private lostError(detail: string): LockLostError {
@@ -241,6 +260,7 @@ export class HeldLock implements Lock {
     const event = body as unknown as LockEvent;
     event.driverInstanceId = this.owner.instanceId;
     event.key = this.key;
+    event.kind = this.kind;
     event.fencingToken = this.fencingToken;
     try {
       this.owner.events(event, this);

@@ -5,7 +5,18 @@ import { LocalWaitQueues } from './local-wait-queues';
 import { WaitScope } from './wait-scope';
 
 const request = (waitTime: number, signal?: AbortSignal) =>
-  ({ key: 'k', section: 'locker', keyPrefix: '', ttl: 1000, keepAlive: true, fair: false, wait: true, waitTime, signal }) as const;
+  ({
+    key: 'k',
+    section: 'locker',
+    keyPrefix: '',
+    kind: 'lock',
+    ttl: 1000,
+    keepAlive: true,
+    fair: false,
+    wait: true,
+    waitTime,
+    signal,
+  }) as const;
 
 describe('LocalWaitQueues', () => {
   // A watch or subscription whose server is gone may never confirm.

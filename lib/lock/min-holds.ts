@@ -20,7 +20,7 @@ export class MinHolds {
       () => {
         if (monotonicNow() < until) return this.hold(lock, until);
         this.holds.delete(lock);
-        void lock.release();
+        lock.release().catch(() => undefined); // unanswered: logged by the lock, which ends with its lease
       },
       Math.ceil(until - monotonicNow()),
     );

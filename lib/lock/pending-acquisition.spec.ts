@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MUTEX } from '../acquisition/lock-kind';
 import { PendingAcquisition } from './pending-acquisition';
 import { WaitScope } from './wait-scope';
 
-const pending = (signal?: AbortSignal) => new PendingAcquisition('k', 'locker', '', 1000, true, false, true, undefined, signal);
+const pending = (signal?: AbortSignal) =>
+  new PendingAcquisition('k', 'locker', '', MUTEX, { ttl: 1000, keepAlive: true, fair: false, locker: 'locker', signal }, true, undefined);
 /** The signal made so far, without making it. */
 const made = (request: PendingAcquisition) => (request as unknown as { madeSignal?: AbortSignal }).madeSignal;
 

@@ -1,5 +1,6 @@
 import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
 import { Logger } from '@nestjs/common';
+import type { LockKind } from '../acquisition/lock-kind';
 import type { LockEvent, LockEventSource } from '../interfaces/lock-event.interface';
 import { LockWaitTimeoutError } from '../errors';
 import { monotonicNow } from '../utils/clock';
@@ -14,7 +15,7 @@ const METER_NAME = 'nest-locker';
 /**
  * OpenTelemetry instruments on meter `nest-locker`, when `@opentelemetry/api` is installed. Taken at
  * module init, so the app's MeterProvider (registered before bootstrap) is the one used. No key
- * attribute: keys are unbounded; the locker section is not.
+ * attribute: keys are unbounded; the locker section and the kind (`locker.kind`) are not.
  */
 export class LockerMetrics {
   private readonly acquireDuration: Histogram;
@@ -56,14 +57,14 @@ export class LockerMetrics {
   }
 
   /** Records one acquisition that began at monotonic time `startedAt`. */
-  acquireEnded(section: string, startedAt: number, outcome: AcquireOutcome): void {
-    const attributes: Attributes = { 'locker.section': section, 'locker.outcome': outcome };
+  acquireEnded(section: string, kind: LockKind, startedAt: number, outcome: AcquireOutcome): void {
+    const attributes: Attributes = { 'locker.section': section, 'locker.kind': kind, 'locker.outcome': outcome };
     this.acquireDuration.record((monotonicNow() - startedAt) / 1000, attributes);
   }
 
   /** LockObserver: held locks, hold durations, losses. */
   readonly observe = (event: LockEvent, lock: LockEventSource): void => {
-    const attributes: Attributes = { 'locker.section': lock.section };
+    const attributes: Attributes = { 'locker.section': lock.section, 'locker.kind': lock.kind };
     if (event.type === 'acquired') {
       this.acquiredAt.set(lock, monotonicNow());
       this.held.add(1, attributes);

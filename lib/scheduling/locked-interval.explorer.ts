@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { LockerConfigError } from '../errors';
 import type { LockedIntervalOptions, ResolvedLockedIntervalOptions } from '../interfaces/locked-interval-options.interface';
-import { LOCKED_INTERVAL_METADATA } from '../locker.constants';
-import { LockerService } from '../locker.service';
+import { LOCKED_INTERVAL_METADATA, LOCKER_DRIVERS } from '../locker.constants';
+import { LockedRuns } from '../acquisition/locked-runs';
+import type { LockerDrivers } from '../locker-drivers';
 import { LOCK_DEFAULTS } from '../utils/lock-options';
 import { LockedIntervalRegistry } from './locked-interval.registry';
 import { LockedLoop } from './locked-loop';
@@ -16,7 +17,8 @@ export class LockedIntervalExplorer {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly registry: LockedIntervalRegistry,
-    private readonly locker: LockerService,
+    private readonly runs: LockedRuns,
+    @Inject(LOCKER_DRIVERS) private readonly drivers: LockerDrivers,
   ) {}
 
   /** Registers a loop per method found; returns their names. */
@@ -40,8 +42,8 @@ export class LockedIntervalExplorer {
       }
     }
     for (const { options, body } of found) {
-      this.locker.create(options.locker); // an unknown locker section fails here, at bootstrap
-      this.registry.add(new LockedLoop(options, body, this.locker));
+      this.drivers.locker(options.locker); // an unknown locker section fails here, at bootstrap
+      this.registry.add(new LockedLoop(options, body, this.runs));
     }
     return found.map((loop) => loop.options.name);
   }

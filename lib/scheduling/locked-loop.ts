@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { LockContext } from '../context/lock-context';
+import { MUTEX } from '../acquisition/lock-kind';
+import type { LockedRuns } from '../acquisition/locked-runs';
 import { LockerClosedError } from '../errors';
 import type { Lock } from '../interfaces/lock.interface';
 import type { ResolvedLockedIntervalOptions } from '../interfaces/locked-interval-options.interface';
-import type { LockerService } from '../locker.service';
 import { pause } from './pause';
 
 export type LockedLoopState = 'stopped' | 'waiting' | 'running' | 'pausing';
@@ -36,7 +36,7 @@ export class LockedLoop {
   constructor(
     readonly options: ResolvedLockedIntervalOptions,
     private readonly body: () => unknown,
-    private readonly service: LockerService,
+    private readonly locked: LockedRuns,
   ) {}
 
   get status(): LockedLoopStatus {
@@ -76,7 +76,7 @@ export class LockedLoop {
       this.state = 'waiting';
       let lock: Lock;
       try {
-        lock = await this.service.acquire(key, { locker, ttl, signal: stop });
+        lock = (await this.locked.pipeline.take(key, MUTEX, { locker, ttl, signal: stop }, true, `@LockedInterval ${name}`)) as Lock;
       } catch (error) {
         if (stop.aborted || error instanceof LockerClosedError) return;
         this.lastError = error;
@@ -89,7 +89,7 @@ export class LockedLoop {
       try {
         await this.runWhileHeld(lock, stop);
       } finally {
-        await lock.release();
+        await lock.release().catch(() => undefined); // unanswered: logged by the lock, which ends with its lease
         this.lock = undefined;
       }
       if (stop.aborted) return;
@@ -101,12 +101,12 @@ export class LockedLoop {
   }
 
   private async runWhileHeld(lock: Lock, stop: AbortSignal): Promise<void> {
-    const { key, locker, name } = this.options;
-    const ref = this.service.serverLock(key, { locker }, `@LockedInterval ${name}`);
+    const { key, locker } = this.options;
+    const ref = this.locked.pipeline.serverLock(key, MUTEX, locker);
     while (!stop.aborted && lock.held) {
       this.state = 'running';
       try {
-        await this.service.track(async () => LockContext.run(lock, ref, this.body));
+        await this.locked.tracked(lock, ref, async () => this.body());
       } catch (error) {
         this.lastError = error;
         this.logger.error(`Loop "${this.options.name}" body threw; the loop goes on: ${String(error)}`, (error as Error)?.stack);

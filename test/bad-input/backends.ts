@@ -55,15 +55,16 @@ export function useBackend(driver: DriverName): Backend {
     async serverLocks(app) {
       if (redis) return (await redis.keys('*')).filter((name) => !name.endsWith(':fence')).sort();
       if (etcd) return (await etcd.getAll().prefix('').keys()).sort();
-      const inner = app.driver('memory') as unknown as { entries: Map<string, unknown>; queues: Map<string, unknown> };
-      return [...inner.entries.keys(), ...inner.queues.keys()].sort();
+      // the driver's queues (holders and waiters), each named '<namespace> <prefix><key>'
+      const inner = app.driver('memory') as unknown as { queues: Map<string, unknown> };
+      return [...inner.queues.keys()].sort();
     },
     names(name, keyPrefix, key) {
       if (driver === 'etcd') return name.startsWith(`${keyPrefix}${encodeURIComponent(key)}/`);
       // redis: the key is the hash tag, with '%', '{' and '}' percent-escaped so it cannot end the tag early
       if (driver === 'redis')
         return name === `${keyPrefix}{${key.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)}}`;
-      return name === keyPrefix + key;
+      return name === `lock ${keyPrefix}${key}`;
     },
   };
 }

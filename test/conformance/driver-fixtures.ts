@@ -30,8 +30,9 @@ export async function memoryFixture(): Promise<DriverFixture> {
     shortTtl: 400,
     config: () => ({ locker: { driver: 'memory', driver_instance_id: 'memory' } }),
     async state(key, driver) {
-      const inner = driver as unknown as { entries: Map<string, unknown>; queues: Map<string, unknown[]> };
-      return { entries: (inner.entries.has(key) ? 1 : 0) + (inner.queues.get(key)?.length ?? 0), subscriptions: 0 };
+      // the driver's queue of the key (holders and waiters) in the mutex namespace
+      const inner = driver as unknown as { queues: Map<string, unknown[]> };
+      return { entries: inner.queues.get(`lock ${key}`)?.length ?? 0, subscriptions: 0 };
     },
     close: async () => undefined,
   };

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Controller, Get, INestApplication } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { Lock, LockerExceptionFilter, LockerModule, LockerService, WithLock } from 'nest-locker';
+import { Lock, LockerExceptionFilter, LockerModule, LockerService, LockerUnavailableError, WithLock } from 'nest-locker';
 
 @Controller()
 class PayController {
@@ -17,6 +17,12 @@ class PayController {
   @WithLock('pay', { waitTime: 100 })
   async wait(): Promise<string> {
     return 'paid';
+  }
+
+  @Get('away')
+  async away(): Promise<string> {
+    // what any call gives while the lock server is away (its own specs show the drivers throwing it)
+    throw new LockerUnavailableError({ section: 'locker', driver: 'redis', key: 'pay', cause: new Error('Command timed out') });
   }
 
   @Get('broken')
@@ -64,6 +70,15 @@ describe('LockerExceptionFilter', () => {
     const body = (await response.json()) as Record<string, unknown>;
     assert.equal(body.code, 'LOCK_WAIT_TIMEOUT');
     assert.match(String(body.message), /waiting for lock "pay" \(waitTime 100 ms\)/);
+  });
+
+  it('answers LockerUnavailableError with 503 Service Unavailable and a longer Retry-After', async () => {
+    const response = await fetch(`${base}/away`);
+    assert.equal(response.status, 503);
+    assert.equal(response.headers.get('retry-after'), '5');
+    const body = (await response.json()) as Record<string, unknown>;
+    assert.equal(body.code, 'LOCKER_UNAVAILABLE');
+    assert.match(String(body.message), /redis server of locker section \[locker\] could not be reached .*no answer within command_timeout/);
   });
 
   it('leaves other errors to Nest (500), and routes answer normally once the lock is free', async () => {

@@ -85,6 +85,7 @@ export class EtcdInspection {
         const [holder] = entries;
         return {
           key,
+          kind: 'lock' as const,
           fencingToken: BigInt(holder.create_revision),
           ttlLeftMs: await ttlOf(holder.lease),
           holder: holderOfEtcdEntry(holder.value.toString(), holder.key.toString()),

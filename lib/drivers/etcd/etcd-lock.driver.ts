@@ -90,6 +90,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
         let entry: QueueEntry;
         let first: boolean;
         try {
+          request.asking?.();
           ({ entry, first } = await this.entries.enqueue(
             lockPrefix,
             request.ttl,
@@ -100,6 +101,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
           if (error instanceof QueuePositionLost) continue;
           throw error;
         }
+        request.answered?.();
         try {
           if (first || (await this.isFirst(entry, ahead as EntriesAhead, request, turn))) return await this.grant(entry, request, sentAt);
         } catch (error) {
@@ -161,7 +163,11 @@ export class EtcdLockDriver extends AbstractLockerDriver {
       turn?.attempting();
       const trusted =
         !ahead.ownDeleted && (justRead || (ahead.followed && (ahead.noneAhead || monotonicNow() - ahead.readAt < WATCHLESS_RECHECK_MS)));
-      if (!trusted) await this.entries.readAhead(entry, ahead);
+      if (!trusted) {
+        request.asking?.();
+        await this.entries.readAhead(entry, ahead);
+        request.answered?.();
+      }
       justRead = false;
       if (ahead.noneAhead) return true;
       if (!turn) return false;

@@ -1,33 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
+import { LockKind, LockNamespace, mayHold, namespaceOf } from '../../acquisition/lock-kind';
 import type { HeldLock } from '../../lock/held-lock';
 import { RenewalBatcher } from '../../lock/renewal-batcher';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
-import type { LockInfo } from '../../interfaces/lock-info.interface';
+import type { LockHolding, LockInfo } from '../../interfaces/lock-info.interface';
 import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 
+/** One entry of a key's queue: a holder (granted) or a waiter, in arrival order. */
 interface Entry {
-  owner: string;
-  timer: NodeJS.Timeout;
-  /** Monotonic time the lease runs out. */
-  expiresAt: number;
-  fencingToken: bigint;
-}
-
-interface Waiter {
+  readonly owner: string;
+  readonly kind: LockKind;
+  readonly limit?: number;
+  granted?: { fencingToken: bigint; expiresAt: number; timer: NodeJS.Timeout };
+  /** Wakes the waiting call when it is granted. */
   wake?: () => void;
 }
 
+const ALL_KINDS: readonly LockKind[] = ['lock', 'permit', 'read', 'write', 'leader'];
+
 /**
- * Locks in this process's memory: for single-process apps and quick tests. Same semantics as the
- * server drivers (leases expire, keep-alive renews, FIFO handoff, growing fencing tokens), no network.
+ * Locks in this process's memory: for single-process apps and quick tests. Same semantics as the server
+ * drivers (leases expire, keep-alive renews, FIFO grants, growing fencing tokens), every kind, no network:
+ * each key has one queue per namespace, and an entry holds once its kind's rule says so (see `mayHold`).
  */
 export class MemoryLockDriver extends AbstractLockerDriver {
   readonly type = 'memory';
-  private readonly entries = new Map<string, Entry>();
-  private readonly queues = new Map<string, Waiter[]>();
+  readonly kinds = ALL_KINDS;
+  /** Per `<namespace> <prefix><key>`: holders and waiters, oldest first. */
+  private readonly queues = new Map<string, Entry[]>();
   private readonly fences = new Map<string, bigint>();
   private readonly renewals = new RenewalBatcher(async (locks) => locks.map((lock) => this.renew(lock)));
   private readonly ids = new WeakMap<HeldLock, { id: string; owner: string }>();
@@ -37,61 +40,56 @@ export class MemoryLockDriver extends AbstractLockerDriver {
   }
 
   async acquire(request: AcquireRequest): Promise<Lock | null> {
-    const id = request.keyPrefix + request.key;
+    const id = queueId(namespaceOf(request.kind), request.keyPrefix + request.key);
     const scope = new WaitScope(request);
     scope.check();
+    const entry: Entry = { owner: randomUUID(), kind: request.kind, limit: request.limit };
     const queue = this.queues.get(id) ?? [];
-    if (!this.entries.has(id) && queue.length === 0) return this.take(id, request);
-    if (!request.wait) return null;
-
-    const waiter: Waiter = {};
-    queue.push(waiter);
+    queue.push(entry);
     this.queues.set(id, queue);
+    this.grantWhatMayHold(id, request.ttl);
+    if (entry.granted) return this.handOver(id, entry, request);
+    if (!request.wait) {
+      this.remove(id, entry.owner);
+      return null;
+    }
     try {
-      for (;;) {
+      while (!entry.granted) {
         await scope.sleep(Infinity, (wake) => {
-          waiter.wake = wake;
-          return () => (waiter.wake = undefined);
+          entry.wake = wake;
+          return () => (entry.wake = undefined);
         });
-        if (!this.entries.has(id) && queue[0] === waiter) return this.take(id, request);
       }
-    } finally {
-      queue.splice(queue.indexOf(waiter), 1);
-      if (queue.length === 0) this.queues.delete(id);
-      else if (!this.entries.has(id)) queue[0].wake?.();
+      return this.handOver(id, entry, request);
+    } catch (error) {
+      this.remove(id, entry.owner); // gave up: the next in line may hold now
+      throw error;
     }
   }
 
   override async ping(): Promise<void> {}
 
-  override async inspect(keyPrefix: string, key: string): Promise<LockInfo | null> {
-    return this.info(keyPrefix, keyPrefix + key);
+  override async inspect(keyPrefix: string, key: string, namespace: LockNamespace = 'lock'): Promise<LockInfo | null> {
+    return this.info(keyPrefix, queueId(namespace, keyPrefix + key));
   }
 
-  /** Removes the entry whoever holds it; the holder's next renewal is refused. The fence stays. */
-  override async forceRelease(keyPrefix: string, key: string): Promise<boolean> {
-    const entry = this.entries.get(keyPrefix + key);
-    if (entry) this.delete(keyPrefix + key, entry.owner);
-    return entry !== undefined;
+  /** Removes every holder of the key; their next renewal is refused. The fence stays. */
+  override async forceRelease(keyPrefix: string, key: string, namespace: LockNamespace = 'lock'): Promise<boolean> {
+    const id = queueId(namespace, keyPrefix + key);
+    const holders = (this.queues.get(id) ?? []).filter((entry) => entry.granted);
+    for (const holder of holders) this.remove(id, holder.owner);
+    return holders.length > 0;
   }
 
   override async list(keyPrefix: string): Promise<LockInfo[]> {
-    const ids = [...this.entries.keys()].filter((id) => id.startsWith(keyPrefix)).sort();
-    return ids.map((id) => this.info(keyPrefix, id) as LockInfo);
-  }
-
-  private info(keyPrefix: string, id: string): LockInfo | null {
-    const entry = this.entries.get(id);
-    if (!entry) return null;
-    const waiting = this.queues.get(id)?.length ?? 0;
-    const ttlLeftMs = Math.max(0, Math.round(entry.expiresAt - monotonicNow()));
-    return { key: id.slice(keyPrefix.length), fencingToken: entry.fencingToken, ttlLeftMs, holder: this.holder, waiting };
+    const infos = [...this.queues.keys()].map((id) => this.info(keyPrefix, id)).filter((info): info is LockInfo => info !== null);
+    return infos.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async close(): Promise<void> {
     this.renewals.stop();
-    for (const entry of this.entries.values()) clearTimeout(entry.timer);
-    this.entries.clear();
+    for (const queue of this.queues.values()) for (const entry of queue) clearTimeout(entry.granted?.timer);
+    this.queues.clear();
   }
 
   protected onSettled(lock: HeldLock): void {
@@ -102,20 +100,48 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     if (lock.keepAlive) this.renewals.track(lock);
   }
 
-  private take(id: string, request: AcquireRequest): HeldLock {
-    const owner = randomUUID();
-    const fencingToken = (this.fences.get(id) ?? 0n) + 1n;
-    this.fences.set(id, fencingToken);
-    this.entries.set(id, { owner, timer: this.expireAfter(id, owner, request.ttl), expiresAt: monotonicNow() + request.ttl, fencingToken });
+  private info(keyPrefix: string, id: string): LockInfo | null {
+    const [namespace, name] = splitQueueId(id);
+    if (!name.startsWith(keyPrefix)) return null;
+    const queue = this.queues.get(id) ?? [];
+    const holdings: LockHolding[] = queue.flatMap(({ kind, granted }) =>
+      granted ? [{ kind, fencingToken: granted.fencingToken, ttlLeftMs: ttlLeft(granted.expiresAt), holder: this.holder }] : [],
+    );
+    const newest = holdings.at(-1);
+    if (!newest) return null;
+    const info: LockInfo = { key: name.slice(keyPrefix.length), ...newest, waiting: queue.length - holdings.length };
+    if (namespace === 'permit' || namespace === 'rw') info.holders = holdings;
+    return info;
+  }
+
+  /** Grants, in queue order, every waiting entry whose kind's rule lets it hold now, and wakes it. */
+  private grantWhatMayHold(id: string, ttl: number): void {
+    const queue = this.queues.get(id);
+    if (!queue) return;
+    for (let index = 0; index < queue.length; index++) {
+      const entry = queue[index];
+      if (entry.granted) continue;
+      if (!mayHold(queue, index)) return; // holders are a prefix: no one later may hold either
+      const fencingToken = (this.fences.get(id) ?? 0n) + 1n;
+      this.fences.set(id, fencingToken);
+      entry.granted = { fencingToken, expiresAt: monotonicNow() + ttl, timer: this.expireAfter(id, entry.owner, ttl) };
+      entry.wake?.();
+    }
+  }
+
+  private handOver(id: string, entry: Entry, request: AcquireRequest): HeldLock {
+    const granted = entry.granted!;
+    // granted with the TTL of whoever's release let it in: its own lease starts now
+    this.touch(id, entry.owner, request.ttl);
     const lock = this.hold(request, {
-      fencingToken,
+      fencingToken: granted.fencingToken,
       sentAt: monotonicNow(),
       remote: {
-        release: async () => this.delete(id, owner),
-        extend: async (ttl) => this.touch(id, owner, ttl),
+        release: async () => this.remove(id, entry.owner),
+        extend: async (ttl) => this.touch(id, entry.owner, ttl),
       },
     });
-    this.ids.set(lock, { id, owner });
+    this.ids.set(lock, { id, owner: entry.owner });
     if (request.keepAlive) this.renewals.track(lock);
     return lock;
   }
@@ -126,25 +152,41 @@ export class MemoryLockDriver extends AbstractLockerDriver {
   }
 
   private touch(id: string, owner: string, ttl: number): boolean {
-    const entry = this.entries.get(id);
-    if (entry?.owner !== owner) return false;
-    clearTimeout(entry.timer);
-    entry.timer = this.expireAfter(id, owner, ttl);
-    entry.expiresAt = monotonicNow() + ttl;
+    const granted = this.queues.get(id)?.find((entry) => entry.owner === owner)?.granted;
+    if (!granted) return false;
+    clearTimeout(granted.timer);
+    granted.timer = this.expireAfter(id, owner, ttl);
+    granted.expiresAt = monotonicNow() + ttl;
     return true;
   }
 
   private expireAfter(id: string, owner: string, ttl: number): NodeJS.Timeout {
-    const timer = setTimeout(() => this.delete(id, owner), ttl);
+    const timer = setTimeout(() => this.remove(id, owner), ttl);
     timer.unref();
     return timer;
   }
 
-  private delete(id: string, owner: string): void {
-    const entry = this.entries.get(id);
-    if (entry?.owner !== owner) return;
-    clearTimeout(entry.timer);
-    this.entries.delete(id);
-    this.queues.get(id)?.[0]?.wake?.();
+  /** Takes the entry out of its queue (released, expired, force-released, or a waiter that gave up). */
+  private remove(id: string, owner: string): void {
+    const queue = this.queues.get(id);
+    const index = queue?.findIndex((entry) => entry.owner === owner) ?? -1;
+    if (!queue || index < 0) return;
+    clearTimeout(queue[index].granted?.timer);
+    queue.splice(index, 1);
+    if (queue.length === 0) this.queues.delete(id);
+    // what the next holder's lease is until it is handed over (handOver() gives it its own TTL)
+    else this.grantWhatMayHold(id, GRANT_LEASE_MS);
   }
 }
+
+/** The lease a grant starts with until its waiter takes it (at once, in this process). */
+const GRANT_LEASE_MS = 60_000;
+
+const queueId = (namespace: LockNamespace, name: string): string => `${namespace} ${name}`;
+
+function splitQueueId(id: string): [LockNamespace, string] {
+  const space = id.indexOf(' ');
+  return [id.slice(0, space) as LockNamespace, id.slice(space + 1)];
+}
+
+const ttlLeft = (expiresAt: number): number => Math.max(0, Math.round(expiresAt - monotonicNow()));

@@ -88,7 +88,13 @@ export class RedisInspection {
       [string, number, string, number] | null;
     if (!reply) return null;
     const [owner, pttl, token, queued] = reply;
-    const info: LockInfo = { key, fencingToken: BigInt(token), ttlLeftMs: Math.max(0, pttl), holder: holderOfRedisOwner(owner) };
+    const info: LockInfo = {
+      key,
+      kind: 'lock',
+      fencingToken: BigInt(token),
+      ttlLeftMs: Math.max(0, pttl),
+      holder: holderOfRedisOwner(owner),
+    };
     if (queued > 0) info.waiting = queued;
     return info;
   }

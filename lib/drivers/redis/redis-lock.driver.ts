@@ -145,6 +145,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     let fence: string | undefined;
     try {
       this.writes.beforeSend();
+      request.asking?.();
       [taken, value, fence] = await this.client.lockerAcquire(
         names.lock,
         names.fence,
@@ -162,6 +163,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       this.release(names.lock, owner).catch(() => undefined);
       throw error;
     }
+    request.answered?.();
     if (taken === 0) {
       if (head) this.grants.busy(head, sentAt, fence as string);
       return Number(value);
