@@ -1,20 +1,29 @@
-import type { LockInfo } from '../interfaces/lock-info.interface';
+import type { LockHolding, LockInfo } from '../interfaces/lock-info.interface';
 
-/** LockInfo as JSON: the fencing token as a string (JSON has no bigint). */
-export const lockInfoJson = (info: LockInfo): Record<string, unknown> => ({ ...info, fencingToken: info.fencingToken.toString() });
+/** LockInfo as JSON: fencing tokens as strings (JSON has no bigint), the holders' too. */
+export const lockInfoJson = (info: LockInfo): Record<string, unknown> => ({
+  ...info,
+  fencingToken: info.fencingToken.toString(),
+  ...(info.holders && { holders: info.holders.map((holding) => ({ ...holding, fencingToken: holding.fencingToken.toString() })) }),
+});
 
-/** The locks as an aligned text table: key, holder host and pid, fencing token, TTL left, waiters. */
+/**
+ * The locks as an aligned text table: key, kind, holder host and pid, fencing token, TTL left, waiters. A
+ * key with several holders (permits, readers) has a row per holder, its waiters on the first.
+ */
 export function locksTable(locks: LockInfo[]): string {
-  const header = ['KEY', 'HOST', 'PID', 'TOKEN', 'TTL LEFT', 'WAITING'];
-  const rows = locks.map((lock) => [
+  const header = ['KEY', 'KIND', 'HOST', 'PID', 'TOKEN', 'TTL LEFT', 'WAITING'];
+  const row = (lock: LockInfo, holding: LockHolding, first: boolean) => [
     lock.key,
-    lock.holder.host || '?',
-    lock.holder.pid ? String(lock.holder.pid) : '?',
-    lock.fencingToken.toString(),
-    `${(lock.ttlLeftMs / 1000).toFixed(1)}s`,
-    lock.waiting === undefined ? '-' : String(lock.waiting),
-  ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+    holding.kind,
+    holding.holder.host || '?',
+    holding.holder.pid ? String(holding.holder.pid) : '?',
+    holding.fencingToken.toString(),
+    `${(holding.ttlLeftMs / 1000).toFixed(1)}s`,
+    !first || lock.waiting === undefined ? '-' : String(lock.waiting),
+  ];
+  const rows = locks.flatMap((lock) => (lock.holders ?? [lock]).map((holding, index) => row(lock, holding, index === 0)));
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((cells) => cells[column].length)));
   const line = (cells: string[]) =>
     cells
       .map((cell, column) => cell.padEnd(widths[column]))

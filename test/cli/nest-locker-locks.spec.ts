@@ -91,20 +91,20 @@ describe('nest-locker locks (the bin)', () => {
     }
   });
 
-  it('lists the locks of [locker] (redis) as a table: key, holder host and pid, token, TTL left, waiting', async () => {
+  it('lists the locks of [locker] (redis) as a table: key, kind, holder host and pid, token, TTL left, waiting', async () => {
     const run = await nestLocker('locks', '--config', configFile);
     assert.equal(run.code, 0, run.stderr);
     const [header, ...rows] = run.stdout.trim().split('\n');
-    assert.deepEqual(header.split(/\s{2,}/), ['KEY', 'HOST', 'PID', 'TOKEN', 'TTL LEFT', 'WAITING']);
+    assert.deepEqual(header.split(/\s{2,}/), ['KEY', 'KIND', 'HOST', 'PID', 'TOKEN', 'TTL LEFT', 'WAITING']);
     const cells = rows.map((row) => row.split(/\s{2,}/));
     assert.deepEqual(
-      cells.map(([key, host, pid, token, , waiting]) => [key, host, Number(pid), token, waiting]),
+      cells.map(([key, kind, host, pid, token, , waiting]) => [key, kind, host, Number(pid), token, waiting]),
       [
-        ['billing:run', hostname(), held.redisBilling.pid, String(held.redisBilling.token), '-'],
-        ['report:daily', hostname(), held.redisReport.pid, String(held.redisReport.token), '-'],
+        ['billing:run', 'lock', hostname(), held.redisBilling.pid, String(held.redisBilling.token), '-'],
+        ['report:daily', 'lock', hostname(), held.redisReport.pid, String(held.redisReport.token), '-'],
       ],
     );
-    for (const [, , , , ttl] of cells) {
+    for (const [, , , , , ttl] of cells) {
       const seconds = Number(/^([\d.]+)s$/.exec(ttl)?.[1]);
       assert.ok(seconds > 0 && seconds <= 60, `TTL left ${ttl}`);
     }

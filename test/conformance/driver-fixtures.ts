@@ -1,7 +1,7 @@
 import { Etcd3, IOptions } from 'etcd3';
 import { Redis } from 'ioredis';
 import type { LockerConfig } from 'nest-locker';
-import type { LockerDriver } from 'nest-locker/driver-kit';
+import type { LockerDriver, LockNamespace } from 'nest-locker/driver-kit';
 import { RedisServerOptions, startEtcd, startRedis, TestServer } from '../harness/servers';
 
 /** What the backend holds for one lock key, read from the server itself. */
@@ -20,7 +20,8 @@ export interface DriverFixture {
   readonly shortTtl: number;
   /** The seed-shaped config: a connection section and a `[locker]` section. */
   config(): LockerConfig;
-  state(key: string, driver: LockerDriver): Promise<ServerState>;
+  /** What the server holds for `key` in `namespace` (default: the mutex's). */
+  state(key: string, driver: LockerDriver, namespace?: LockNamespace): Promise<ServerState>;
   close(): Promise<void>;
 }
 
@@ -29,10 +30,10 @@ export async function memoryFixture(): Promise<DriverFixture> {
     driver: 'memory',
     shortTtl: 400,
     config: () => ({ locker: { driver: 'memory', driver_instance_id: 'memory' } }),
-    async state(key, driver) {
-      // the driver's queue of the key (holders and waiters) in the mutex namespace
+    async state(key, driver, namespace = 'lock') {
+      // the driver's queue of the key (holders and waiters) in the namespace
       const inner = driver as unknown as { queues: Map<string, unknown[]> };
-      return { entries: inner.queues.get(`lock ${key}`)?.length ?? 0, subscriptions: 0 };
+      return { entries: inner.queues.get(`${namespace} ${key}`)?.length ?? 0, subscriptions: 0 };
     },
     close: async () => undefined,
   };
@@ -57,11 +58,20 @@ export async function redisFixture(access: FixtureAccess<RedisServerOptions> = {
       redis: { addr: server.addr, db: 0, max_idle: 5, idle_timeout: 30, ...access.connection },
       locker: { driver: 'redis', driver_instance_id: 'redis' },
     }),
-    async state(key) {
-      const tagged = `nest-locker:{${key}}`;
-      const [held, queued] = await Promise.all([inspector.exists(tagged), inspector.llen(`${tagged}:queue`)]);
+    async state(key, _driver, namespace = 'lock') {
+      const tagged = namespace === 'lock' ? `nest-locker:{${key}}` : `nest-locker:${namespace}:{${key}}`;
+      // the exclusive holder (a mutex's, a writer's), the shared holders (permits, readers: live ones), the queue
+      const [held, shared, queued] = await Promise.all([
+        inspector.exists(tagged),
+        inspector.eval(
+          "local t = redis.call('TIME') return redis.call('ZCOUNT', KEYS[1], '(' .. (t[1] * 1000 + math.floor(t[2] / 1000)), '+inf')",
+          1,
+          `${tagged}:holders`,
+        ) as Promise<number>,
+        inspector.llen(`${tagged}:queue`),
+      ]);
       const [, subscriptions] = (await inspector.pubsub('NUMSUB', `${tagged}:released`)) as [string, number];
-      return { entries: held + queued, subscriptions: Number(subscriptions) };
+      return { entries: held + shared + queued, subscriptions: Number(subscriptions) };
     },
     async close() {
       inspector.disconnect();
@@ -91,11 +101,10 @@ export function etcdFixtureOn(
     server,
     shortTtl: 2000,
     config: () => ({ etcd: { endpoints, ...access.connection }, locker: { driver: 'etcd', driver_instance_id: 'etcd' } }),
-    async state(key) {
-      const entries = await inspector
-        .getAll()
-        .prefix(`nest-locker/${encodeURIComponent(key)}/`)
-        .count();
+    async state(key, _driver, namespace = 'lock') {
+      const lockPrefix =
+        namespace === 'lock' ? `nest-locker/${encodeURIComponent(key)}/` : `nest-locker/${namespace}:${encodeURIComponent(key)}/`;
+      const entries = await inspector.getAll().prefix(lockPrefix).count();
       return { entries, subscriptions: 0 };
     },
     async close() {

@@ -16,6 +16,9 @@ import {
   LockWaitTimeoutError,
   loadLockerConfig,
   WithLock,
+  WithPermit,
+  WithReadLock,
+  WithWriteLock,
 } from 'nest-locker';
 // The reader's own code, as the fragments assume it:
 declare const locker: LockerService; // an injected LockerService
@@ -25,4 +28,8 @@ declare const row: object;
 declare function build(signal: AbortSignal): Promise<number>;
 declare const REDIS_CLIENT: symbol; // the token of the app's own ioredis client
 declare class RedisModule {} // the module that provides it
+declare const tenant: string;
+declare const order: object;
+declare const partner: { quote(order: object): Promise<number> }; // a partner's API, limited per tenant
+declare const cache: { read(): Promise<Map<string, number>>; rebuild(): Promise<void> }; // a price table
 `;

@@ -42,3 +42,39 @@ export async function openBrokenLock(addr: string, node: string) {
     close: () => client.quit(),
   };
 }
+
+/**
+ * The control for permits: a semaphore with the classic bug (count the holders, then add one, in two round
+ * trips), as hand-rolled ones have it. The checker must find more than `limit` holders at once.
+ */
+export async function openBrokenSemaphore(addr: string, node: string, limit: number) {
+  const [host, port] = addr.split(':');
+  const client = new Redis({ host, port: Number(port), maxRetriesPerRequest: 1 });
+  await client.ping();
+  return {
+    async acquire(key: string): Promise<TakenLock> {
+      for (;;) {
+        if ((await client.scard(`broken-semaphore:${key}`)) < limit) {
+          await sleep(2); // what such code does between its check and its add (a log line, a metric), widened
+          const token = BigInt(await client.incr(`broken-semaphore:${key}:fence`));
+          const member = `${node}:${token}`;
+          await client.sadd(`broken-semaphore:${key}`, member);
+          let held = true;
+          return {
+            fencingToken: token,
+            get held() {
+              return held;
+            },
+            signal: new AbortController().signal,
+            release: async () => {
+              held = false;
+              await client.srem(`broken-semaphore:${key}`, member);
+            },
+          };
+        }
+        await sleep(5);
+      }
+    },
+    close: () => client.quit(),
+  };
+}

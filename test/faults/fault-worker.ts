@@ -5,9 +5,9 @@
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { LockerModule, LockerService, LockLostError } from 'nest-locker';
+import { Lock, LockerModule, LockerService, LockLostError } from 'nest-locker';
 import { sleep } from '../helpers/wait';
-import { openBrokenLock, TakenLock } from './broken-lock';
+import { openBrokenLock, openBrokenSemaphore, TakenLock } from './broken-lock';
 import type { HistoryEvent } from './history';
 import { ControllerMessage, FaultWorkerArgs, systemNow, WorkerMessage } from './protocol';
 
@@ -45,7 +45,7 @@ function write(token: string): Promise<void> {
 }
 
 async function holdAndWrite(lock: TakenLock): Promise<void> {
-  const holding = { node: args.node, key: args.key, token: lock.fencingToken.toString() };
+  const holding = { node: args.node, key: args.key, token: lock.fencingToken.toString(), lock: args.lockKind, limit: args.limit };
   const acquiredAt = systemNow();
   record({ ...holding, kind: 'acquired', at: acquiredAt });
   const recordLoss = (at: number) => {
@@ -64,14 +64,28 @@ async function holdAndWrite(lock: TakenLock): Promise<void> {
   await lock.release();
 }
 
+/** The lock of the run's kind, as an app takes it. */
+function acquire(locker: LockerService): Promise<Lock> {
+  const options = { ttl: args.ttl, waitTime: 10_000 };
+  if (args.lockKind === 'permit') return locker.acquirePermit(args.key, { ...options, limit: args.limit as number });
+  if (args.lockKind === 'read') return locker.acquireRead(args.key, options);
+  if (args.lockKind === 'write') return locker.acquireWrite(args.key, options);
+  return locker.acquire(args.key, options);
+}
+
 async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(LockerModule.forRoot(args.config), { logger: false });
   const locker = app.get(LockerService);
-  const broken = args.lock === 'broken' ? await openBrokenLock(args.redisAddr as string, args.node) : undefined;
+  const broken =
+    args.lock !== 'broken'
+      ? undefined
+      : args.lockKind === 'permit'
+        ? await openBrokenSemaphore(args.redisAddr as string, args.node, args.limit as number)
+        : await openBrokenLock(args.redisAddr as string, args.node);
   send({ type: 'ready' });
   while (!stopping) {
     try {
-      const lock = broken ? await broken.acquire(args.key, args.ttl) : await locker.acquire(args.key, { ttl: args.ttl, waitTime: 10_000 });
+      const lock = broken ? await broken.acquire(args.key, args.ttl) : await acquire(locker);
       await holdAndWrite(lock);
     } catch {
       await sleep(50); // the server is away or the wait timed out: try again, as an app would

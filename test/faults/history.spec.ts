@@ -104,4 +104,33 @@ describe('the history checker', () => {
     const overlapBeforeTheTamper = [...section('a', '1', 0, 4, 13), ...section('b', '2', 3, 13, 14)];
     assert.deepEqual(rules([...overlapBeforeTheTamper, tamper]), ['overlap']);
   });
+
+  describe('for kinds that share a key', () => {
+    const held = (
+      node: string,
+      token: string,
+      lock: 'permit' | 'read' | 'write',
+      from: number,
+      until: number,
+      limit?: number,
+    ): HistoryEvent[] => [
+      { node, key: 'k', token, lock, limit, kind: 'acquired', at: from },
+      { node, key: 'k', token, lock, limit, kind: 'held', at: until },
+      { node, key: 'k', token, lock, limit, kind: 'released', at: until + 1 },
+    ];
+
+    it('lets up to limit permits hold at once, and finds one more', () => {
+      const two = [...held('a', '1', 'permit', 0, 10, 2), ...held('b', '2', 'permit', 1, 10, 2)];
+      assert.deepEqual(rules(two), []);
+      assert.deepEqual(rules([...two, ...held('c', '3', 'permit', 2, 10, 2)]), ['overlap', 'loss-not-signalled']);
+    });
+
+    it('lets readers share, and finds a writer beside a reader or a writer', () => {
+      const readers = [...held('a', '1', 'read', 0, 10), ...held('b', '2', 'read', 1, 10)];
+      assert.deepEqual(rules(readers), []);
+      assert.ok(rules([...readers, ...held('c', '3', 'write', 2, 10)]).includes('overlap'));
+      assert.ok(rules([...held('w', '1', 'write', 0, 10), ...held('r', '2', 'read', 2, 10)]).includes('overlap'));
+      assert.deepEqual(rules([...readers, ...held('c', '3', 'write', 12, 20)]), [], 'a writer after the readers left');
+    });
+  });
 });

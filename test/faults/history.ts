@@ -9,6 +9,9 @@ interface Holding {
   node: string;
   key: string;
   token: string;
+  /** What was held (default a mutex): a permit of at most `limit` holders, a read or a write lock. */
+  lock?: 'lock' | 'permit' | 'read' | 'write';
+  limit?: number;
 }
 
 export type HistoryEvent =
@@ -58,9 +61,11 @@ interface Section extends Holding {
 
 /**
  * The rules:
- * 1. overlap: no two holdings of one key believed they held it at the same time (by more than the clock error);
+ * 1. overlap: at no moment did the holdings that believed they held a key break its kind's rule (by more than
+ *    the clock error): a mutex one holder, a permit at most its `limit`, a read/write lock readers or one writer;
  * 2. fencing: the fenced resource accepted only non-decreasing tokens, and refused every write older than one it accepted;
- * 3. token-order: a key's tokens grow with the order of acquisition;
+ * 3. token-order: a key's tokens grow with the order of acquisition (shared holdings granted together may
+ *    report theirs in either order: theirs grow past every holding that ended before);
  * 4. loss-not-signalled: a holding that ended other than by its own release had its loss signalled before the
  *    next holder acquired, unless its node was frozen (or dead) at that moment and so could not be told;
  * 5. tamper-not-signalled: a holding whose lock an operator took away on the server was told (or released it)
@@ -77,36 +82,43 @@ export function checkHistory(events: HistoryEvent[], clockErrorMs: number): Hist
   const byKey = groupBy([...sections.values()], (section) => section.key);
   for (const [key, list] of byKey) {
     list.sort((a, b) => a.acquiredAt - b.acquiredAt);
-    for (let i = 0; i < list.length; i++) {
-      for (let j = i + 1; j < list.length && list[j].acquiredAt < believedUntil(list[i]); j++) {
-        const overlap = Math.min(believedUntil(list[i]), believedUntil(list[j])) - list[j].acquiredAt;
-        if (overlap > clockErrorMs) {
-          violations.push({
-            rule: 'overlap',
-            key,
-            detail: `${describe(list[i])} and ${describe(list[j])} both held it for ${overlap.toFixed(1)} ms`,
-          });
-        }
+    for (let j = 0; j < list.length; j++) {
+      const next = list[j];
+      // believed beside `next` by more than the clock error
+      const beside = list.slice(0, j).filter((earlier) => believedUntil(earlier) - next.acquiredAt > clockErrorMs);
+      if (!allowed(beside, next)) {
+        const overlap = Math.min(...beside.map(believedUntil), believedUntil(next)) - next.acquiredAt;
+        violations.push({
+          rule: 'overlap',
+          key,
+          detail: `${beside.map(describe).join(', ')} and ${describe(next)} all held it (${kindOf(next)}) for ${overlap.toFixed(1)} ms`,
+        });
       }
-      const next = list[i + 1];
-      if (!next) continue;
-      if (BigInt(next.token) <= BigInt(list[i].token)) {
+      // tokens grow in grant order: above every holding that ended before, and (one holder at a time) the previous
+      const before = list.slice(0, j).filter((earlier) => (earlier.releasedAt ?? earlier.lostAt ?? Infinity) < next.acquiredAt);
+      if (j > 0 && (exclusive(next) || exclusive(list[j - 1]))) before.push(list[j - 1]);
+      const outranked = before.find((earlier) => BigInt(next.token) <= BigInt(earlier.token));
+      if (outranked) {
         violations.push({
           rule: 'token-order',
           key,
-          detail: `${describe(next)} acquired after ${describe(list[i])} with a token not above it`,
+          detail: `${describe(next)} acquired after ${describe(outranked)} with a token not above it`,
         });
       }
-      const ended = list[i].releasedAt ?? list[i].lostAt;
-      const couldBeTold = !frozen.some(
-        (f) => f.node === list[i].node && f.from <= next.acquiredAt + clockErrorMs && next.acquiredAt <= f.to,
-      );
-      if (couldBeTold && !tampered.has(list[i]) && (ended === undefined || ended > next.acquiredAt + clockErrorMs)) {
-        violations.push({
-          rule: 'loss-not-signalled',
-          key,
-          detail: `${describe(list[i])} was ${ended === undefined ? 'never told' : `told ${(ended - next.acquiredAt).toFixed(1)} ms after`} ${describe(next)} acquired`,
+      // holdings that had not ended (released, or told of their loss) when `next` acquired, though they could be told
+      const notEnded = list.slice(0, j).filter((earlier) => {
+        const ended = earlier.releasedAt ?? earlier.lostAt;
+        const couldBeTold = !frozen.some(
+          (f) => f.node === earlier.node && f.from <= next.acquiredAt + clockErrorMs && next.acquiredAt <= f.to,
+        );
+        return couldBeTold && !tampered.has(earlier) && (ended === undefined || ended > next.acquiredAt + clockErrorMs);
+      });
+      if (!allowed(notEnded, next)) {
+        const told = notEnded.map((earlier) => {
+          const ended = earlier.releasedAt ?? earlier.lostAt;
+          return `${describe(earlier)} was ${ended === undefined ? 'never told' : `told ${(ended - next.acquiredAt).toFixed(1)} ms after`}`;
         });
+        violations.push({ rule: 'loss-not-signalled', key, detail: `${told.join(', ')} ${describe(next)} acquired` });
       }
     }
   }
@@ -186,7 +198,8 @@ function sectionsOf(events: HistoryEvent[]): Map<string, Section> {
   for (const event of [...events].sort((a, b) => timeOf(a) - timeOf(b))) {
     if (event.kind === 'frozen' || event.kind === 'write' || event.kind === 'tampered') continue;
     if (event.kind === 'acquired') {
-      sections.set(id(event), { node: event.node, key: event.key, token: event.token, acquiredAt: event.at, believedUntil: event.at });
+      const { node, key, token, lock, limit } = event;
+      sections.set(id(event), { node, key, token, lock, limit, acquiredAt: event.at, believedUntil: event.at });
       continue;
     }
     const section = sections.get(id(event));
@@ -199,6 +212,22 @@ function sectionsOf(events: HistoryEvent[]): Map<string, Section> {
 }
 
 const timeOf = (event: HistoryEvent): number => (event.kind === 'frozen' ? event.from : event.at);
+
+const kindOf = (holding: Holding) => holding.lock ?? 'lock';
+
+const exclusive = (holding: Holding) => kindOf(holding) === 'lock' || kindOf(holding) === 'write';
+
+/**
+ * Whether `next` may hold beside the holdings `present`, by its kind's rule: a mutex or a writer beside no
+ * one, a reader beside readers only, a permit beside fewer than its limit.
+ */
+function allowed(present: Holding[], next: Holding): boolean {
+  if (present.length === 0) return true;
+  const kind = kindOf(next);
+  if (kind === 'read') return present.every((holding) => kindOf(holding) === 'read');
+  if (kind === 'permit') return present.length < (next.limit ?? 1);
+  return false;
+}
 
 const describe = (section: Section): string => `${section.node}#${section.token}`;
 

@@ -1,6 +1,7 @@
 import { FaultRun } from './fault-run';
 import type { Violation } from './history';
 import { FaultScenario, TIMING, WORKERS } from './scenarios';
+import type { FaultWorkerArgs } from './protocol';
 
 /** One row of the fault report: a scenario's runs added up. */
 export interface FaultRow {
@@ -15,6 +16,14 @@ export interface FaultRow {
   staleUnfencedWrites: number;
   refusedFencedWrites: number;
   clockErrorMs: number;
+}
+
+/** What worker `index` takes in a run of `scenario` (see LockUnderTest). */
+function lockArgs(scenario: FaultScenario, index: number): Pick<FaultWorkerArgs, 'lockKind' | 'limit'> {
+  const lock = scenario.lock;
+  if (!lock) return {};
+  if (lock.kind === 'permit') return { lockKind: 'permit', limit: lock.limit };
+  return { lockKind: index === 0 ? 'write' : 'read' };
 }
 
 /** Runs one scenario `runs` times on one set of servers; each run has its own key and worker processes. */
@@ -52,6 +61,7 @@ export async function runScenario(scenario: FaultScenario, runs: number): Promis
             lock: scenario.control ? ('broken' as const) : ('nest-locker' as const),
             config: environment.workerConfig(worker),
             redisAddr: environment.server?.addr,
+            ...lockArgs(scenario, worker),
           })),
         );
         await run.acquisitions(1, 30_000); // the workers are at it

@@ -11,11 +11,17 @@ export interface FaultWorkerArgs {
   /** Writes per holding, each after a `held` check and `actMs` of work (the window a pause can hit). */
   acts: number;
   actMs: number;
-  /** `nest-locker`, or the deliberately broken control lock (check-then-set on redis, no owner check). */
+  /**
+   * `nest-locker`, or a deliberately broken control: a lock (check-then-set on redis, no owner check) or a
+   * semaphore (count-then-add).
+   */
   lock: 'nest-locker' | 'broken';
   config: LockerConfig;
   /** For the broken lock: the redis server it uses. */
   redisAddr?: string;
+  /** What each holding takes: a mutex (default), a permit of `limit`, a read or a write lock. */
+  lockKind?: 'permit' | 'read' | 'write';
+  limit?: number;
 }
 
 export type WorkerMessage =

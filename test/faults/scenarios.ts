@@ -12,10 +12,15 @@ export const TIMING: Record<FaultDriver, { ttl: number; acts: number; actMs: num
 
 export const WORKERS = 3;
 
+/** What the workers of a run take: a permit each, or (`rw`) the first a write lock and the others read locks. */
+export type LockUnderTest = { kind: 'permit'; limit: number } | { kind: 'rw' };
+
 export interface FaultScenario<E extends FaultEnvironment = FaultEnvironment> {
   /** The row's name in the report. */
   fault: string;
   driver: FaultDriver;
+  /** Absent: a mutex. */
+  lock?: LockUnderTest;
   /** The broken control lock: its row must show violations. */
   control?: boolean;
   /** A longer lease and holding than TIMING's, where the fault must not simply outlast them. */

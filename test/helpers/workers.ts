@@ -46,3 +46,17 @@ export function overlaps(sections: CriticalSection[]): [CriticalSection, Critica
   for (let i = 1; i < sorted.length; i++) if (sorted[i].start < sorted[i - 1].end) found.push([sorted[i - 1], sorted[i]]);
   return found;
 }
+
+/** The most critical sections that were open at one instant. */
+export function maxConcurrency(sections: CriticalSection[]): number {
+  const events = sections.flatMap((section) => [
+    [section.start, 1],
+    [section.end, -1],
+  ]);
+  // at one instant an end comes before a start: touching sections are not concurrent
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let open = 0;
+  let most = 0;
+  for (const [, change] of events) most = Math.max(most, (open += change));
+  return most;
+}

@@ -1,14 +1,15 @@
 /**
  * A separate OS process that uses nest-locker as an app would. Modes:
- * - hammer: `iterations` times, take the lock and increment a counter file without any other protection,
- *   recording each critical section; prints the sections as JSON.
+ * - hammer: `iterations` times, take the lock (of `kind`, default a mutex) and, with a counter file,
+ *   increment it without any other protection, holding it `holdMs`; records each critical section and
+ *   prints the sections as JSON.
  * - hold: take the lock, print {"acquired": token}, and keep it until killed; if the wait ends without it
  *   (`waitTime`), print {"error": code} and stay up.
  */
 import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
-import { LockerConfig, LockerModule, LockerService } from 'nest-locker';
+import { Lock, LockerConfig, LockerModule, LockerService, LockKind } from 'nest-locker';
 import { sleep, wallNow } from '../helpers/wait';
 
 interface WorkerArgs {
@@ -20,13 +21,35 @@ interface WorkerArgs {
   waitTime?: number;
   iterations?: number;
   counterFile?: string;
+  kind?: Exclude<LockKind, 'leader'>;
+  limit?: number;
+  holdMs?: number;
 }
 
 export interface CriticalSection {
   worker: number;
+  kind: LockKind;
   start: number;
   end: number;
   token: string;
+}
+
+/** Runs `body` under the lock of `kind`, as an app calls it. */
+function withKind<T>(locker: LockerService, args: WorkerArgs, body: (lock: Lock) => Promise<T>): Promise<T> {
+  const options = { ttl: args.ttl, fair: args.fair, waitTime: args.waitTime };
+  if (args.kind === 'permit') return locker.withPermit(args.key, body, { ...options, limit: args.limit as number });
+  if (args.kind === 'read') return locker.withReadLock(args.key, body, options);
+  if (args.kind === 'write') return locker.withWriteLock(args.key, body, options);
+  return locker.withLock(args.key, body, options);
+}
+
+/** Takes the lock of `kind`, as an app calls it. */
+function acquireKind(locker: LockerService, args: WorkerArgs): Promise<Lock> {
+  const options = { ttl: args.ttl, fair: args.fair, waitTime: args.waitTime };
+  if (args.kind === 'permit') return locker.acquirePermit(args.key, { ...options, limit: args.limit as number });
+  if (args.kind === 'read') return locker.acquireRead(args.key, options);
+  if (args.kind === 'write') return locker.acquireWrite(args.key, options);
+  return locker.acquire(args.key, options);
 }
 
 async function main(): Promise<void> {
@@ -35,7 +58,7 @@ async function main(): Promise<void> {
   const locker = app.get(LockerService);
   if (args.mode === 'hold') {
     try {
-      const lock = await locker.acquire(args.key, { ttl: args.ttl, fair: args.fair, waitTime: args.waitTime });
+      const lock = await acquireKind(locker, args);
       process.stdout.write(`${JSON.stringify({ acquired: lock.fencingToken.toString() })}\n`);
     } catch (error) {
       process.stdout.write(`${JSON.stringify({ error: (error as { code?: string }).code ?? String(error) })}\n`);
@@ -44,17 +67,15 @@ async function main(): Promise<void> {
   }
   const sections: CriticalSection[] = [];
   for (let i = 0; i < (args.iterations ?? 1); i++) {
-    await locker.withLock(
-      args.key,
-      async (lock) => {
-        const start = wallNow();
-        const value = Number(readFileSync(args.counterFile as string, 'utf8'));
-        await sleep(1); // widen the window in which a second holder would lose an update
-        writeFileSync(args.counterFile as string, String(value + 1));
-        sections.push({ worker: process.pid, start, end: wallNow(), token: lock.fencingToken.toString() });
-      },
-      { ttl: args.ttl },
-    );
+    await withKind(locker, { ...args, waitTime: undefined }, async (lock) => {
+      const start = wallNow();
+      if (args.counterFile) {
+        const value = Number(readFileSync(args.counterFile, 'utf8'));
+        await sleep(args.holdMs ?? 1); // widen the window in which a second holder would lose an update
+        writeFileSync(args.counterFile, String(value + 1));
+      } else await sleep(args.holdMs ?? 1);
+      sections.push({ worker: process.pid, kind: lock.kind, start, end: wallNow(), token: lock.fencingToken.toString() });
+    });
   }
   process.stdout.write(`${JSON.stringify(sections)}\n`);
   await app.close();

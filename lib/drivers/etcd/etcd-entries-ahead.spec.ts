@@ -14,9 +14,9 @@ describe('EntriesAhead', () => {
     ahead.sending();
     ahead.answered({ names: ['p/a', 'p/b'], complete: true });
     assert.equal(ahead.deleted('p/b'), false, 'one still ahead: no need to look');
-    assert.equal(ahead.noneAhead, false);
+    assert.equal(ahead.mayHold, false);
     assert.equal(ahead.deleted('p/a'), true, 'the last one ahead went: look now');
-    assert.equal(ahead.noneAhead, true);
+    assert.equal(ahead.mayHold, true);
     assert.equal(ahead.followed, true, 'the watch had no gap: no read needed');
   });
 
@@ -25,7 +25,7 @@ describe('EntriesAhead', () => {
     ahead.sending();
     ahead.deleted('p/a'); // the release's event came before the read's answer
     ahead.answered({ names: ['p/a'], complete: true });
-    assert.equal(ahead.noneAhead, true);
+    assert.equal(ahead.mayHold, true);
   });
 
   it('trusts nothing it read across a gap in the watch, or before the watch was live', () => {
@@ -49,7 +49,7 @@ describe('EntriesAhead', () => {
     ahead.sending();
     ahead.answered({ names: ['p/a'], complete: false });
     assert.equal(ahead.deleted('p/a'), true);
-    assert.equal(ahead.noneAhead, false, 'more were ahead than the read returned');
+    assert.equal(ahead.mayHold, false, 'more were ahead than the read returned');
     assert.equal(ahead.followed, false, 'so it reads the rest');
   });
 
@@ -60,5 +60,21 @@ describe('EntriesAhead', () => {
     assert.equal(ahead.deleted('p/mine'), true);
     assert.equal(ahead.ownDeleted, true);
     assert.equal(ahead.followed, false);
+  });
+});
+
+describe("EntriesAhead with a kind's rule", () => {
+  it('a reader may hold behind readers, and once the writer ahead of it is gone', () => {
+    const ahead = new EntriesAhead(
+      'p/r-mine',
+      () => 1,
+      (names) => !names.some((name) => name.startsWith('p/w-')),
+    );
+    ahead.sending();
+    ahead.answered({ names: ['p/r-1', 'p/w-2', 'p/r-3'], complete: true });
+    assert.equal(ahead.mayHold, false, 'a writer is ahead');
+    assert.equal(ahead.deleted('p/r-1'), false, 'the writer still is');
+    assert.equal(ahead.deleted('p/w-2'), true, 'the writer went: look now');
+    assert.equal(ahead.mayHold, true, 'behind a reader only');
   });
 });

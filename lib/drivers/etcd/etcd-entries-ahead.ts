@@ -16,7 +16,8 @@ export interface AheadRead {
  * to its answer. The delete of our own entry (its lease gone) is seen the same way.
  */
 export class EntriesAhead implements EntriesAheadRead {
-  private names?: Set<string>;
+  /** The names read ahead of ours, oldest first, less those deleted since. */
+  private names?: string[];
   private complete = false;
   /** The watch's epoch when the read behind `names` was sent. */
   private epoch?: number;
@@ -32,6 +33,8 @@ export class EntriesAhead implements EntriesAheadRead {
     readonly ownName: string,
     /** The prefix's delete watch's epoch now (EtcdDeleteWatches.epoch). */
     private readonly epochNow: () => number | undefined,
+    /** Whether our entry may hold behind these (oldest first): the kind's rule. Default: a mutex's, none ahead. */
+    private readonly rule: (ahead: readonly string[]) => boolean = (ahead) => ahead.length === 0,
   ) {}
 
   /** A read of the queue is about to be sent. */
@@ -43,19 +46,23 @@ export class EntriesAhead implements EntriesAheadRead {
   /** The read's answer. */
   answered({ names, complete }: AheadRead): void {
     const seen = this.seenDuringRead ?? new Set<string>();
-    this.names = new Set(names.filter((name) => !seen.has(name)));
+    this.names = names.filter((name) => !seen.has(name));
     this.complete = complete;
     this.epoch = this.epochAtSend;
     this.seenDuringRead = undefined;
     this.readAt = monotonicNow();
   }
 
-  /** A delete under the prefix; true when the waiter should look now (it may be first, or its entry is gone). */
+  /** A delete under the prefix; true when the waiter should look now (it may hold now, or its entry is gone). */
   deleted(name: string | undefined): boolean {
     if (name === undefined) return true;
     if (name === this.ownName) this.ownDeleted = true;
     this.seenDuringRead?.add(name);
-    return this.ownDeleted || (this.names !== undefined && this.names.delete(name) && this.names.size === 0);
+    if (this.ownDeleted) return true;
+    const index = this.names?.indexOf(name) ?? -1;
+    if (index < 0) return false;
+    this.names!.splice(index, 1);
+    return this.names!.length === 0 || this.mayHold;
   }
 
   /** Something was read. */
@@ -63,9 +70,9 @@ export class EntriesAhead implements EntriesAheadRead {
     return this.names !== undefined;
   }
 
-  /** No entry is ahead any more (as read, less the deletes seen since). */
-  get noneAhead(): boolean {
-    return this.names !== undefined && this.names.size === 0 && this.complete;
+  /** Our entry may hold now, as read less the deletes seen since (all of the queue ahead must be known). */
+  get mayHold(): boolean {
+    return this.names !== undefined && this.complete && this.rule(this.names);
   }
 
   /**
@@ -73,7 +80,7 @@ export class EntriesAhead implements EntriesAheadRead {
    * sent, so every delete since was seen, and our own entry (there at the read) is not among them.
    */
   get followed(): boolean {
-    if (this.names === undefined || (this.names.size === 0 && !this.complete)) return false; // the rest of a long queue is unread
+    if (this.names === undefined || (this.names.length === 0 && !this.complete)) return false; // the rest of a long queue is unread
     return this.epoch !== undefined && this.epoch === this.epochNow() && !this.ownDeleted;
   }
 }

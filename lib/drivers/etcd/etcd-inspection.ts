@@ -1,17 +1,22 @@
 import type { Etcd3, IKeyValue } from 'etcd3';
-import type { LockInfo } from '../../interfaces/lock-info.interface';
+import { LockNamespace, mayHold, MAX_PERMIT_LIMIT } from '../../acquisition/lock-kind';
+import type { LockHolding, LockInfo } from '../../interfaces/lock-info.interface';
+import { ENTRY_NAME, etcdLockPrefix, keyOfLockPrefix, specOfEntry } from './etcd-entry-names';
 import { holderOfEtcdEntry } from '../../inspection/lock-holder';
 import { answerWithin } from '../../utils/settle-within';
 import { probeEtcd } from './etcd-probe';
 
-/** Lock entries are `<prefix><URI-encoded key>/<16 hex digits>` (see EtcdLockDriver.enqueue). */
-const ENTRY_NAME = /^(.*)\/[0-9a-f]{16}$/;
-
-/** Every lock's entries under one prefix, in create-revision order: the first holds the lock, the rest wait. */
+/** One key's entries in one namespace, in create-revision order: a prefix of them holds, the rest wait. */
 interface EntryQueue {
   key: string;
+  namespace: LockNamespace;
   entries: IKeyValue[];
+  /** How many entries there are, where more exist than were read. */
+  count?: number;
 }
+
+/** A queue longer than this is read in part by inspect (its holders are a prefix, so they are among the first). */
+const INSPECT_READ_LIMIT = MAX_PERMIT_LIMIT + 1;
 
 /** What operators ask of etcd: who holds a lock, remove it, list them, is the cluster there. */
 export class EtcdInspection {
@@ -22,23 +27,25 @@ export class EtcdInspection {
     await answerWithin(probeEtcd(this.client), timeoutMs, 'etcd: ');
   }
 
-  async inspect(keyPrefix: string, key: string): Promise<LockInfo | null> {
-    const first = await this.firstEntry(keyPrefix, key);
-    return first ? (await this.describe([{ key, entries: first.entries }], first.count))[0] : null;
+  async inspect(keyPrefix: string, key: string, namespace: LockNamespace): Promise<LockInfo | null> {
+    const queue = await this.queueOf(keyPrefix, key, namespace);
+    return queue ? ((await this.describe([queue]))[0] ?? null) : null;
   }
 
   /**
-   * Deletes the entry that holds the lock (checked by its create revision, so a lock taken since is left
-   * alone). The delete wakes the waiters' watches; the next entry's create revision, its fencing token,
-   * is higher; the holder learns it at its next keep-alive, which checks the keys its lease carries.
+   * Deletes the entries that hold the lock (each checked by its create revision, so a lock taken since is
+   * left alone). The delete wakes the waiters' watches; the next entry's create revision, its fencing
+   * token, is higher; a holder learns it at its next keep-alive, which checks the keys its lease carries.
    */
-  async forceRelease(keyPrefix: string, key: string): Promise<boolean> {
-    const first = await this.firstEntry(keyPrefix, key);
-    if (!first) return false;
-    const [entry] = first.entries;
-    const name = entry.key.toString();
-    const response = await this.client.if(name, 'Create', '==', entry.create_revision).then(this.client.delete().key(name)).commit();
-    return response.succeeded;
+  async forceRelease(keyPrefix: string, key: string, namespace: LockNamespace): Promise<boolean> {
+    const queue = await this.queueOf(keyPrefix, key, namespace);
+    const holders = queue ? holdersOf(queue) : [];
+    if (holders.length === 0) return false;
+    const deletes = holders.map((entry) => {
+      const name = entry.key.toString();
+      return this.client.if(name, 'Create', '==', entry.create_revision).then(this.client.delete().key(name)).commit();
+    });
+    return (await Promise.all(deletes)).some((response) => response.succeeded);
   }
 
   async list(keyPrefix: string): Promise<LockInfo[]> {
@@ -46,11 +53,12 @@ export class EtcdInspection {
     const queues = new Map<string, EntryQueue>();
     for (const kv of kvs) {
       const lockPrefix = ENTRY_NAME.exec(kv.key.toString())?.[1];
-      if (lockPrefix === undefined) continue; // not a lock entry
-      let queue = queues.get(lockPrefix);
+      const named = lockPrefix === undefined ? undefined : keyOfLockPrefix(keyPrefix, lockPrefix);
+      if (!named) continue; // not a lock entry
+      let queue = queues.get(lockPrefix as string);
       if (!queue) {
-        queue = { key: decodeURIComponent(lockPrefix.slice(keyPrefix.length)), entries: [] };
-        queues.set(lockPrefix, queue);
+        queue = { ...named, entries: [] };
+        queues.set(lockPrefix as string, queue);
       }
       queue.entries.push(kv);
     }
@@ -58,19 +66,19 @@ export class EtcdInspection {
     return infos.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  /** The oldest entry of `key` (the holder's) and how many there are; undefined when free. */
-  private async firstEntry(keyPrefix: string, key: string): Promise<{ entries: IKeyValue[]; count: number } | undefined> {
+  /** The entries of `key` in `namespace`, oldest first (a mutex's: its holder, and the count); undefined when none. */
+  private async queueOf(keyPrefix: string, key: string, namespace: LockNamespace): Promise<EntryQueue | undefined> {
     const range = await this.client
       .getAll()
-      .prefix(`${keyPrefix}${encodeURIComponent(key)}/`)
+      .prefix(etcdLockPrefix(keyPrefix, key, namespace))
       .sort('Create', 'Ascend')
-      .limit(1)
+      .limit(namespace === 'lock' || namespace === 'leader' ? 1 : INSPECT_READ_LIMIT)
       .exec();
-    return range.kvs.length ? { entries: range.kvs, count: Number(range.count) } : undefined;
+    return range.kvs.length ? { key, namespace, entries: range.kvs, count: Number(range.count) } : undefined;
   }
 
-  /** LockInfo per queue; each lease's TTL is asked once (a driver's locks share one lease per TTL). */
-  private async describe(queues: EntryQueue[], count?: number): Promise<LockInfo[]> {
+  /** LockInfo per queue that has a holder; each lease's TTL is asked once (a driver's locks share one lease per TTL). */
+  private async describe(queues: EntryQueue[]): Promise<LockInfo[]> {
     const ttls = new Map<string, Promise<number>>();
     const ttlOf = (lease: string): Promise<number> => {
       let ttl = ttls.get(lease);
@@ -80,18 +88,31 @@ export class EtcdInspection {
       }
       return ttl;
     };
-    return Promise.all(
-      queues.map(async ({ key, entries }) => {
-        const [holder] = entries;
-        return {
-          key,
-          kind: 'lock' as const,
-          fencingToken: BigInt(holder.create_revision),
-          ttlLeftMs: await ttlOf(holder.lease),
-          holder: holderOfEtcdEntry(holder.value.toString(), holder.key.toString()),
-          waiting: (count ?? entries.length) - 1,
-        };
+    const infos = await Promise.all(
+      queues.map(async (queue): Promise<LockInfo | undefined> => {
+        const holders = holdersOf(queue);
+        const holdings: LockHolding[] = await Promise.all(
+          holders.map(async (entry) => ({
+            kind: specOfEntry(entry.key.toString(), queue.namespace).kind,
+            fencingToken: BigInt(entry.create_revision),
+            ttlLeftMs: await ttlOf(entry.lease),
+            holder: holderOfEtcdEntry(entry.value.toString(), entry.key.toString()),
+          })),
+        );
+        const newest = holdings.at(-1);
+        if (!newest) return undefined;
+        const info: LockInfo = { key: queue.key, ...newest, waiting: (queue.count ?? queue.entries.length) - holdings.length };
+        if (queue.namespace === 'permit' || queue.namespace === 'rw') info.holders = holdings;
+        return info;
       }),
     );
+    return infos.filter((info): info is LockInfo => info !== undefined);
   }
+}
+
+/** The entries of the queue that hold: the prefix its kinds' rule lets hold. */
+function holdersOf(queue: EntryQueue): IKeyValue[] {
+  const specs = queue.entries.map((entry) => specOfEntry(entry.key.toString(), queue.namespace));
+  const holding = specs.findIndex((_, index) => !mayHold(specs, index));
+  return holding < 0 ? queue.entries : queue.entries.slice(0, holding);
 }

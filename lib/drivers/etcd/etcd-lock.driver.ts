@@ -1,5 +1,6 @@
 import type { Etcd3 } from 'etcd3';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
+import { LockKind, namespaceOf, QueuedSpec } from '../../acquisition/lock-kind';
 import type { HeldLock } from '../../lock/held-lock';
 import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
@@ -16,6 +17,7 @@ import { EtcdLeaseSession } from './etcd-lease-session';
 import { EtcdLockRemote } from './etcd-lock-remote';
 import { EtcdQueue } from './etcd-queue';
 import { QueueEntry, QueuePositionLost } from './etcd-queue-entry';
+import { etcdLockPrefix, mayHoldBehind } from './etcd-entry-names';
 import { endWatchStream } from './etcd-watch-stream';
 
 /** A waiter re-reads its predecessor this often even without a delete seen (the watch may be down). */
@@ -29,12 +31,14 @@ const retryPause = (retry: number): number => (retry <= 1 ? 0 : Math.min(1_000, 
 
 /**
  * etcd locks the way etcd's concurrency.Mutex takes them: every contender writes a unique key under the
- * lock's prefix; the lowest create revision holds the lock (and is its fencing token), so entries are
- * served in order (FIFO). In one process only the first waiter per key has an entry; it sleeps on one
- * delete watch over the prefix and reads its predecessor when woken.
+ * lock's prefix, and entries are served in create-revision order (FIFO). An entry holds when its kind's
+ * rule lets it behind the entries ahead (a mutex: none ahead, the lowest revision; a permit: fewer than its
+ * limit; a reader: no writer), and its create revision is its fencing token. In one process only the first
+ * waiter per key has an entry; it sleeps on one delete watch over the prefix and looks again when woken.
  */
 export class EtcdLockDriver extends AbstractLockerDriver {
   readonly type = 'etcd';
+  readonly kinds: readonly LockKind[] = ['lock', 'permit', 'read', 'write'];
   private readonly sessions = new Map<number, EtcdLeaseSession>();
   /** Local waiters per lock prefix; their first is woken by a watch on deletes under the prefix. */
   private readonly queues = new LocalWaitQueues((lockPrefix) => this.deleteWatches.watch(lockPrefix));
@@ -64,7 +68,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   async acquire(request: AcquireRequest): Promise<Lock | null> {
     const scope = new WaitScope(request);
     scope.check();
-    const lockPrefix = `${request.keyPrefix}${encodeURIComponent(request.key)}/`;
+    const lockPrefix = etcdLockPrefix(request.keyPrefix, request.key, namespaceOf(request.kind));
     if (!request.wait) return this.takeInEtcd(lockPrefix, request, scope);
     // Local waiters queue here: only the first has an entry in etcd, whatever their number.
     return this.queues.take(lockPrefix, scope, async (turn) => (await this.takeInEtcd(lockPrefix, request, scope, turn)) as Lock);
@@ -79,31 +83,37 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     for (let retry = 0; ; retry++) {
       if (retry > 0) await scope.sleep(retryPause(retry));
       const sentAt = monotonicNow();
+      const spec: QueuedSpec = { kind: request.kind, limit: request.limit };
+      const namespace = namespaceOf(request.kind);
       let ahead: EntriesAhead | undefined;
       const follow = (name: string): EntriesAhead => {
-        ahead = new EntriesAhead(name, () => this.deleteWatches.epoch(lockPrefix));
+        ahead = new EntriesAhead(
+          name,
+          () => this.deleteWatches.epoch(lockPrefix),
+          (names) => mayHoldBehind(names, spec, namespace),
+        );
         // only the local first waiter (with a turn) has an entry to follow; one attempt reads once
         if (turn) this.following.set(lockPrefix, ahead);
         return ahead;
       };
       try {
         let entry: QueueEntry;
-        let first: boolean;
         try {
           request.asking?.();
-          ({ entry, first } = await this.entries.enqueue(
+          entry = await this.entries.enqueue(
             lockPrefix,
+            spec,
             request.ttl,
             request.keepAlive ? this.session(request.ttl) : undefined,
             follow,
-          ));
+          );
         } catch (error) {
           if (error instanceof QueuePositionLost) continue;
           throw error;
         }
         request.answered?.();
         try {
-          if (first || (await this.isFirst(entry, ahead as EntriesAhead, request, turn))) return await this.grant(entry, request, sentAt);
+          if (await this.mayHold(entry, ahead as EntriesAhead, request, turn)) return await this.grant(entry, request, sentAt);
         } catch (error) {
           await this.entries.dequeue(entry).catch(() => undefined); // the original error matters more
           if (error instanceof QueuePositionLost) continue;
@@ -152,24 +162,25 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   }
 
   /**
-   * True once no entry with a lower create revision is left; with a turn, waits for their deletes. What
-   * the enqueue or a read listed ahead is followed through the delete watch, so the predecessor's delete
-   * alone makes us first, with no read after it; the queue is read again only when the watch may have
-   * missed a delete (not live at the read, or a gap since), and once a second without a delete seen.
+   * True once the entries with a lower create revision let ours hold (the kind's rule: for a mutex, none is
+   * left); with a turn, waits for their deletes. What the enqueue or a read listed ahead is followed through
+   * the delete watch, so the deletes alone let us hold, with no read after them; the queue is read again
+   * only when the watch may have missed a delete (not live at the read, or a gap since), and once a second
+   * without a delete seen.
    */
-  private async isFirst(entry: QueueEntry, ahead: EntriesAhead, request: AcquireRequest, turn?: Turn): Promise<boolean> {
+  private async mayHold(entry: QueueEntry, ahead: EntriesAhead, request: AcquireRequest, turn?: Turn): Promise<boolean> {
     let justRead = ahead.known; // the enqueue listed the queue
     for (;;) {
       turn?.attempting();
       const trusted =
-        !ahead.ownDeleted && (justRead || (ahead.followed && (ahead.noneAhead || monotonicNow() - ahead.readAt < WATCHLESS_RECHECK_MS)));
+        !ahead.ownDeleted && (justRead || (ahead.followed && (ahead.mayHold || monotonicNow() - ahead.readAt < WATCHLESS_RECHECK_MS)));
       if (!trusted) {
         request.asking?.();
         await this.entries.readAhead(entry, ahead);
         request.answered?.();
       }
       justRead = false;
-      if (ahead.noneAhead) return true;
+      if (ahead.mayHold) return true;
       if (!turn) return false;
       if (!entry.session) await this.moveToWaitingSession(entry, request.ttl);
       await turn.sleep(WATCHLESS_RECHECK_MS);

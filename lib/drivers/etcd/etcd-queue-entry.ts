@@ -1,9 +1,12 @@
+import type { QueuedSpec } from '../../acquisition/lock-kind';
 import type { EtcdLeaseSession } from './etcd-lease-session';
 
-/** One queued or held entry: `<prefix><escaped key>/<random id>`, ordered by create revision. */
+/** One queued or held entry: `<lock prefix><marker><random id>` (see entryName), ordered by create revision. */
 export interface QueueEntry {
   lockPrefix: string;
   name: string;
+  /** The kind (and a permit's limit) the entry was written for. */
+  spec: QueuedSpec;
   revision: string;
   /** The keep-alive session whose lease carries the entry, or the lock's own fixed lease. */
   session?: EtcdLeaseSession;

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { Etcd3, IOperation, IRangeResponse, MultiRangeBuilder } from 'etcd3';
+import type { QueuedSpec } from '../../acquisition/lock-kind';
 import type { AheadRead } from './etcd-entries-ahead';
 import { EtcdLeaseSession, leaseGone } from './etcd-lease-session';
 import { QueueEntry, QueuePositionLost } from './etcd-queue-entry';
+import { entryName } from './etcd-entry-names';
 
 /** A delete etcd did not confirm is sent again this many times in the background, 0.2 s to 3.2 s apart. */
 const DELETE_RETRIES = 5;
@@ -21,10 +22,21 @@ function keysOnly(range: MultiRangeBuilder): IOperation {
   return { op: async () => ({ request_range: { ...(await range.op()).request_range, keys_only: true } }) };
 }
 
+/**
+ * How many names ahead a read returns: AHEAD_READ_LIMIT, or a permit's limit if higher (a waiter must see
+ * whether fewer than its limit are ahead). Permits read them oldest first, for the rule of mixed limits;
+ * for the other kinds the order does not matter, and etcd returns keys unsorted at less cost.
+ */
+const readLimit = (spec: QueuedSpec): number => Math.max(AHEAD_READ_LIMIT, spec.limit ?? 0);
+
+function ahead(range: MultiRangeBuilder, spec: QueuedSpec, limit: number): IOperation {
+  return keysOnly((spec.kind === 'permit' ? range.sort('Create', 'Ascend') : range).limit(limit));
+}
+
 /** The names in `listed` but ours; complete unless etcd said there were more. */
-function aheadOf(listed: IRangeResponse, ownName: string): AheadRead {
+function aheadOf(listed: IRangeResponse, ownName: string, limit: number): AheadRead {
   const names = listed.kvs.map((kv) => kv.key.toString()).filter((name) => name !== ownName);
-  return { names: names.slice(0, AHEAD_READ_LIMIT), complete: !listed.more && names.length <= AHEAD_READ_LIMIT };
+  return { names: names.slice(0, limit), complete: !listed.more && names.length <= limit };
 }
 
 /** The queue entries of the etcd driver's locks, as etcd stores them: written, read, moved and removed. */
@@ -40,41 +52,37 @@ export class EtcdQueue {
 
   /**
    * Writes our unique entry and, in the same txn, lists the names under the prefix (keys only): every
-   * other one is older, so when ours is the only one the lock is taken in one round trip, and otherwise
-   * the waiter knows which entries it waits for. A fixed-TTL lock (no `session`) gets a lease of its own
-   * that is never kept alive. `ahead` hears of the read before it is sent and of its answer.
+   * other one is older, so when the kind's rule lets ours hold behind them the lock is taken in one round
+   * trip, and otherwise the waiter knows which entries it waits for. A fixed-TTL lock (no `session`) gets a
+   * lease of its own that is never kept alive. `follow(name)` hears of the read before it is sent and of its answer.
    */
   async enqueue(
     lockPrefix: string,
+    spec: QueuedSpec,
     ttl: number,
     session: EtcdLeaseSession | undefined,
-    ahead?: (name: string) => EntriesAheadRead,
-  ): Promise<{ entry: QueueEntry; first: boolean }> {
-    const name = lockPrefix + randomBytes(8).toString('hex');
+    follow: (name: string) => EntriesAheadRead,
+  ): Promise<QueueEntry> {
+    const name = entryName(lockPrefix, spec);
+    const limit = readLimit(spec);
     const unpin = session?.addWaiter();
     let leaseId: string | undefined;
     try {
       leaseId = session ? await session.leaseId : await this.grantFixedLease(ttl);
       const put = this.client.put(name).value(this.entryValue).lease(leaseId);
-      const entries = keysOnly(
-        this.client
-          .getAll()
-          .prefix(lockPrefix)
-          .limit(AHEAD_READ_LIMIT + 1),
-      );
+      const entries = ahead(this.client.getAll().prefix(lockPrefix), spec, limit + 1);
       // The name is ours alone: if it exists, etcd3 resent this txn after etcd had applied it (a member
       // died before answering), and the entry written then is ours; never leave it behind as an orphan.
       const written = this.client.get(name);
-      const reading = ahead?.(name);
-      reading?.sending();
+      const reading = follow(name);
+      reading.sending();
       const response = await this.client.if(name, 'Create', '==', 0).then(put, entries).else(written).commit();
       const revision = response.succeeded ? response.header.revision : response.responses[0]?.response_range?.kvs[0]?.create_revision;
       if (revision === undefined) throw new QueuePositionLost(); // written, then gone with its lease: enqueue again
-      const entry = { lockPrefix, name, revision, session, fixedLeaseId: session ? undefined : leaseId, unpin };
+      const entry = { lockPrefix, name, spec, revision, session, fixedLeaseId: session ? undefined : leaseId, unpin };
       const listed = response.succeeded ? response.responses[1]?.response_range : undefined;
-      const others = listed ? aheadOf(listed, name) : undefined;
-      if (others) reading?.answered(others);
-      return { entry, first: others !== undefined && others.complete && others.names.length === 0 };
+      if (listed) reading.answered(aheadOf(listed, name, limit));
+      return entry;
     } catch (error) {
       unpin?.();
       if (error instanceof QueuePositionLost) throw error;
@@ -94,17 +102,19 @@ export class EtcdQueue {
 
   /** The names of the entries ahead of ours (keys only), read in one txn that also proves our entry still exists. */
   async readAhead(entry: QueueEntry, reading: EntriesAheadRead): Promise<void> {
-    const before = keysOnly(
+    const limit = readLimit(entry.spec);
+    const before = ahead(
       this.client
         .getAll()
         .prefix(entry.lockPrefix)
-        .maxCreateRevision(String(BigInt(entry.revision) - 1n))
-        .limit(AHEAD_READ_LIMIT),
+        .maxCreateRevision(String(BigInt(entry.revision) - 1n)),
+      entry.spec,
+      limit + 1,
     );
     reading.sending();
     const response = await this.client.if(entry.name, 'Create', '==', entry.revision).then(before).commit();
     if (!response.succeeded) throw new QueuePositionLost();
-    reading.answered(aheadOf(response.responses[0].response_range, entry.name));
+    reading.answered(aheadOf(response.responses[0].response_range, entry.name, limit));
   }
 
   /**

@@ -7,11 +7,7 @@ describe('RedisGrants', () => {
   function grants() {
     const woken: string[] = [];
     const givenBack: string[] = [];
-    const heard = new RedisGrants(
-      (lock) => woken.push(lock),
-      (lock, owner) => givenBack.push(`${lock} ${owner}`),
-      2_000,
-    );
+    const heard = new RedisGrants((lock) => woken.push(lock), 2_000);
     return { heard, woken, givenBack };
   }
 
@@ -28,6 +24,15 @@ describe('RedisGrants', () => {
     heard.stop();
   });
 
+  it("a release that lets several in (readers) names each; only this process's waiter acts", () => {
+    const { heard, woken } = grants();
+    const head = heard.enter('L', 'me:1');
+    heard.heard('L', '50 other:7 51 me:1 52 other:8');
+    assert.equal(head.grantedToken, '51');
+    assert.deepEqual(woken, ['L']);
+    heard.stop();
+  });
+
   it('an empty message, or none (one may have been missed), wakes the head to ask the server', () => {
     const { heard, woken } = grants();
     heard.enter('L', 'me:1');
@@ -41,7 +46,7 @@ describe('RedisGrants', () => {
     const { heard, woken, givenBack } = grants();
     const head = heard.enter('L', 'me:1');
     heard.leave('L', head);
-    heard.abandon('me:1');
+    heard.abandon('me:1', (lock) => givenBack.push(`${lock} me:1`));
     heard.heard('L', '44 me:1');
     heard.heard('L', '44 me:1');
     assert.deepEqual(givenBack, ['L me:1']);

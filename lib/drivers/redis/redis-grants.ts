@@ -18,22 +18,22 @@ export interface QueuedHead {
 }
 
 /**
- * Grants heard from the server: a release gives the lock to the first live waiter in the server's queue
- * and announces "<token> <owner>" (an empty message: released to no one). Only the process whose
- * waiter was named does anything; the others sleep on, so a release wakes no herd.
+ * Grants heard from the server: a release gives the lock to the first live waiters in the server's queue
+ * that its kind's rule lets in (a mutex: one; readers: every reader at the head) and announces
+ * "<token> <owner> ..." (an empty message: released to no one). Only the process whose waiter was named
+ * does anything; the others sleep on, so a release wakes no herd.
  */
 export class RedisGrants {
   private readonly heads = new Map<string, QueuedHead>();
-  /** Owners that gave up while queued and could not leave the queue: a grant to them is given back. */
-  private readonly abandoned = new Map<string, NodeJS.Timeout>();
-
   /**
-   * `wake`: wakes the local head of a lock (to take its grant, or to ask the server); `giveBack`:
-   * owner-checked release of a lock granted to an owner that no longer waits.
+   * Owners that gave up while queued and could not leave the queue, each with the owner-checked release
+   * that gives back a lock granted to it: a grant to them is given back.
    */
+  private readonly abandoned = new Map<string, { forget: NodeJS.Timeout; giveBack: (lock: string) => void }>();
+
+  /** `wake`: wakes the local head of a lock (to take its grant, or to ask the server). */
   constructor(
     private readonly wake: (lock: string) => void,
-    private readonly giveBack: (lock: string, owner: string) => void,
     private readonly placeMs: number,
   ) {}
 
@@ -59,18 +59,18 @@ export class RedisGrants {
    * `owner` gave up and its leave-queue script got no answer: a grant to it can come while its place
    * lives (placeMs), and is given back when heard.
    */
-  abandon(owner: string): void {
-    clearTimeout(this.abandoned.get(owner));
+  abandon(owner: string, giveBack: (lock: string) => void): void {
+    clearTimeout(this.abandoned.get(owner)?.forget);
     const forget = setTimeout(() => this.abandoned.delete(owner), 2 * this.placeMs);
     forget.unref();
-    this.abandoned.set(owner, forget);
+    this.abandoned.set(owner, { forget, giveBack });
   }
 
   /** A message on the lock's channel, or nothing when one may have been missed (the head asks the server). */
   heard(lock: string, message?: string): void {
-    const space = message?.indexOf(' ') ?? -1;
-    if (!message || space < 0) return this.wake(lock);
-    this.granted(lock, message.slice(space + 1), message.slice(0, space));
+    const words = message ? message.split(' ') : [];
+    if (words.length < 2) return this.wake(lock);
+    for (let i = 0; i + 1 < words.length; i += 2) this.granted(lock, words[i + 1], words[i]);
   }
 
   /** The server granted `lock` to `owner` with `token` (heard, or replied to a release here; twice is fine). */
@@ -81,15 +81,15 @@ export class RedisGrants {
       head.grantedToken ??= token;
       return this.wake(lock);
     }
-    const forget = this.abandoned.get(owner);
-    if (!forget) return;
-    clearTimeout(forget);
+    const abandoned = this.abandoned.get(owner);
+    if (!abandoned) return;
+    clearTimeout(abandoned.forget);
     this.abandoned.delete(owner);
-    this.giveBack(lock, owner);
+    abandoned.giveBack(lock);
   }
 
   stop(): void {
-    this.abandoned.forEach((timer) => clearTimeout(timer));
+    this.abandoned.forEach(({ forget }) => clearTimeout(forget));
     this.abandoned.clear();
   }
 }

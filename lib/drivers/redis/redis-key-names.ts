@@ -1,12 +1,20 @@
+import type { LockNamespace } from '../../acquisition/lock-kind';
+
 /**
  * Server names for one lock key. The key is escaped so that `{`/`}` in it cannot change the hash tag:
  * every name of one lock shares the tag `{<escaped key>}`, so they sit in one Redis Cluster slot, and the
- * escaping (`%` first) keeps distinct keys distinct.
+ * escaping (`%` first) keeps distinct keys distinct. A mutex is `<prefix>{<key>}` (as ever); the other
+ * namespaces are `<prefix><namespace>:{<key>}`, which no mutex name can be (its tag follows the prefix).
  */
 export interface RedisKeyNames {
+  /** The exclusive holder (a mutex's, a leader's, a writer's): its owner id, with the lease as the key's TTL. */
   lock: string;
+  /** Permits and readers: the shared holders (a sorted set: owner → when its lease lapses, server ms). */
+  holders: string;
+  /** The fencing token of each shared holder (a hash). */
+  tokens: string;
   fence: string;
-  /** Waiters: owners in arrival order (a list), when each one's place lapses (a sorted set, server ms), and the TTL each asked for (a hash). */
+  /** Waiters: owners in arrival order (a list), when each one's place lapses (a sorted set, server ms), and the TTL (and kind) each asked for (a hash). */
   queue: string;
   queueLeases: string;
   queueTtls: string;
@@ -15,16 +23,18 @@ export interface RedisKeyNames {
 
 const ESCAPED = /[%{}]/;
 
-export function redisKeyNames(prefix: string, key: string): RedisKeyNames {
+export function redisKeyNames(prefix: string, key: string, namespace: LockNamespace = 'lock'): RedisKeyNames {
   // most keys have nothing to escape: a test is cheaper than a replace with a callback
   const escaped = ESCAPED.test(key) ? key.replace(/[%{}]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`) : key;
-  return namesOfLock(`${prefix}{${escaped}}`);
+  return namesOfLock(namespace === 'lock' ? `${prefix}{${escaped}}` : `${prefix}${namespace}:{${escaped}}`);
 }
 
 /** Every name of the lock whose own name is `lock`: a held lock keeps only that one. */
 export function namesOfLock(lock: string): RedisKeyNames {
   return {
     lock,
+    holders: `${lock}:holders`,
+    tokens: `${lock}:tokens`,
     fence: `${lock}:fence`,
     queue: `${lock}:queue`,
     queueLeases: `${lock}:queue-leases`,

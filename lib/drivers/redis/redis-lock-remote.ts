@@ -1,10 +1,11 @@
+import type { LockKind } from '../../acquisition/lock-kind';
 import type { LockRemote } from '../../lock/held-lock';
 
 /** What a held lock's remote asks of the driver that took it. */
 export interface RedisLockServer {
   ownerId(serial: number): string;
   ownerSerial(owner: string): number;
-  release(lockName: string, owner: string): Promise<void>;
+  release(lockName: string, owner: string, kind: LockKind): Promise<void>;
   renew(remotes: RedisLockRemote[], ttls: number[]): Promise<boolean[]>;
 }
 
@@ -17,6 +18,8 @@ export class RedisLockRemote implements LockRemote {
     private readonly driver: RedisLockServer,
     readonly lock: string,
     owner: string,
+    /** Which scripts release and renew it: see RedisLockProtocol, heldShared. */
+    readonly kind: LockKind,
   ) {
     this.serial = driver.ownerSerial(owner);
   }
@@ -26,7 +29,7 @@ export class RedisLockRemote implements LockRemote {
   }
 
   release(): Promise<void> {
-    return this.driver.release(this.lock, this.owner);
+    return this.driver.release(this.lock, this.owner, this.kind);
   }
 
   async extend(ttl: number): Promise<boolean> {

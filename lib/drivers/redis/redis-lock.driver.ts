@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
+import { LockKind, namespaceOf } from '../../acquisition/lock-kind';
 import type { HeldLock } from '../../lock/held-lock';
 import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
@@ -15,8 +16,9 @@ import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
 import { releaseListening, SubscriberConnection } from './redis-release-channels';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
-import { QueueScriptArgs, ScriptedRedis, withLockerScripts } from './redis-scripted-client';
-import { FENCE_IDLE_MS, ReleaseAnnouncing } from './redis-scripts';
+import { ScriptedRedis, withLockerScripts } from './redis-scripted-client';
+import type { ReleaseAnnouncing } from './redis-scripts';
+import { exclusiveProtocol, RedisLockProtocol, sharedProtocol } from './redis-lock-protocols';
 import { QueuedHead, RedisGrants } from './redis-grants';
 import { RedisWriteBatching } from './redis-write-batching';
 
@@ -42,18 +44,16 @@ const grantLease = (request: AcquireRequest): number => (request.keepAlive ? Mat
 
 export class RedisLockDriver extends AbstractLockerDriver implements RedisLockServer {
   readonly type = 'redis';
+  readonly kinds: readonly LockKind[] = ['lock', 'permit', 'read', 'write'];
   private readonly client: ScriptedRedis;
+  /** The scripts of each namespace: a mutex's (one holder), and those of the kinds that share a key. */
+  private readonly exclusive: RedisLockProtocol;
+  private readonly shared: RedisLockProtocol;
   private readonly subscriber: RedisReleaseSubscriber;
   /** Local waiters per lock name: only the first contends with the server, woken by published releases. */
   private readonly queues: LocalWaitQueues;
   /** Per lock name, the local waiter that is first here (and so in the server's queue), and grants to it. */
-  private readonly grants = new RedisGrants(
-    (lock) => this.queues.wakeHead(lock),
-    (lock, owner) => {
-      this.release(lock, owner).catch(() => undefined);
-    },
-    FAIR_PLACE_MS,
-  );
+  private readonly grants = new RedisGrants((lock) => this.queues.wakeHead(lock), FAIR_PLACE_MS);
   /** Owner ids are this prefix (a random id and who we are) and a counter: unique everywhere, and short to keep per lock. */
   private readonly ownerPrefix = redisOwnerPrefix(this.holder);
   private owners = 0;
@@ -83,6 +83,8 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   ) {
     super(context);
     this.client = withLockerScripts(client, announcing);
+    this.exclusive = exclusiveProtocol(this.client);
+    this.shared = sharedProtocol(this.client);
     this.commandTimeout = commandTimeoutOf(client);
     this.writes = new RedisWriteBatching(client, ownsClient);
     this.dropped = new RedisDroppedConnections(client, (which) => this.loseAll('disconnected', DROPPED, which));
@@ -105,7 +107,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   }
 
   async acquire(request: AcquireRequest): Promise<Lock | null> {
-    const names = redisKeyNames(request.keyPrefix, request.key);
+    const names = redisKeyNames(request.keyPrefix, request.key, namespaceOf(request.kind));
     const scope = new WaitScope(request);
     scope.check();
     // One owner per call: a retried attempt whose first reply was lost finds its own lock, not a stranger's.
@@ -146,21 +148,16 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     try {
       this.writes.beforeSend();
       request.asking?.();
-      [taken, value, fence] = await this.client.lockerAcquire(
-        names.lock,
-        names.fence,
-        names.queue,
-        names.queueLeases,
-        names.queueTtls,
+      [taken, value, fence] = await this.protocolOf(request.kind).attempt(
+        names,
         owner,
-        request.ttl,
-        FENCE_IDLE_MS,
+        request,
         head ? FAIR_PLACE_MS : 0,
         this.fenceFloor,
         grantLease(request),
       );
     } catch (error) {
-      this.release(names.lock, owner).catch(() => undefined);
+      this.release(names.lock, owner, request.kind).catch(() => undefined);
       throw error;
     }
     request.answered?.();
@@ -174,7 +171,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   }
 
   private holdTaken(names: RedisKeyNames, request: AcquireRequest, owner: string, token: string, sentAt: number, lease?: number): HeldLock {
-    const remote = new RedisLockRemote(this, names.lock, owner);
+    const remote = new RedisLockRemote(this, names.lock, owner, request.kind);
     const fencingToken = BigInt(token);
     if (fencingToken > this.highestToken) {
       this.highestToken = fencingToken;
@@ -210,7 +207,13 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       }
     } catch (error) {
       // if a release granted us the lock meanwhile, the script gives it to the next waiter
-      this.client.lockerLeaveQueue(...this.queueScriptArgs(names, owner)).catch(() => this.grants.abandon(owner));
+      this.protocolOf(request.kind)
+        .leaveQueue(names, owner, request.kind, this.fenceFloor)
+        .catch(() =>
+          this.grants.abandon(owner, (lock) => {
+            this.release(lock, owner, request.kind).catch(() => undefined);
+          }),
+        );
       throw error;
     } finally {
       this.grants.leave(names.lock, head);
@@ -227,26 +230,24 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     return parseInt(owner.slice(this.ownerPrefix.length), 36);
   }
 
-  /** @internal owner-checked release, for RedisLockRemote: the server grants the lock to its first waiter. */
-  async release(lockName: string, owner: string): Promise<void> {
-    const names = namesOfLock(lockName);
-    let reply: Awaited<ReturnType<ScriptedRedis['lockerRelease']>>;
+  /** @internal owner-checked release, for RedisLockRemote: the server grants the lock to its first waiters. */
+  async release(lockName: string, owner: string, kind: LockKind): Promise<void> {
     this.writes.beforeSend();
+    let reply: (number | string)[];
     try {
-      reply = await this.client.lockerRelease(...this.queueScriptArgs(names, owner));
+      reply = await this.protocolOf(kind).release(namesOfLock(lockName), owner, kind, this.fenceFloor);
     } catch (error) {
       // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection is back.
-      this.dropped.releaseWhenBack(new RedisLockRemote(this, lockName, owner));
+      this.dropped.releaseWhenBack(new RedisLockRemote(this, lockName, owner, kind));
       throw error;
     }
-    // granted to a waiter here: it takes the lock now, without waiting for the message
-    if (reply.length === 3) this.grants.granted(lockName, reply[1], reply[2]);
-    else if (reply[0] === 1) this.queues.wakeHead(lockName); // released to no one: a waiter here not yet queued may take it
+    // granted to waiters, maybe one here: it takes the lock now, without waiting for the message
+    for (let i = 1; i + 1 < reply.length; i += 2) this.grants.granted(lockName, String(reply[i]), String(reply[i + 1]));
+    if (reply.length === 1 && reply[0] === 1) this.queues.wakeHead(lockName); // released to no one: a waiter here not yet queued may take it
   }
 
-  /** What the release and leave-queue scripts take: they may grant the lock, so they bump the fence as an acquire does. */
-  private queueScriptArgs(names: RedisKeyNames, owner: string): QueueScriptArgs {
-    return [names.lock, names.fence, names.queue, names.queueLeases, names.queueTtls, owner, names.channel, FENCE_IDLE_MS, this.fenceFloor];
+  private protocolOf(kind: LockKind): RedisLockProtocol {
+    return kind === 'lock' || kind === 'leader' ? this.exclusive : this.shared;
   }
 
   /** @internal See RedisRenewals.renew. */

@@ -7,6 +7,8 @@ import { isCommandTimeout } from './redis-connection';
 import type { RedisDroppedConnections } from './redis-dropped-connections';
 import type { RedisLockRemote } from './redis-lock-remote';
 import type { ScriptedRedis } from './redis-scripted-client';
+import { heldShared } from './redis-lock-protocols';
+import { namesOfLock } from './redis-key-names';
 
 /** Keeps held locks alive: batched renewals, one script per tick (per slot in a cluster). */
 export class RedisRenewals {
@@ -34,10 +36,9 @@ export class RedisRenewals {
    * link and let someone else in, so the connection is dropped and its locks with it.
    */
   async renew(remotes: RedisLockRemote[], ttls: number[]): Promise<boolean[]> {
-    const args = remotes.flatMap((remote, index) => [remote.owner, ttls[index]]);
     const connection = this.connectionServing(remotes[0].lock);
     const stream = connection?.stream;
-    const renewing = this.client.lockerRenew(remotes.length, ...remotes.map((remote) => remote.lock), ...args);
+    const renewing = this.runRenewScripts(remotes, ttls);
     const within = Math.min(this.commandTimeout, Math.ceil(ttls.reduce((a, b) => Math.min(a, b)) / 3));
     // the second look lets a reply that already arrived while this process was busy count
     if ((await settleWithin(renewing, within)) || (await settleWithin(renewing, 0))) {
@@ -88,6 +89,25 @@ export class RedisRenewals {
     const cluster = this.client as Cluster;
     const address = cluster.slots[clusterKeySlot(lockName)]?.[0];
     return cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === address);
+  }
+
+  /**
+   * The renew script of each kind of hold, in one batch each: a lock key's owner (a mutex, a leader, a
+   * writer) or a shared holder (a permit, a reader). The answers come back in the order of `remotes`.
+   */
+  private async runRenewScripts(remotes: RedisLockRemote[], ttls: number[]): Promise<number[]> {
+    const shared = remotes.map((remote) => heldShared(remote.kind));
+    const run = async (inSet: boolean): Promise<number[]> => {
+      const picked = remotes.flatMap((remote, index) => (shared[index] === inSet ? [index] : []));
+      if (picked.length === 0) return [];
+      const args = picked.flatMap((index) => [remotes[index].owner, ttls[index]]);
+      if (!inSet) return this.client.lockerRenew(picked.length, ...picked.map((index) => remotes[index].lock), ...args);
+      return this.client.lockerSharedRenew(picked.length, ...picked.map((index) => namesOfLock(remotes[index].lock).holders), ...args);
+    };
+    const [keyed, inSets] = await Promise.all([run(false), run(true)]);
+    let nextKeyed = 0;
+    let nextInSet = 0;
+    return shared.map((inSet) => (inSet ? inSets[nextInSet++] : keyed[nextKeyed++]));
   }
 
   private renewMany(locks: HeldLock[]): Promise<boolean[]> {

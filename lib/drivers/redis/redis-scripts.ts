@@ -55,7 +55,7 @@ end
  * floor keep it growing after such a restart (the floor also when the server's clock is now behind the
  * tokens it gave before).
  */
-const NEXT_TOKEN = `
+export const NEXT_TOKEN = `
 local function next_token(fence, idle_ms, floor)
   local _, now = server_time()
   local micros = tonumber(now[1]) * 1000000 + tonumber(now[2])
