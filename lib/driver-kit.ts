@@ -15,5 +15,5 @@ export type {
   LockInspection,
 } from './interfaces/locker-driver.interface';
 export type { LockEventSink } from './interfaces/lock-event.interface';
-export { isExclusive, mayHold, namespaceOf } from './acquisition/lock-kind';
-export type { LockKind, LockNamespace, LockSpec, QueuedSpec } from './acquisition/lock-kind';
+export { mayHold, namespaceOf } from './acquisition/lock-kind';
+export type { LockKind, LockNamespace, QueuedSpec } from './acquisition/lock-kind';
