@@ -13,6 +13,9 @@ import { RedisDroppedConnections } from './redis-dropped-connections';
 import { RedisInspection } from './redis-inspection';
 import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
 import { releaseListening, SubscriberConnection } from './redis-release-channels';
+import { RedisRefusals } from './redis-permission-error';
+import { probeRedisPermissions } from './redis-permission-probe';
+import { quietContext } from '../permission-probe';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
 import { QueueScriptArgs, ScriptedRedis, withLockerScripts } from './redis-scripted-client';
@@ -78,15 +81,17 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     client: Redis | Cluster,
     context: DriverContext,
     private readonly ownsClient = true,
-    openSubscriber: () => SubscriberConnection = () => (client as Redis).duplicate(),
-    announcing: ReleaseAnnouncing = 'PUBLISH',
+    private readonly openSubscriber: () => SubscriberConnection = () => (client as Redis).duplicate(),
+    private readonly announcing: ReleaseAnnouncing = 'PUBLISH',
+    /** The server's ACL refusals, as errors that name what the user lacks (a probe's copy shares its driver's). */
+    private readonly refusals = new RedisRefusals(client, context.instanceId, ownsClient),
   ) {
     super(context);
     this.client = withLockerScripts(client, announcing);
     this.commandTimeout = commandTimeoutOf(client);
     this.writes = new RedisWriteBatching(client, ownsClient);
     this.dropped = new RedisDroppedConnections(client, (which) => this.loseAll('disconnected', DROPPED, which));
-    this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped);
+    this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped, this.refusals);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout, releaseListening(announcing));
     this.inspection = new RedisInspection(client, this.commandTimeout, announcing);
     this.queues = new LocalWaitQueues((lock) => {
@@ -115,6 +120,16 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       return typeof result === 'number' ? null : result;
     }
     return this.queues.take(names.lock, scope, (turn) => this.waitAsHead(names, request, owner, turn, scope));
+  }
+
+  /** LockerDriver.probe, on a copy of this driver (see probeRedisPermissions). */
+  probe(keyPrefix: string): Promise<void> {
+    const { client, openSubscriber, announcing, refusals, commandTimeout } = this;
+    const copy = new RedisLockDriver(client, quietContext(this.instanceId), false, openSubscriber, announcing, refusals);
+    return probeRedisPermissions(
+      { copy, client, refusals, openSubscriber, listening: releaseListening(announcing), commandTimeout },
+      keyPrefix,
+    );
   }
 
   async close(): Promise<void> {
@@ -160,7 +175,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       );
     } catch (error) {
       this.release(names.lock, owner).catch(() => undefined);
-      throw error;
+      throw this.refusals.explain(error, names.lock);
     }
     if (taken === 0) {
       if (head) this.grants.busy(head, sentAt, fence as string);
@@ -235,7 +250,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     } catch (error) {
       // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection is back.
       this.dropped.releaseWhenBack(new RedisLockRemote(this, lockName, owner));
-      throw error;
+      throw this.refusals.explain(error, lockName);
     }
     // granted to a waiter here: it takes the lock now, without waiting for the message
     if (reply.length === 3) this.grants.granted(lockName, reply[1], reply[2]);
