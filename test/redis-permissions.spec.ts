@@ -12,7 +12,7 @@ import { startLockerApp } from './helpers/locker-app';
 import { eventually } from './helpers/wait';
 
 /** Commands of the documented ACL line whose refusal breaks locks: bootstrap must fail, naming the one missing. */
-const NEEDED = ['time', 'del', 'publish', 'pexpire', 'pttl', 'rpush', 'evalsha', 'eval'];
+const NEEDED = ['time', 'del', 'publish', 'pexpire', 'pttl', 'rpush', 'evalsha', 'eval', 'ping'];
 /** Commands whose refusal only costs waiters speed: bootstrap goes on, with a warning that says so. */
 const DEGRADING: Record<string, RegExp> = {
   subscribe: /waiters are not told when a lock is released/,
