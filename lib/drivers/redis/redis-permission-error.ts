@@ -52,8 +52,8 @@ export class RedisRefusals {
   /** The refusal `error` reports, if it is one; a script's line is looked up among the scripts defined on the client. */
   refusal(error: unknown): RedisRefusal | undefined {
     if (!(error instanceof Error)) return undefined;
-    const scripts = Object.values((this.client as DefinedScripts).scriptsSet ?? {});
-    return parseRedisRefusal(error.message, (sha) => scripts.find((script) => script.sha === sha)?.lua);
+    const scripts = (this.client as DefinedScripts).scriptsSet ?? {};
+    return parseRedisRefusal(error.message, (sha) => Object.values(scripts).find((script) => script.sha === sha)?.lua);
   }
 
   /**

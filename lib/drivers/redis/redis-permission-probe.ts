@@ -33,9 +33,10 @@ const NOT_UNSUBSCRIBED = 'so a channel waiters listened on stays subscribed unti
 /**
  * Bootstrap's check that the server lets us do what locks under `keyPrefix` need (ACL users: commands,
  * `~prefix*` keys, `&prefix*` channels): one lock through every step (see probeLockPath), on a copy of the
- * driver, and meanwhile one SUBSCRIBE as waiters do. A refusal of the lock path rejects with the LockerConfigError
- * that names the command and the rule to add; a refused SUBSCRIBE only costs speed, and is a warning that
- * says so. Nothing stays on the server: the probe's keys are deleted (its fencing counter would stay a day).
+ * driver, and meanwhile one SUBSCRIBE as waiters do. A refusal of the lock path rejects with the
+ * LockerConfigError that names the command and the rule to add; a refused SUBSCRIBE only costs speed, and is
+ * a warning that says so. Nothing stays on the server: the probe's keys are deleted (its fencing counter
+ * would stay a day).
  */
 export async function probeRedisPermissions(target: RedisProbeTarget, keyPrefix: string): Promise<void> {
   const key = probeKey();
@@ -47,7 +48,9 @@ export async function probeRedisPermissions(target: RedisProbeTarget, keyPrefix:
       await Promise.allSettled([target.copy.close(), removeKeys(target.client, names)]);
     }
   })();
-  const checking = Promise.all([lockPath, checkSubscribe(target, names.channel, keyPrefix)]).then(() => undefined);
+  const subscribing = checkSubscribe(target, names.channel, keyPrefix);
+  subscribing.catch(() => undefined); // awaited after the lock path, whose refusal matters more
+  const checking = lockPath.then(() => subscribing);
   const what = `[${target.copy.instanceId}] the redis permissions for key_prefix "${keyPrefix}"`;
   await awaitProbe(checking, target.commandTimeout, what, logger);
 }
