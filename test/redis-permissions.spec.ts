@@ -11,8 +11,11 @@ import { assertHandsOver, refusedAtBootstrap } from './helpers/bootstrap-checks'
 import { startLockerApp } from './helpers/locker-app';
 import { eventually } from './helpers/wait';
 
-/** Commands of the documented ACL line whose refusal breaks locks: bootstrap must fail, naming the one missing. */
-const NEEDED = ['time', 'del', 'publish', 'pexpire', 'pttl', 'rpush', 'evalsha', 'eval', 'ping'];
+/**
+ * Commands of the documented ACL line whose refusal breaks locks: bootstrap must fail, naming the one missing.
+ * HGET runs only when a release grants the lock to a queued waiter: it shows the check takes that path too.
+ */
+const NEEDED = ['time', 'del', 'publish', 'pexpire', 'pttl', 'rpush', 'evalsha', 'eval', 'ping', 'hget'];
 /** Commands whose refusal only costs waiters speed: bootstrap goes on, with a warning that says so. */
 const DEGRADING: Record<string, RegExp> = {
   subscribe: /waiters are not told when a lock is released/,
