@@ -61,6 +61,14 @@ export interface LockerDriver {
   forceRelease?(keyPrefix: string, key: string, namespace?: LockNamespace): Promise<boolean>;
   /** Every lock held under `keyPrefix` (whoever holds it), of every kind, ordered by key. */
   list?(keyPrefix: string): Promise<LockInfo[]>;
+  /**
+   * Bootstrap, once per key prefix that a locker section uses this instance with: checks that the server
+   * lets it do what locks under `keyPrefix` need (e.g. one lock through every step), leaving nothing behind.
+   * Rejects with a `LockerConfigError` naming what was refused and how to grant it, and bootstrap fails; a
+   * refusal that only degrades, or a check that got no answer, is a warning. Settles within the section's
+   * `command_timeout`. Absent: nothing to check.
+   */
+  probe?(keyPrefix: string): Promise<void>;
 }
 
 /** What a driver asks of its server for operators (`AbstractLockerDriver` forwards the LockerDriver methods to it). */

@@ -11,6 +11,7 @@ import { connectOrExplain } from '../../utils/connect-or-explain';
 import { DEFAULT_COMMAND_TIMEOUT_MS, ownCommandTimeout } from './redis-connection';
 import { warnIfEvictable } from './redis-eviction-preflight';
 import { RedisLockDriver } from './redis-lock.driver';
+import { RedisRefusals } from './redis-permission-error';
 import { chooseAnnouncing, SubscriberConnection } from './redis-release-channels';
 import { refreshSlotsEvery } from './redis-slot-refresh';
 import type { ReleaseAnnouncing } from './redis-scripts';
@@ -117,8 +118,11 @@ export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
     let lastError: Error | undefined;
     if (owned) client.on('error', (error: Error) => (lastError = error)); // ioredis reconnects by itself; failures surface on commands
     const connecting = owned ? client.connect().then(() => client.ping()) : client.ping();
-    await connectOrExplain(connecting, settings.connectTimeout, (reason) => {
+    await connectOrExplain(connecting, settings.connectTimeout, (reason, error) => {
       if (owned) client.disconnect();
+      // it answered, refusing our user a command: say which, not that it cannot be reached
+      const refused = new RedisRefusals(client, settings.section, owned).explain(error);
+      if (refused instanceof LockerConfigError) return refused;
       return unreachable(settings, lastError && !reason.includes(lastError.message) ? `${reason} (${lastError.message})` : reason);
     });
     if (!owned && ownCommandTimeout(client) === undefined) {
