@@ -34,7 +34,7 @@ createHook({
     const frames = (new Error().stack ?? '').split('\n').filter((line) => /node_modules|dist\/lib/.test(line));
     resources.set(id, {
       type,
-      resource: resource as never,
+      resource,
       by: frames
         .slice(0, 2)
         .map((line) => line.trim())

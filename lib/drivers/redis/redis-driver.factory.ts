@@ -8,7 +8,13 @@ import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { requireOptionalPeer } from '../../utils/optional-peer';
 import { connectOrExplain } from '../../utils/connect-or-explain';
-import { DEFAULT_COMMAND_TIMEOUT_MS, ownCommandTimeout } from './redis-connection';
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DISCONNECT_TIMEOUT_MS,
+  disconnectNow,
+  failStrandedOnDisconnect,
+  ownCommandTimeout,
+} from './redis-connection';
 import { warnIfEvictable } from './redis-eviction-preflight';
 import { RedisLockDriver } from './redis-lock.driver';
 import { chooseAnnouncing, SubscriberConnection } from './redis-release-channels';
@@ -118,7 +124,7 @@ export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
     if (owned) client.on('error', (error: Error) => (lastError = error)); // ioredis reconnects by itself; failures surface on commands
     const connecting = owned ? client.connect().then(() => client.ping()) : client.ping();
     await connectOrExplain(connecting, settings.connectTimeout, (reason) => {
-      if (owned) client.disconnect();
+      if (owned) disconnectNow(client);
       return unreachable(settings, lastError && !reason.includes(lastError.message) ? `${reason} (${lastError.message})` : reason);
     });
     if (!owned && ownCommandTimeout(client) === undefined) {
@@ -148,11 +154,14 @@ function openClient(ioredis: typeof IORedis, settings: RedisDriverSettings): Red
     maxRetriesPerRequest: 1,
     // ioredis's ready check sends INFO, and prints to the console where an ACL user may not; PING checks instead.
     enableReadyCheck: false,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   };
   if (topology.kind === 'cluster') {
-    const cluster = refreshSlotsEvery(
-      new ioredis.Cluster(topology.nodes, { ...CLUSTER_OPTIONS, lazyConnect: true, redisOptions: serverOptions }),
-      SLOTS_REFRESH_MS,
+    const cluster = failStrandedOnDisconnect(
+      refreshSlotsEvery(
+        new ioredis.Cluster(topology.nodes, { ...CLUSTER_OPTIONS, lazyConnect: true, redisOptions: serverOptions }),
+        SLOTS_REFRESH_MS,
+      ),
     );
     return { client: cluster, owned: true, openSubscriber: clusterSubscriber(ioredis, cluster, topology.nodes, serverOptions) };
   }
@@ -172,16 +181,25 @@ function openClient(ioredis: typeof IORedis, settings: RedisDriverSettings): Red
             reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
           }
         : {};
-  const client = new ioredis.Redis({ ...where, ...serverOptions, db: settings.db, lazyConnect: true, retryStrategy: RETRY_STRATEGY });
-  return { client, owned: true };
+  const client = failStrandedOnDisconnect(
+    new ioredis.Redis({ ...where, ...serverOptions, db: settings.db, lazyConnect: true, retryStrategy: RETRY_STRATEGY }),
+  );
+  return { client, owned: true, openSubscriber: () => failStrandedOnDisconnect(client.duplicate()) };
 }
 
 /** The app's client as given (never closed here); the subscriber is a copy of it that the driver owns. */
 function useAppClient(ioredis: typeof IORedis, client: IORedis.Redis | IORedis.Cluster): RedisConnection {
   if (!client.isCluster)
-    return { client, owned: false, openSubscriber: () => (client as IORedis.Redis).duplicate({ enableReadyCheck: false }) };
+    return {
+      client,
+      owned: false,
+      openSubscriber: () =>
+        failStrandedOnDisconnect(
+          (client as IORedis.Redis).duplicate({ enableReadyCheck: false, disconnectTimeout: DISCONNECT_TIMEOUT_MS }),
+        ),
+    };
   const cluster = client as IORedis.Cluster;
-  const options = { ...cluster.options.redisOptions, enableReadyCheck: false };
+  const options = { ...cluster.options.redisOptions, enableReadyCheck: false, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
   // the nodes it knows now (it is connected) stand in for seed nodes, should it know none when a key waits
   const seeds = cluster.nodes('all').map((node) => ({ host: node.options.host as string, port: node.options.port as number }));
   return { client, owned: false, openSubscriber: clusterSubscriber(ioredis, cluster, seeds, options) };
@@ -224,9 +242,11 @@ function clusterSubscriber(
     const candidates = known.length > 0 ? known : seeds;
     if (announcing === 'SPUBLISH') {
       const subscriber = new ioredis.Cluster(candidates, { ...CLUSTER_OPTIONS, shardedSubscribers: true, redisOptions: options });
-      return refreshSlotsEvery(subscriber, SLOTS_REFRESH_MS);
+      return failStrandedOnDisconnect(refreshSlotsEvery(subscriber, SLOTS_REFRESH_MS));
     }
     const node = candidates[Math.floor(Math.random() * candidates.length)];
-    return new ioredis.Redis({ ...options, ...node, retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 100) });
+    return failStrandedOnDisconnect(
+      new ioredis.Redis({ ...options, ...node, retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 100) }),
+    );
   };
 }
