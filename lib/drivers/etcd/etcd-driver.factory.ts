@@ -11,6 +11,8 @@ import { callDeadline, DEFAULT_COMMAND_TIMEOUT_MS, retryUnlessTimedOut } from '.
 import { EndpointCoolDown, unreachableWith } from './etcd-endpoint-cool-down';
 import { EtcdLockDriver } from './etcd-lock.driver';
 import { probeEtcd } from './etcd-probe';
+import { EtcdCallsInFlight } from './etcd-calls-in-flight';
+import { boundTlsHandshakes } from './etcd-tls-handshakes';
 import { watchRetryBackoff } from './etcd-watch-stream';
 
 const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout', 'command_timeout', 'tls', 'client'] as const;
@@ -87,7 +89,9 @@ function openClient(etcd: typeof Etcd, settings: EtcdDriverSettings): Etcd.Etcd3
     (host) => new Unavailable(`${host} is passed over for a moment after failing to connect`),
   );
   const { tls } = settings;
-  return new Etcd3({
+  const deadline = callDeadline(settings.commandTimeout);
+  const calls = new EtcdCallsInFlight();
+  const client = new Etcd3({
     hosts: settings.endpoints,
     auth: settings.username ? { username: settings.username, password: settings.password ?? '' } : undefined,
     dialTimeout: settings.connectTimeout,
@@ -96,13 +100,22 @@ function openClient(etcd: typeof Etcd, settings: EtcdDriverSettings): Etcd.Etcd3
     grpcOptions: tls?.serverName
       ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName }
       : undefined,
-    defaultCallOptions: callDeadline(settings.commandTimeout),
+    defaultCallOptions: (context) => ({ ...deadline(context), interceptors: [calls.interceptor as never] }),
     faultHandling: {
       host: (host) => coolDown.policy(host) as never,
       global: retryUnlessTimedOut(isRecoverableError, GRPCDeadlineExceededError) as never,
       watchBackoff: watchRetryBackoff,
     },
   });
+  const handshakes = boundTlsHandshakes(client, settings.connectTimeout);
+  // etcd3's close leaves running calls and TLS handshakes be: on a silent server they kept the process alive
+  const close = client.close.bind(client);
+  client.close = () => {
+    close();
+    handshakes.closed();
+    calls.cancelAll('the etcd client closed');
+  };
+  return client;
 }
 
 function unreachable(settings: EtcdDriverSettings, reason: string): LockerConfigError {
