@@ -2,11 +2,13 @@ import { CONNECTION_DEFAULTS } from '../../config/connection-defaults';
 import type * as Etcd from 'etcd3';
 import { readAppClient } from '../../config/app-client';
 import { parseHostPort, SectionReader } from '../../config/section-reader';
-import { readTls, tlsFailureField, TlsSettings } from '../../config/tls-options';
+import { explainTlsFailure } from '../../config/tls-diagnosis';
+import { readTls, TlsSettings } from '../../config/tls-options';
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { requireOptionalPeer } from '../../utils/optional-peer';
 import { connectOrExplain } from '../../utils/connect-or-explain';
+import type { PlainProtocol } from '../../utils/protocol-probe';
 import { callDeadline, DEFAULT_COMMAND_TIMEOUT_MS, retryUnlessTimedOut } from './etcd-call-deadline';
 import { EndpointCoolDown, unreachableWith } from './etcd-endpoint-cool-down';
 import { EtcdLockDriver } from './etcd-lock.driver';
@@ -118,7 +120,17 @@ function openClient(etcd: typeof Etcd, settings: EtcdDriverSettings): Etcd.Etcd3
   return client;
 }
 
-function unreachable(settings: EtcdDriverSettings, reason: string): LockerConfigError {
+/** etcd answers HTTP/1 on its client port; a TLS port answers plain HTTP with "400 ... HTTPS server". */
+const ETCD_PLAIN: PlainProtocol = {
+  name: 'http (etcd)',
+  request: 'GET /health HTTP/1.0\r\n\r\n',
+  answers: (reply) => /^HTTP\/1\.[01] (?!400)\d{3}/.test(reply),
+};
+
+/** How long a bootstrap that failed may spend finding out whether TLS is to blame. */
+const TLS_PROBE_MS = 1_000;
+
+async function unreachable(settings: EtcdDriverSettings, reason: string): Promise<LockerConfigError> {
   if (settings.appClient) {
     return new LockerConfigError({
       section: settings.section,
@@ -127,7 +139,13 @@ function unreachable(settings: EtcdDriverSettings, reason: string): LockerConfig
     });
   }
   const where = `etcd at ${settings.endpoints.join(', ')}`;
-  const tls = tlsFailureField(settings.tls, reason);
+  const first = new URL(settings.endpoints[0]);
+  const probe = {
+    address: { host: first.hostname, port: Number(first.port) },
+    plain: ETCD_PLAIN,
+    ms: Math.min(settings.connectTimeout, TLS_PROBE_MS),
+  };
+  const tls = await explainTlsFailure(settings.section, settings.tls, reason, probe);
   if (tls)
     return new LockerConfigError({ section: tls.section, field: tls.field, message: `${tls.hint}; connecting to ${where}: ${reason}` });
   return new LockerConfigError({ section: settings.section, field: 'endpoints', message: `cannot reach ${where}: ${reason}` });

@@ -3,11 +3,13 @@ import type * as IORedis from 'ioredis';
 import { Logger } from '@nestjs/common';
 import { readAppClient } from '../../config/app-client';
 import { SectionReader } from '../../config/section-reader';
-import { nodeTlsOptions, readTls, tlsFailureField, TlsSettings } from '../../config/tls-options';
+import { explainTlsFailure } from '../../config/tls-diagnosis';
+import { nodeTlsOptions, readTls, TlsSettings } from '../../config/tls-options';
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { requireOptionalPeer } from '../../utils/optional-peer';
 import { connectOrExplain } from '../../utils/connect-or-explain';
+import type { PlainProtocol, ProbeAddress } from '../../utils/protocol-probe';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DISCONNECT_TIMEOUT_MS,
@@ -205,9 +207,16 @@ function useAppClient(ioredis: typeof IORedis, client: IORedis.Redis | IORedis.C
   return { client, owned: false, openSubscriber: clusterSubscriber(ioredis, cluster, seeds, options) };
 }
 
-function unreachable(settings: RedisDriverSettings, reason: string): LockerConfigError {
+/** A redis server answers PING in plain text (+PONG, or an error such as -NOAUTH); a TLS port closes instead. */
+const REDIS_PLAIN: PlainProtocol = { name: 'redis', request: 'PING\r\n', answers: (reply) => /^[+-]/.test(reply) };
+
+/** How long a bootstrap that failed may spend finding out whether TLS is to blame. */
+const TLS_PROBE_MS = 1_000;
+
+async function unreachable(settings: RedisDriverSettings, reason: string): Promise<LockerConfigError> {
   const { topology } = settings;
-  const tls = tlsFailureField(settings.tls, reason);
+  const probe = { address: firstAddress(topology), plain: REDIS_PLAIN, ms: Math.min(settings.connectTimeout, TLS_PROBE_MS) };
+  const tls = await explainTlsFailure(settings.section, settings.tls, reason, probe);
   if (tls) {
     return new LockerConfigError({
       section: tls.section,
@@ -223,6 +232,14 @@ function unreachable(settings: RedisDriverSettings, reason: string): LockerConfi
     field: sentinelsRefused ? 'sentinel_auth' : topologyField(topology),
     message: `${sentinelsRefused ? 'the sentinels refused our credentials; expected sentinel_auth (and sentinel_username) they accept: ' : ''}cannot reach ${describeTopology(topology)}: ${reason}`,
   });
+}
+
+/** The server the client reaches first: the one of `addr`, the first sentinel or seed node. */
+function firstAddress(topology: RedisTopology): ProbeAddress | undefined {
+  if (topology.kind === 'server') return { host: topology.host, port: topology.port };
+  if (topology.kind === 'sentinel') return topology.sentinels[0];
+  if (topology.kind === 'cluster') return topology.nodes[0];
+  return undefined;
 }
 
 /**
