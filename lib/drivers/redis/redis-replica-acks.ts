@@ -73,10 +73,17 @@ export class RedisReplicaAcks {
     }
     const timeout = Math.max(1, Math.floor(within / 2));
     const waiting = connection.call('WAIT', expected, timeout) as Promise<number>;
-    const acked = (await settleWithin(waiting, within)) ? await waiting.catch(() => undefined) : undefined;
+    let acked: number | undefined;
+    let refused = '';
+    if (await settleWithin(waiting, within)) {
+      acked = await waiting.catch((error: Error) => {
+        refused = `: WAIT failed: ${error.message}`;
+        return undefined;
+      });
+    }
     if (acked !== undefined && acked >= expected && connection.stream === stream) return;
     this.view.refresh(); // a replica gone for good counts no more; a failover is found sooner
-    throw new UnreplicatedWriteError(`${acked ?? 'no'} of ${expected} replicas acknowledged within ${timeout} ms`);
+    throw new UnreplicatedWriteError(`${acked ?? 'no'} of ${expected} replicas acknowledged within ${timeout} ms${refused}`);
   }
 
   stop(): void {

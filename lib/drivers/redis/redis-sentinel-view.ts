@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
 
 /** What the sentinels say of our master: its address, whether a failover is under way, which replicas could take over. */
@@ -12,6 +13,8 @@ export interface SentinelState {
 
 /** How often the sentinels are asked (and after a write the replicas did not all acknowledge). */
 export const SENTINEL_VIEW_REFRESH_MS = 1000;
+
+const logger = new Logger('RedisLockDriver');
 
 /** What of a sentinel-mode ioredis client's options the view reads: where the sentinels are and how to log in. */
 type SentinelOptions = Pick<
@@ -69,6 +72,8 @@ export class SentinelView {
   private readonly first: Promise<void>;
   private readonly timer: NodeJS.Timeout;
   private stopped = false;
+  /** The last refusal logged, so a sentinel that keeps refusing is said once. */
+  private lastRefusal?: string;
 
   constructor(
     private readonly ioredis: { new (options: RedisOptions): Redis },
@@ -113,8 +118,16 @@ export class SentinelView {
       const before = this.state;
       this.state = sentinelState(master, replicas);
       this.onChange(this.state, before);
-    } catch {
+    } catch (error) {
       // this sentinel did not answer: the next one is asked next time; the last state stands meanwhile
+      const refusal = (error as Error).message;
+      if (/^(NOPERM|ERR|WRONGPASS|NOAUTH)/.test(refusal) && refusal !== this.lastRefusal) {
+        this.lastRefusal = refusal;
+        logger.warn(
+          `a sentinel refused SENTINEL MASTER or SENTINEL REPLICAS (${refusal}): without them no lock write counts, ` +
+            'since the driver cannot tell which replicas could take over; let the sentinel user run them (+sentinel|master +sentinel|replicas)',
+        );
+      }
       connection.disconnect();
       if (this.connection === connection) this.connection = undefined;
       this.next++;
