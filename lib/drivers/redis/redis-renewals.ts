@@ -60,7 +60,7 @@ export class RedisRenewals {
       }
       if (replies) {
         // not counted (an error: retried until the deadline) unless the replicas that could take over have it
-        if (replies.includes(1) && this.replicas.needed(lockName)) {
+        if (this.replicas.needed(lockName) && replies.includes(1)) {
           await this.replicas.acknowledged({ connection, stream, servingNow: this.connectionServing(lockName) }, lockName, within);
         }
         return replies.map((value) => value === 1);
