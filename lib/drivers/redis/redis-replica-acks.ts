@@ -91,7 +91,11 @@ export class RedisReplicaAcks {
   }
 }
 
-/** A cluster's slot map lists each slot's master and its replicas that are not failed (ioredis keeps it fresh). */
+/**
+ * A cluster's slot map (CLUSTER SLOTS, refreshed every second) lists each slot's master and its replicas that
+ * are not marked failed and have replicated something. After a MOVED, ioredis keeps only the new master for the
+ * slot until its refresh answers: writes in those few ms wait for no replica.
+ */
 function clusterView(cluster: Cluster): ReplicaView {
   return {
     expected: (lockName) => {
