@@ -5,14 +5,16 @@ import type { TestServer } from '../harness/servers';
 import type { DriverFixture } from './driver-fixtures';
 
 /**
- * The redis driver on a private 3-master Redis Cluster. Its `server` stands for the whole cluster: a
- * restart kills and restarts every master (each keeps its slots, loses its data).
+ * The redis driver on a private 3-master Redis Cluster (with `replicas` per master: every lock write then waits
+ * for them). Its `server` stands for the whole cluster: a restart kills and restarts every node (each keeps its
+ * role and slots, loses its data).
  */
-export async function redisClusterFixture(): Promise<DriverFixture> {
-  const cluster = await startRedisCluster(3);
+export async function redisClusterFixture(replicas = 0): Promise<DriverFixture> {
+  const cluster = await startRedisCluster(3, undefined, { replicas });
   const inspector = new Cluster(cluster.addrs.map((addr) => ({ host: '127.0.0.1', port: Number(addr.split(':')[1]) })));
   inspector.on('error', () => undefined);
-  const everyNode = (act: (node: TestServer) => Promise<void>) => Promise.all(cluster.nodes.map(act)).then(() => undefined);
+  const everyNode = (act: (node: TestServer) => Promise<void>) =>
+    Promise.all([...cluster.nodes, ...cluster.replicas].map(act)).then(() => undefined);
   const server: TestServer = {
     addr: cluster.addrs[0],
     port: cluster.nodes[0].port,

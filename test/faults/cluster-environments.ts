@@ -1,6 +1,6 @@
 import { startEtcdCluster } from '../harness/etcd-cluster';
 import { startRedisCluster } from '../harness/redis-cluster';
-import { redisCommand } from '../harness/redis-command';
+import { redisCommand, waitUntil } from '../harness/redis-command';
 import { startRedisSentinel } from '../harness/redis-sentinel';
 import type { TestServer } from '../harness/servers';
 import { FaultEnvironment, lockerConfig } from './environments';
@@ -27,9 +27,12 @@ export async function redisClusterEnvironment(): Promise<RedisClusterEnvironment
   };
 }
 
-/** A master, a replica and three sentinels; `failover()` kills the master and waits for the replica to lead. */
+/** A master, a replica and three sentinels, and what can happen to them (see RedisSentinelSetup). */
 export interface RedisSentinelEnvironment extends FaultEnvironment {
+  /** Kills the master and waits for the replica to lead. */
   failover(): Promise<void>;
+  /** SENTINEL FAILOVER, the old master left running; waits for the sentinels to name the replica. */
+  plannedFailover(): Promise<void>;
 }
 
 export async function redisSentinelEnvironment(): Promise<RedisSentinelEnvironment> {
@@ -39,7 +42,48 @@ export async function redisSentinelEnvironment(): Promise<RedisSentinelEnvironme
     proxies: [],
     workerConfig: () => lockerConfig('redis', { sentinels: setup.sentinelAddrs, master_name: setup.masterName }),
     failover: () => setup.failover(),
+    plannedFailover: () => setup.plannedFailover(),
     close: () => setup.stop(),
+  };
+}
+
+/** A 3-master Redis Cluster with a replica per master; `manualFailover(key)` promotes the replica of the key's master. */
+export interface RedisReplicatedClusterEnvironment extends FaultEnvironment {
+  /**
+   * CLUSTER FAILOVER on the replica of the master that holds `key`, and waits until it leads. `force`: FORCE,
+   * the replica promoted without catching up. `behind`: first its link to the master is dropped and it
+   * cannot log in again, so it falls behind; `behind` runs then (the workers write meanwhile).
+   */
+  manualFailover(key: string, options: { force?: boolean; behind?: () => Promise<void> }): Promise<void>;
+}
+
+export async function redisReplicatedClusterEnvironment(): Promise<RedisReplicatedClusterEnvironment> {
+  const cluster = await startRedisCluster(3, undefined, { replicas: 1 });
+  return {
+    driver: 'redis',
+    proxies: [],
+    workerConfig: () => lockerConfig('redis', { cluster: cluster.addrs }),
+    async manualFailover(key, { force, behind }) {
+      const lock = `nest-locker:{${key}}`;
+      const { replicas } = await cluster.serving(lock);
+      const [replica] = replicas;
+      if (behind) {
+        await redisCommand(replica.port, 'CONFIG', 'SET', 'masteruser', 'nobody-here');
+        await redisCommand(replica.port, 'CONFIG', 'SET', 'masterauth', 'nothing');
+        await redisCommand(replica.port, 'CLIENT', 'KILL', 'TYPE', 'master');
+        await behind();
+      }
+      try {
+        await redisCommand(replica.port, 'CLUSTER', 'FAILOVER', ...(force ? ['FORCE'] : []));
+        await waitUntil('the replica leads', async () => (await cluster.serving(lock)).master.port === replica.port);
+      } finally {
+        if (behind) {
+          await redisCommand(replica.port, 'CONFIG', 'SET', 'masteruser', '');
+          await redisCommand(replica.port, 'CONFIG', 'SET', 'masterauth', '');
+        }
+      }
+    },
+    close: () => cluster.stop(),
   };
 }
 

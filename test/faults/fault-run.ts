@@ -65,19 +65,36 @@ export class FaultRun {
   private readonly highestFencedToken = new Map<string, bigint>();
   private readonly waiters = new Set<() => void>();
   private faultAt?: number;
-  /** Measured before any fault, while every worker is idle enough to answer at once. */
+  /** Measured before any fault, while every worker is idle enough to answer at once (and for each that joins). */
   private clockErrorMs = 0;
+  private firstArgs?: FaultWorkerArgs;
 
   /** Starts one worker per args entry and waits until all are connected to the backend. */
   async start(workers: FaultWorkerArgs[]): Promise<void> {
-    for (const args of workers) {
-      const child = fork(WORKER, [JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-      const node = new FaultNode(args.node, child);
-      child.on('message', (message: WorkerMessage) => this.onMessage(node, message));
-      this.nodes.push(node);
-    }
+    for (const args of workers) this.spawn(args);
     await Promise.all(this.nodes.map((node) => node.ready));
     for (const node of this.nodes) this.clockErrorMs = Math.max(this.clockErrorMs, await node.clockError());
+  }
+
+  /**
+   * A node that joins the run now (as a deploy or a restart would start one), with the first node's settings:
+   * it connects to the backend as it is now (after a failover, to the new master). Resolves once it is ready.
+   */
+  async join(): Promise<FaultNode> {
+    const args = { ...this.firstArgs, node: `node-${this.nodes.length + 1}` } as FaultWorkerArgs;
+    const node = this.spawn(args);
+    await node.ready;
+    this.clockErrorMs = Math.max(this.clockErrorMs, await node.clockError());
+    return node;
+  }
+
+  private spawn(args: FaultWorkerArgs): FaultNode {
+    this.firstArgs ??= args;
+    const child = fork(WORKER, [JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const node = new FaultNode(args.node, child);
+    child.on('message', (message: WorkerMessage) => this.onMessage(node, message));
+    this.nodes.push(node);
+    return node;
   }
 
   node(name: string): FaultNode {

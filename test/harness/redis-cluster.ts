@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clusterKeySlot } from '../../lib/drivers/redis/redis-cluster-slot';
 import { freePort } from './free-port';
 import { HarnessServer, redisCommand, waitUntil } from './redis-command';
 import { ServerProcess } from './server-process';
@@ -13,6 +14,8 @@ export interface RedisCluster {
   replicas: TestServer[];
   /** `127.0.0.1:port` of every master, as `cluster = [...]` wants them. */
   addrs: string[];
+  /** The master that serves `key`'s slot now and its replicas, as the cluster says (failovers swap roles). */
+  serving(key: string): Promise<{ master: TestServer; replicas: TestServer[] }>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +100,17 @@ export async function startRedisCluster(masters = 3, tls?: ServerTls, options: R
       await redisCommand(node(port), 'CLUSTER', 'REPLICATE', master);
     }
     await waitUntil('cluster formed', whole);
+    if (replicas > 0) {
+      // CLUSTER SLOTS (the map clients go by) lists a replica once it replicated something: one write per master
+      for (const [i, port] of masterPorts.entries()) {
+        let n = 0;
+        while (Math.floor(clusterKeySlot(`formed-${n}`) / per) !== i) n++;
+        await redisCommand(node(port), 'SET', `formed-${n}`, '1');
+      }
+      const listed = async (port: number) =>
+        ((await redisCommand(node(port), 'CLUSTER', 'SLOTS')) as unknown[][]).every((range) => range.length - 3 >= replicas);
+      await waitUntil('every replica in the slot map', async () => (await Promise.all(ports.map(listed))).every(Boolean));
+    }
     formed = true;
   } catch (error) {
     await Promise.all(servers.map((server) => server.kill()));
@@ -104,10 +118,30 @@ export async function startRedisCluster(masters = 3, tls?: ServerTls, options: R
     throw error;
   }
   const nodes = servers.slice(0, masters).map(wrap);
+  const all = [...nodes, ...servers.slice(masters).map(wrap)];
   return {
     nodes,
-    replicas: servers.slice(masters).map(wrap),
+    replicas: all.slice(masters),
     addrs: nodes.map((node) => node.addr),
+    async serving(key) {
+      for (const server of all) {
+        try {
+          const slot = Number(await redisCommand(node(server.port), 'CLUSTER', 'KEYSLOT', key));
+          const lines = String(await redisCommand(node(server.port), 'CLUSTER', 'NODES'))
+            .trim()
+            .split('\n')
+            .map(parseNodeLine);
+          const master = lines.find((line) => /master/.test(line.flags) && !/fail/.test(line.flags) && line.serves(slot));
+          if (!master) continue;
+          const byPort = (port: number) => all.find((candidate) => candidate.port === port) as TestServer;
+          const replicas = lines.filter((line) => line.masterId === master.id && !/fail/.test(line.flags));
+          return { master: byPort(master.port), replicas: replicas.map((line) => byPort(line.port)) };
+        } catch {
+          // a node that is down or not yet in the cluster: ask the next
+        }
+      }
+      throw new Error(`no node says which master serves ${key}`);
+    },
     async stop() {
       await Promise.all(servers.map((server) => server.stop()));
       rmSync(dir, { recursive: true, force: true });
@@ -122,4 +156,17 @@ function mastersUp(clusterNodes: string): number {
     const [, , flags, , , , , link, ...slots] = line.split(' ');
     return /master/.test(flags) && !/fail/.test(flags) && link === 'connected' && slots.length > 0;
   }).length;
+}
+
+/** One line of CLUSTER NODES: `<id> <ip:port@bus> <flags> <master id or -> ... <slot ranges>`. */
+function parseNodeLine(line: string) {
+  const [id, address, flags, masterId, , , , , ...slots] = line.split(' ');
+  const ranges = slots.filter((slot) => !slot.startsWith('[')).map((slot) => slot.split('-').map(Number));
+  return {
+    id,
+    port: Number(address.split('@')[0].split(':')[1]),
+    flags,
+    masterId,
+    serves: (slot: number) => ranges.some(([from, to = from]) => from <= slot && slot <= to),
+  };
 }

@@ -17,6 +17,13 @@ export interface RedisSentinelSetup {
   currentMasterAddr(): Promise<string>;
   /** Kills the master (SIGKILL); resolves once every sentinel names the replica as master. */
   failover(): Promise<void>;
+  /**
+   * `SENTINEL FAILOVER`, the maintenance path: the replica is promoted and the old master left running (the
+   * sentinels turn it into a replica ~10 s later); resolves once every sentinel names the replica as master.
+   */
+  plannedFailover(): Promise<void>;
+  /** An operator's `REPLICAOF NO ONE` on the replica, behind the sentinels' back (they turn it back later). */
+  promoteReplica(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -95,6 +102,10 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
         ),
       ),
     );
+  const replicaNamed = async () => {
+    const replicaAddr = `127.0.0.1:${replicaPort}`;
+    await waitUntil(`sentinels name ${replicaAddr} as master`, async () => (await askAll()).every((addr) => addr === replicaAddr));
+  };
   const setup: RedisSentinelSetup = {
     master: wrap(master),
     replica: wrap(replica),
@@ -107,9 +118,15 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       return named;
     },
     async failover() {
-      const replicaAddr = `127.0.0.1:${replicaPort}`;
       await master.kill();
-      await waitUntil(`sentinels name ${replicaAddr} as master`, async () => (await askAll()).every((addr) => addr === replicaAddr));
+      await replicaNamed();
+    },
+    async plannedFailover() {
+      await redisCommand(sentinel(sentinelPorts[0]), 'SENTINEL', 'FAILOVER', MASTER_NAME);
+      await replicaNamed();
+    },
+    async promoteReplica() {
+      await redisCommand(server(replicaPort), 'REPLICAOF', 'NO', 'ONE');
     },
     async stop() {
       await Promise.all(all.map((server) => server.stop()));

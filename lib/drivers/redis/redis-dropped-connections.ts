@@ -3,8 +3,8 @@ import type { HeldLock } from '../../lock/held-lock';
 import { clusterKeySlot } from './redis-cluster-slot';
 import type { RedisLockRemote } from './redis-lock-remote';
 
-/** Gives up the held locks `which` selects (all by default) and returns them. */
-export type LoseLocks = (which?: (lock: HeldLock) => boolean) => HeldLock[];
+/** Gives up the held locks `which` selects (all by default), saying why if `detail` is given, and returns them. */
+export type LoseLocks = (which?: (lock: HeldLock) => boolean, detail?: string) => HeldLock[];
 
 /**
  * A dropped connection may be a server restarted without its data: then a waiter elsewhere can take our
@@ -33,12 +33,15 @@ export class RedisDroppedConnections {
     this.droppedRemotes.push(remote);
   }
 
-  /** The locks whose commands `connection` carries are lost (it dropped): a single server's, or a master's slots'. */
-  dropLocksOf(connection: Redis): void {
-    if (!this.client.isCluster) return this.dropLocks();
+  /**
+   * The locks whose commands `connection` carries are lost (it dropped, or its master is failing over: `detail`
+   * says so): a single server's, or a master's slots'.
+   */
+  dropLocksOf(connection: Redis, detail?: string): void {
+    if (!this.client.isCluster) return this.dropLocks(undefined, detail);
     const cluster = this.client as Cluster;
     const dropped = `${connection.options.host}:${connection.options.port}`;
-    this.dropLocks((lock) => cluster.slots[clusterKeySlot((lock.remote as RedisLockRemote).lock)]?.[0] === dropped);
+    this.dropLocks((lock) => cluster.slots[clusterKeySlot((lock.remote as RedisLockRemote).lock)]?.[0] === dropped, detail);
   }
 
   /** Stops listening on the client's connections (at the driver's close). */
@@ -46,8 +49,8 @@ export class RedisDroppedConnections {
     for (const stop of this.listeners.splice(0)) stop();
   }
 
-  private dropLocks(which?: (lock: HeldLock) => boolean): void {
-    const lost = this.loseLocks(which);
+  private dropLocks(which?: (lock: HeldLock) => boolean, detail?: string): void {
+    const lost = this.loseLocks(which, detail);
     this.droppedRemotes.push(...lost.map((lock) => lock.remote as RedisLockRemote));
   }
 

@@ -92,7 +92,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     this.shared = sharedProtocol(this.client);
     this.commandTimeout = commandTimeoutOf(client);
     this.writes = new RedisWriteBatching(client, ownsClient);
-    this.dropped = new RedisDroppedConnections(client, (which) => this.loseAll('disconnected', DROPPED, which));
+    this.dropped = new RedisDroppedConnections(client, (which, detail = DROPPED) => this.loseAll('disconnected', detail, which));
     this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped, this.refusals);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout, releaseListening(announcing));
     this.inspection = new RedisInspection(client, this.commandTimeout, announcing);
@@ -185,7 +185,14 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     return this.holdTaken(names, request, owner, String(value), sentAt);
   }
 
-  private holdTaken(names: RedisKeyNames, request: AcquireRequest, owner: string, token: string, sentAt: number, lease?: number): HeldLock {
+  private holdTaken(
+    names: RedisKeyNames,
+    request: AcquireRequest,
+    owner: string,
+    token: string,
+    sentAt: number,
+    lease?: number,
+  ): HeldLock | Promise<HeldLock> {
     const remote = new RedisLockRemote(this, names.lock, owner, request.kind);
     const fencingToken = BigInt(token);
     if (fencingToken > this.highestToken) {
@@ -194,11 +201,17 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     }
     const lock = this.hold(request, { fencingToken, sentAt, remote, lease });
     if (request.keepAlive) this.renewals.track(lock, sentAt + (lease ?? request.ttl) / 3);
-    return lock;
+    return this.renewals.confirmReplicated(lock);
   }
 
   /** A lock a release granted to `head`: its lease (see grantLease) counts from `head.since`. */
-  private holdGranted(names: RedisKeyNames, request: AcquireRequest, owner: string, token: string, head: QueuedHead): HeldLock {
+  private holdGranted(
+    names: RedisKeyNames,
+    request: AcquireRequest,
+    owner: string,
+    token: string,
+    head: QueuedHead,
+  ): HeldLock | Promise<HeldLock> {
     return this.holdTaken(names, request, owner, token, head.since as number, grantLease(request));
   }
 

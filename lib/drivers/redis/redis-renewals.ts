@@ -1,12 +1,14 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { HeldLock } from '../../lock/held-lock';
 import { RenewalBatcher } from '../../lock/renewal-batcher';
+import { monotonicNow } from '../../utils/clock';
 import { settleWithin } from '../../utils/settle-within';
 import { clusterKeySlot } from './redis-cluster-slot';
 import { isCommandTimeout } from './redis-connection';
 import type { RedisDroppedConnections } from './redis-dropped-connections';
 import type { RedisLockRemote } from './redis-lock-remote';
 import type { RedisRefusals } from './redis-permission-error';
+import { RedisReplicaAcks } from './redis-replica-acks';
 import type { ScriptedRedis } from './redis-scripted-client';
 import { heldShared } from './redis-lock-protocols';
 import { namesOfLock } from './redis-key-names';
@@ -19,6 +21,8 @@ export class RedisRenewals {
    * only its own locks' renewals, so each slot with locks has its own batcher (one script per slot per tick).
    */
   private readonly slotRenewals?: Map<number, RenewalBatcher>;
+  /** Replicated topologies: a renewal counts once the replicas that could take over have it. */
+  private readonly replicas: RedisReplicaAcks;
 
   /** `commandTimeout`: the deadline of every command (the client's `commandTimeout`), and the longest a renewal waits. */
   constructor(
@@ -29,6 +33,12 @@ export class RedisRenewals {
     private readonly refusals: RedisRefusals,
   ) {
     if (client.isCluster) this.slotRenewals = new Map();
+    this.replicas = new RedisReplicaAcks(client, commandTimeout, (detail, reconnect) => {
+      const master = client as Redis; // Sentinel: one master
+      dropped.dropLocksOf(master, detail);
+      // to the master the sentinels name now (see sentinelReplicaView: the app's own client too)
+      if (reconnect) master.disconnect(true);
+    });
   }
 
   /**
@@ -38,16 +48,25 @@ export class RedisRenewals {
    * link and let someone else in, so the connection is dropped and its locks with it.
    */
   async renew(remotes: RedisLockRemote[], ttls: number[]): Promise<boolean[]> {
-    const connection = this.connectionServing(remotes[0].lock);
+    const lockName = remotes[0].lock;
+    const connection = this.connectionServing(lockName);
     const stream = connection?.stream;
     const renewing = this.runRenewScripts(remotes, ttls);
     const within = Math.min(this.commandTimeout, Math.ceil(ttls.reduce((a, b) => Math.min(a, b)) / 3));
     // the second look lets a reply that already arrived while this process was busy count
     if ((await settleWithin(renewing, within)) || (await settleWithin(renewing, 0))) {
+      let replies: number[] | undefined;
       try {
-        return (await renewing).map((value) => value === 1);
+        replies = await renewing;
       } catch (error) {
-        if (!isCommandTimeout(error)) throw this.refusals.explain(error, remotes[0].lock);
+        if (!isCommandTimeout(error)) throw this.refusals.explain(error, lockName);
+      }
+      if (replies) {
+        // not counted (an error: retried until the deadline) unless the replicas that could take over have it
+        if (this.replicas.needed(lockName) && replies.includes(1)) {
+          await this.replicas.acknowledged({ connection, stream, servingNow: this.connectionServing(lockName) }, lockName, within);
+        }
+        return replies.map((value) => value === 1);
       }
     }
     const error = new Error(`redis did not answer a renewal within ${within} ms; the connection is dropped`);
@@ -58,6 +77,30 @@ export class RedisRenewals {
       if (this.ownsClient) stream.destroy(error);
     }
     throw error;
+  }
+
+  /**
+   * A lock just taken or granted, before it is handed out: in a replicated topology it counts only once the
+   * replicas that could take over have it, so it is renewed (owner-checked) and that renewal acknowledged;
+   * if not, it is released and the error thrown. Nothing is sent where there are no replicas.
+   */
+  confirmReplicated(lock: HeldLock): HeldLock | Promise<HeldLock> {
+    // one server, or a master without replicas: handed out as it is, not even a promise made
+    return this.replicas.needed((lock.remote as RedisLockRemote).lock) ? this.renewOnReplicas(lock) : lock;
+  }
+
+  private async renewOnReplicas(lock: HeldLock): Promise<HeldLock> {
+    const remote = lock.remote as RedisLockRemote;
+    const sentAt = monotonicNow();
+    try {
+      const [ours] = await this.renew([remote], [lock.ttl]);
+      if (!ours) throw new Error(`redis no longer has lock "${lock.key}" under our token right after it was taken`);
+    } catch (error) {
+      lock.release().catch(() => undefined); // owner-checked: frees it where the master still has it as ours
+      throw error;
+    }
+    if (lock.keepAlive) lock.confirm(sentAt, lock.ttl);
+    return lock;
   }
 
   /** See RenewalBatcher.track. */
@@ -81,6 +124,7 @@ export class RedisRenewals {
   }
 
   stop(): void {
+    this.replicas.stop();
     this.renewals.stop();
     this.slotRenewals?.forEach((renewals) => renewals.stop());
   }
