@@ -46,7 +46,7 @@ export function connectionConfig(flags: ConnectionFlags, env: Env): LockerConfig
   const connection = driver === 'redis' ? redisSection(flags, env) : etcdSection(flags, env);
   const locker: Record<string, string> = { driver, driver_instance_id: driver };
   if (flags['key-prefix'] !== undefined) locker.key_prefix = flags['key-prefix'];
-  return { [driver]: connection, locker } as LockerConfig;
+  return { [driver]: connection, locker };
 }
 
 /** redis-cli: `--user`, `-a`/`--pass` (or REDISCLI_AUTH), `--tls`, `--cacert`, `--cert`, `--key`, `--sni`. */
