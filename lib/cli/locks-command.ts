@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { loadLockerConfig } from '../config/load-locker-config';
 import { resolveLockerConfig } from '../config/resolve-locker-config';
 import { LockerConfigError } from '../errors';
-import type { LockerConfig } from '../interfaces/locker-config.interface';
 import type { LockerDriver } from '../interfaces/locker-driver.interface';
 import { operatorMethod } from '../inspection/locker-inspection';
 import { didYouMean } from '../utils/closest-name';
@@ -120,10 +119,8 @@ function configOf(values: ReturnType<typeof parse>['values'], env: Record<string
   }
   if (values.locker !== undefined)
     throw new UsageError(`--locker goes with --config; --${sources[0]} has one section (see nest-locker --help)`);
-  let config: LockerConfig;
   try {
-    config = connectionConfig(values, env);
-    return { config: resolveLockerConfig(config), sectionName: 'locker', source: `--${sources[0]}` };
+    return { config: resolveLockerConfig(connectionConfig(values, env)), sectionName: 'locker', source: `--${sources[0]}` };
   } catch (error) {
     if (!(error instanceof LockerConfigError)) throw error;
     // named as the flag the user typed: "--cacert: [redis.tls] ca_file: cannot read ..."
