@@ -4,6 +4,7 @@
 const { spawnSync } = require('node:child_process');
 const { readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
+const { cpus } = require('node:os');
 
 /**
  * The runner's only timeout, per spec file: a backstop for a file that hangs, so a run still ends (CI stops
@@ -14,9 +15,26 @@ const FILE_TIMEOUT_MS = 15 * 60_000;
 
 /**
  * Files run this many at a time. The suite mostly waits (leases running out, servers starting, child
- * processes): one run keeps about a third of two cores busy with two files at a time.
+ * processes): two files at a time kept a third of two cores busy, so an idle machine takes four. A machine
+ * that other processes already keep busy takes two, as before: timing-sensitive specs (renewals every ttl / 3,
+ * the fault matrix) then get a core's share often enough.
  */
-const DEFAULT_CONCURRENCY = 4;
+const IDLE_CONCURRENCY = 4;
+const BUSY_CONCURRENCY = 2;
+
+/** How many CPUs' worth other processes keep busy, sampled over `ms`. */
+async function busyCpus(ms) {
+  const total = () =>
+    cpus().reduce((sum, { times }) => ({ idle: sum.idle + times.idle, all: sum.all + Object.values(times).reduce((a, b) => a + b, 0) }), {
+      idle: 0,
+      all: 0,
+    });
+  const before = total();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = total();
+  const busyShare = 1 - (after.idle - before.idle) / Math.max(1, after.all - before.all);
+  return busyShare * cpus().length;
+}
 
 /**
  * Started first, longest first, so that no long file starts last and runs alone at the end (each one
@@ -55,7 +73,15 @@ function compiledSpecs() {
   return specs.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-function main() {
+async function concurrency() {
+  if (process.env.TEST_CONCURRENCY) return Number(process.env.TEST_CONCURRENCY);
+  const busy = await busyCpus(1000);
+  const chosen = busy >= 1 ? BUSY_CONCURRENCY : IDLE_CONCURRENCY;
+  console.error(`[test] ${chosen} spec files at a time: other processes kept ${busy.toFixed(1)} of ${cpus().length} CPUs busy`);
+  return chosen;
+}
+
+async function main() {
   const only = process.argv[2];
   const selected = compiledSpecs().filter((path) => !only || path.includes(only));
   const result = spawnSync(
@@ -68,7 +94,7 @@ function main() {
       `--test-reporter=${join(__dirname, 'spec-times-reporter.mjs')}`,
       '--test-reporter-destination=stderr',
       `--test-timeout=${FILE_TIMEOUT_MS}`,
-      `--test-concurrency=${process.env.TEST_CONCURRENCY ?? DEFAULT_CONCURRENCY}`,
+      `--test-concurrency=${await concurrency()}`,
       ...selected,
     ],
     { stdio: 'inherit' },
@@ -76,5 +102,5 @@ function main() {
   process.exit(result.status ?? 1);
 }
 
-if (require.main === module) main();
-module.exports = { FILE_TIMEOUT_MS, DEFAULT_CONCURRENCY };
+if (require.main === module) void main();
+module.exports = { FILE_TIMEOUT_MS };
