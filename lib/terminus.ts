@@ -1,9 +1,13 @@
 // `nest-locker/terminus`: a health indicator for @nestjs/terminus (an optional peer). The main entry never
 // loads this file, so an app without terminus never needs it.
-import { Injectable } from '@nestjs/common';
-import { HealthIndicatorService } from '@nestjs/terminus';
-import type { HealthIndicatorResult } from '@nestjs/terminus';
+import { Inject, Injectable } from '@nestjs/common';
+import type { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { LockerService } from './locker.service';
+import { requireEntryPeer } from './utils/optional-peer';
+
+// Required, not imported: without @nestjs/terminus, loading this file says what to install instead of a bare
+// "Cannot find module".
+const terminus = requireEntryPeer<typeof import('@nestjs/terminus')>('@nestjs/terminus', 'nest-locker/terminus');
 
 /**
  * `LockerService.health()` as a terminus indicator: up when every driver instance answers, down (HTTP 503
@@ -16,7 +20,7 @@ import { LockerService } from './locker.service';
 export class LockerHealthIndicator {
   constructor(
     private readonly locker: LockerService,
-    private readonly indicators: HealthIndicatorService,
+    @Inject(terminus.HealthIndicatorService) private readonly indicators: HealthIndicatorService,
   ) {}
 
   async isHealthy<const Key extends string = 'locker'>(key: Key = 'locker' as Key): Promise<HealthIndicatorResult<Key>> {

@@ -3,6 +3,8 @@ export interface LockOptions {
   /**
    * Lease length in milliseconds (the seed's `WithTTL`, which took seconds).
    * With keep-alive the lease is renewed every `ttl / 3`; a dead holder's lock is freed after at most `ttl`.
+   * At least 300 ms kept alive (a renewal needs room for a round trip and an event-loop stall), 100 ms with
+   * `keepAlive: false`: shorter values are refused as Go-style seconds (`ttl: 120` meant two minutes).
    * @default 60_000
    */
   ttl?: number;

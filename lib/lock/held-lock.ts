@@ -161,7 +161,7 @@ export class HeldLock implements Lock {
    * the deadline becomes exactly sentAt + ttl - margin (a shorter TTL must shorten it too).
    */
   async extend(ttl: number = this.currentTtl): Promise<void> {
-    assertTtl(ttl, 'ttl', 'extend()');
+    assertTtl(ttl, 'ttl', 'extend()', this.keepAlive);
     if (!this.held) throw this.lostError('extend() was called after the lock was released or lost');
     const sentAt = monotonicNow();
     this.currentTtl = ttl;

@@ -9,11 +9,23 @@ export const LOCK_DEFAULTS = { ttl: 60_000, keepAlive: true, fair: false, locker
 export const MAX_DURATION_MS = 2_147_483_647;
 
 /**
- * The shortest lease taken: below it, renewals (every ttl/3) race a round trip and one event-loop stall, so the
- * lock is lost as soon as it is taken. Values under it are seconds written as milliseconds (the Go locker's
- * `WithTTL(10)`), which nobody means as a lease.
+ * The shortest lease taken without keep-alive: a fixed lease that short is a cap on a short critical section.
+ * Values under it are seconds written as milliseconds (the Go locker's `WithTTL(10)`), which nobody means.
  */
 export const MIN_TTL_MS = 100;
+
+/**
+ * What a renewal may spend between falling due and its answer arriving: one round trip to a distant server
+ * plus one event-loop stall of a busy app (a GC pause, a big JSON.parse), 100 ms each.
+ */
+export const RENEWAL_ROOM_MS = 200;
+
+/**
+ * The shortest kept-alive lease: renewed every ttl / 3, it leaves 2 × ttl / 3 for the renewal to arrive, and
+ * that must cover RENEWAL_ROOM_MS (300 ms renews every 100 ms and leaves 200). A shorter kept-alive lease is
+ * lost at the first stall; below it, Go-style seconds (`ttl: 120` for two minutes) are refused.
+ */
+export const MIN_KEPT_ALIVE_TTL_MS = (RENEWAL_ROOM_MS * 3) / 2;
 
 /** Keys longer than this are refused: they cost memory on every server round trip. */
 export const MAX_KEY_BYTES = 1024;
@@ -29,7 +41,8 @@ export interface NormalizedLockOptions {
   signal?: AbortSignal;
 }
 
-export function assertTtl(value: unknown, field: string, where: string): asserts value is number {
+/** The ttl of a lock (kept alive unless `keepAlive` is false): whole milliseconds, long enough to be a lease. */
+export function assertTtl(value: unknown, field: string, where: string, keepAlive = true): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > MAX_DURATION_MS) {
     throw new LockerConfigError({
       section: where,
@@ -37,15 +50,21 @@ export function assertTtl(value: unknown, field: string, where: string): asserts
       message: `expected a positive whole number of milliseconds up to ${MAX_DURATION_MS}, got ${describe(value)}`,
     });
   }
-  if (value < MIN_TTL_MS) {
-    throw new LockerConfigError({
-      section: where,
-      field,
-      message:
-        `${value} ms is too short to be a lease: ${field} is in milliseconds (the Go locker's WithTTL took seconds); ` +
-        `did you mean ${(value * 1000).toLocaleString('en-US').replace(/,/g, '_')} (${value} s)? At least ${MIN_TTL_MS} ms`,
-    });
-  }
+  const least = keepAlive ? MIN_KEPT_ALIVE_TTL_MS : MIN_TTL_MS;
+  if (value >= least) return;
+  const why = keepAlive
+    ? `${value} ms is too short for a kept-alive lease (renewed every ${Math.round(value / 3)} ms, it leaves ` +
+      `${Math.round((value * 2) / 3)} ms for a round trip and an event-loop stall)`
+    : `${value} ms is too short to be a lease`;
+  const seconds = `${(value * 1000).toLocaleString('en-US').replace(/,/g, '_')} (${value} s)`;
+  const floors = keepAlive
+    ? `At least ${MIN_KEPT_ALIVE_TTL_MS} ms, or ${MIN_TTL_MS} ms with keepAlive: false`
+    : `At least ${MIN_TTL_MS} ms`;
+  throw new LockerConfigError({
+    section: where,
+    field,
+    message: `${why}: ${field} is in milliseconds (the Go locker's WithTTL took seconds); did you mean ${seconds}? ${floors}`,
+  });
 }
 
 export function assertLockKey(key: unknown, where: string): asserts key is string {
@@ -104,7 +123,8 @@ export function normalizeLockOptions(options: LockerCallOptions | undefined, whe
   const fair = given.fair === undefined ? LOCK_DEFAULTS.fair : given.fair;
   const locker = given.locker === undefined ? LOCK_DEFAULTS.locker : given.locker;
   const { waitTime, signal } = given;
-  assertTtl(ttl, 'ttl', where);
+  // kept alive unless keepAlive is false (a keepAlive that is not a boolean is refused just below)
+  assertTtl(ttl, 'ttl', where, keepAlive !== false);
   if (typeof keepAlive !== 'boolean') {
     throw new LockerConfigError({ section: where, field: 'keepAlive', message: `expected a boolean, got ${describe(keepAlive)}` });
   }

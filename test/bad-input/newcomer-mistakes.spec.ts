@@ -39,40 +39,68 @@ describe('newcomer mistakes', () => {
     after(async () => app?.close());
 
     const GO_SECONDS =
-      /10 ms is too short to be a lease: ttl is in milliseconds \(the Go locker's WithTTL took seconds\); did you mean 10_000 \(10 s\)\? At least 100 ms/;
+      /10 ms is too short for a kept-alive lease \(renewed every 3 ms, it leaves 7 ms for a round trip and an event-loop stall\): ttl is in milliseconds \(the Go locker's WithTTL took seconds\); did you mean 10_000 \(10 s\)\? At least 300 ms, or 100 ms with keepAlive: false/;
+    /** `ttl: 120`, two minutes in Go's seconds: as milliseconds, a lease renewed every 40 ms. */
+    const TWO_MINUTES = /120 ms is too short for a kept-alive lease .*did you mean 120_000 \(120 s\)\?/;
 
     it('at acquire(), tryAcquire() and withLock(), before anything is taken', async () => {
       const service = app.get(LockerService);
-      for (const call of [
-        () => service.acquire('order', { ttl: 10 }),
-        () => service.tryAcquire('order', { ttl: 10 }),
-        () => service.withLock('order', async () => 'ran', { ttl: 10 }),
-      ]) {
-        const error = await configErrorOf(call);
-        assert.equal(error.field, 'ttl');
-        assert.match(error.message, GO_SECONDS);
+      for (const [ttl, expected] of [
+        [10, GO_SECONDS],
+        [120, TWO_MINUTES],
+      ] as const) {
+        for (const call of [
+          () => service.acquire('order', { ttl }),
+          () => service.tryAcquire('order', { ttl }),
+          () => service.withLock('order', async () => 'ran', { ttl }),
+          () => service.acquire('order', { ttl, keepAlive: true }),
+        ]) {
+          const error = await configErrorOf(call);
+          assert.equal(error.field, 'ttl');
+          assert.match(error.message, expected);
+        }
       }
       assert.equal((await service.tryAcquire('order'))?.held, true, 'nothing was left held by the refused calls');
     });
 
     it('at @WithLock and @LockedInterval definition, and at extend()', async () => {
-      for (const decorator of [WithLock('order', { ttl: 10 }), LockedInterval({ ttl: 10 })]) {
-        const error = await configErrorOf(() => decorate(decorator));
-        assert.match(error.message, GO_SECONDS);
+      for (const ttl of [10, 120]) {
+        for (const decorator of [WithLock('order', { ttl }), LockedInterval({ ttl })]) {
+          const error = await configErrorOf(() => decorate(decorator));
+          assert.match(error.message, ttl === 10 ? GO_SECONDS : TWO_MINUTES);
+        }
       }
       const lock = await app.get(LockerService).acquire('extended');
       assert.match((await configErrorOf(() => lock.extend(10))).message, GO_SECONDS);
+      assert.match((await configErrorOf(() => lock.extend(120))).message, TWO_MINUTES);
       assert.equal(lock.held, true);
     });
 
-    it('takes the least lease, 100 ms, and a 60-second one written in ms', async () => {
+    it('takes the least kept-alive lease, 300 ms, and a 60-second one written in ms', async () => {
       const service = app.get(LockerService);
-      assert.match((await configErrorOf(() => service.acquire('short', { ttl: 99 }))).message, /99 ms is too short/);
-      for (const ttl of [100, 60_000]) {
+      assert.match(
+        (await configErrorOf(() => service.acquire('short', { ttl: 299 }))).message,
+        /299 ms is too short for a kept-alive lease .*At least 300 ms/,
+      );
+      for (const ttl of [300, 60_000]) {
         const lock = await service.acquire(`ttl-${ttl}`, { ttl });
         assert.equal(lock.held, true);
         await lock.release();
       }
+    });
+
+    it('without keep-alive, takes a fixed lease from 100 ms, and extends it to one as short', async () => {
+      const service = app.get(LockerService);
+      assert.match(
+        (await configErrorOf(() => service.acquire('fixed', { ttl: 99, keepAlive: false }))).message,
+        /99 ms is too short to be a lease: .*did you mean 99_000 \(99 s\)\? At least 100 ms$/,
+      );
+      const fixed = await service.acquire('fixed', { ttl: 120, keepAlive: false });
+      assert.equal(fixed.held, true);
+      await fixed.extend(100);
+      assert.equal(fixed.held, true);
+      await fixed.release();
+      decorate(WithLock('fixed', { ttl: 120, keepAlive: false })); // throws if refused
     });
   });
 

@@ -1,29 +1,17 @@
 import assert from 'node:assert/strict';
-import { ChildProcess, execFile } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startEtcd, startRedis, TestServer } from '../harness/servers';
 import { startHolder } from '../helpers/workers';
 
-const BIN = resolve(__dirname, '..', '..', 'lib', 'cli', 'nest-locker.js');
+import { keysOf, nestLocker as runBin } from './run-bin';
+import { freePort } from '../harness/free-port';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built bin as a user would, in its own process. */
-function nestLocker(...args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const nestLocker = (...args: string[]) => runBin(args);
 
 /**
  * `nest-locker locks` against a private redis and etcd, while other processes hold locks. The redis user
@@ -143,6 +131,21 @@ describe('nest-locker locks (the bin)', () => {
     const run = await nestLocker('--help');
     assert.equal(run.code, 0);
     assert.match(run.stdout, /^Usage: nest-locker locks --config <app\.toml> \[--locker <section>\] \[--prefix <p>\] \[--json\]/);
+    for (const flag of [
+      '--redis <host:port>',
+      '--etcd <endpoints>',
+      '--user <name>',
+      '-a, --pass <password>',
+      '--tls',
+      '--cacert <file>',
+      '--sni <name>',
+    ]) {
+      assert.ok(run.stdout.includes(`\n  ${flag} `), `--help names ${flag}`);
+    }
+    for (const variable of ['REDISCLI_AUTH', 'ETCDCTL_USER', 'ETCDCTL_PASSWORD', 'ETCDCTL_CACERT', 'ETCDCTL_CERT', 'ETCDCTL_KEY']) {
+      assert.ok(run.stdout.includes(variable), `--help names ${variable}`);
+    }
+    assert.match(run.stdout, /Exit codes: 0 listed; 1 the server failed: .*\n.*; 2 bad usage/);
   });
 
   const usageErrors: [string, string[], RegExp][] = [
@@ -154,11 +157,36 @@ describe('nest-locker locks (the bin)', () => {
     ],
     ['an unknown flag', ['locks', '--config', '<config>', '--verbose'], /Unknown option '--verbose'/],
     ['no command', ['--config', '<config>'], /expected the command "locks"/],
-    ['no --config', ['locks'], /--config <app\.toml> is required/],
+    [
+      'no --config, --redis or --etcd',
+      ['locks'],
+      /expected one of --config <app\.toml>, --redis <host:port> or --etcd <endpoints>, got none/,
+    ],
+    ['both --config and --redis', ['locks', '--config', '<config>', '--redis', '<redis>'], /expected one of .* got --config and --redis/],
+    [
+      '--user with --config',
+      ['locks', '--config', '<config>', '--user', 'ops'],
+      /--user goes with --redis or --etcd; with --config, the file's/,
+    ],
+    ['--locker with --redis', ['locks', '--redis', '<redis>', '--locker', 'jobs'], /--locker goes with --config/],
+    [
+      '--user without a password',
+      ['locks', '--redis', '<redis>', '--user', 'ops'],
+      /--user needs a password: -a\/--pass <password> or REDISCLI_AUTH/,
+    ],
+    ['an etcd --password without --user', ['locks', '--etcd', '<etcd>', '--password', 'x'], /--password needs --user/],
+    [
+      'an unreadable --cacert',
+      ['locks', '--redis', '<redis>', '--cacert', '/nonexistent/ca.pem'],
+      /^nest-locker: --cacert: \[redis\.tls\] ca_file: .*nonexistent/,
+    ],
+    ['a --redis that is no address', ['locks', '--redis', 'localhost'], /^nest-locker: --redis: \[redis\] addr: /],
+    ['an empty --etcd endpoint', ['locks', '--etcd', '<etcd>,'], /--etcd expects host:port\[,host:port\.\.\.\]/],
   ];
   for (const [what, args, message] of usageErrors) {
     it(`${what}: one clear line on stderr, nothing on stdout, exit code 2`, async () => {
-      const run = await nestLocker(...args.map((arg) => (arg === '<config>' ? configFile : arg)));
+      const fill: Record<string, string> = { '<config>': configFile, '<redis>': redis.addr, '<etcd>': etcd.addr };
+      const run = await nestLocker(...args.map((arg) => arg.replace(/<\w+>/, (name) => fill[name] ?? name)));
       assert.equal(run.code, 2);
       assert.equal(run.stdout, '');
       const lines = run.stderr.trim().split('\n');
@@ -167,4 +195,64 @@ describe('nest-locker locks (the bin)', () => {
       assert.match(lines[0], message);
     });
   }
+
+  it('--redis with --user and -a lists what --config lists, as redis-cli takes them', async () => {
+    const run = await nestLocker('locks', '--redis', redis.addr, '--user', 'ops', '-a', 'ops-secret', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(keysOf(run), ['billing:run', 'report:daily']);
+    const viaPass = await nestLocker(
+      'locks',
+      '--redis',
+      redis.addr,
+      '--user',
+      'ops',
+      '--pass',
+      'ops-secret',
+      '--prefix',
+      'report:',
+      '--json',
+    );
+    assert.deepEqual(keysOf(viaPass), ['report:daily']);
+  });
+
+  it('takes the redis password from REDISCLI_AUTH', async () => {
+    const run = await runBin(['locks', '--redis', redis.addr, '--user', 'ops', '--json'], { REDISCLI_AUTH: 'ops-secret' });
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(keysOf(run), ['billing:run', 'report:daily']);
+  });
+
+  it('--etcd takes comma-separated endpoints', async () => {
+    const run = await nestLocker('locks', '--etcd', `${etcd.addr},http://${etcd.addr}`, '--json');
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(keysOf(run), ['report:weekly']);
+  });
+
+  it('--key-prefix lists the locks of apps with another key_prefix', async () => {
+    const run = await nestLocker('locks', '--redis', redis.addr, '--user', 'ops', '-a', 'ops-secret', '--key-prefix', 'elsewhere:');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), 'No locks held in [locker].');
+  });
+
+  /** A server failure: one line on stderr naming what failed, nothing on stdout, exit code 1 (as --help says). */
+  const assertServerFailure = (run: { code: number; stdout: string; stderr: string }, message: RegExp) => {
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.stdout, '');
+    const lines = run.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(lines[0], /^nest-locker: /);
+    assert.match(lines[0], message);
+  };
+
+  it('a server that cannot be reached is exit code 1, from flags and from --config alike', async () => {
+    const closed = `127.0.0.1:${await freePort()}`;
+    assertServerFailure(await nestLocker('locks', '--redis', closed), new RegExp(closed));
+    assertServerFailure(await nestLocker('locks', '--etcd', closed), new RegExp(closed));
+    const file = join(dir, 'unreachable.toml');
+    writeFileSync(file, `[redis]\naddr = "${closed}"\n[locker]\ndriver = "redis"\ndriver_instance_id = "redis"\n`);
+    assertServerFailure(await nestLocker('locks', '--config', file), new RegExp(closed));
+  });
+
+  it('a password the server refuses is exit code 1', async () => {
+    assertServerFailure(await nestLocker('locks', '--redis', redis.addr, '--user', 'ops', '-a', 'wrong'), /WRONGPASS|password/i);
+  });
 });
