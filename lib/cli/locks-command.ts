@@ -15,12 +15,13 @@ Lists the locks held now on the server of a locker section, whoever holds them.
   --locker <section>  the locker section whose driver and key_prefix to use       default: locker
   --prefix <p>        only keys that start with <p>
   --json              a JSON array of {key, kind, fencingToken (a string), ttlLeftMs, holder: {id, host, pid},
-                      waiting?, holders? (permits and read locks: every holder)}
+                      waiting?, holders? (permits and read locks: every holder), value? (a leader's)}
   -h, --help          this text
 
 Columns: KEY, KIND (lock, permit, read, write, leader), HOST and PID of the holder, TOKEN (fencing token),
 TTL LEFT (of the lease on the server), WAITING (waiters where the driver knows: etcd every waiter, redis one
-per waiting process; "-" otherwise). A key with several holders (permits, readers) has a row per holder.
+per waiting process; "-" otherwise), and VALUE (what a leader proclaimed; shown when one did). A key with
+several holders (permits, readers) has a row per holder.
 Exit codes: 0 listed, 1 the server failed, 2 bad usage or config.`;
 
 /** A mistake of the caller's (flag, config, section): exit code 2. */
