@@ -2,6 +2,7 @@ import { CLUSTER_SCENARIOS } from './cluster-scenarios';
 import { OPERATOR_SCENARIOS } from './operator-scenarios';
 import { CONTROL_SCENARIO, FaultScenario, SINGLE_SERVER_SCENARIOS } from './scenarios';
 import { KIND_CONTROL_SCENARIO, KIND_SCENARIOS } from './kind-scenarios';
+import { ELECTION_SCENARIOS } from './election-scenarios';
 
 /** Every row of the fault report, in the order printed. */
 export const ALL_SCENARIOS: FaultScenario[] = [
@@ -11,4 +12,5 @@ export const ALL_SCENARIOS: FaultScenario[] = [
   ...CLUSTER_SCENARIOS,
   KIND_CONTROL_SCENARIO,
   ...KIND_SCENARIOS,
+  ...ELECTION_SCENARIOS,
 ];
