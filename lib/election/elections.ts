@@ -4,7 +4,7 @@ import type { Election, ElectionOptions } from '../interfaces/election.interface
 import type { InFlightWork } from '../lifecycle/in-flight-work';
 import type { LockerDrivers } from '../locker-drivers';
 import { assertElectionName, resolveElectionOptions, ResolvedElectionOptions, sameElectionOptions } from './election-options';
-import { LockerElection } from './locker-election';
+import { assertElectingDriver, LockerElection } from './locker-election';
 
 /** The apps' elections, each app's beside its one acquisition pipeline. */
 const ofApp = new WeakMap<AcquisitionPipeline, Elections>();
@@ -38,7 +38,7 @@ export class Elections {
   election(name: string, options: ElectionOptions | undefined, where = 'election()'): Election {
     assertElectionName(name, where);
     const resolved = resolveElectionOptions(options, where);
-    this.drivers.locker(resolved.locker); // an unknown section fails at the call
+    assertElectingDriver(this.drivers, resolved.locker); // an unknown section, or a driver without elections, fails at the call
     const id = `${resolved.locker}\u0000${name}`;
     const known = this.elections.get(id);
     if (known) {

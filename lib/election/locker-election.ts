@@ -9,7 +9,7 @@ import type { LockerDrivers } from '../locker-drivers';
 import { pause } from '../scheduling/pause';
 import { monotonicNow } from '../utils/clock';
 import { describe } from '../utils/describe';
-import { assertOptionsObject } from '../utils/lock-options';
+import { assertDuration, assertOptionsObject } from '../utils/lock-options';
 import type { ResolvedElectionOptions } from './election-options';
 import { FEED_ENDED, LeaderFeed } from './leader-feed';
 
@@ -138,25 +138,34 @@ export class LockerElection implements Election {
     }
   }
 
-  /** The driver of the election's section, if it holds elections; else a LockerConfigError that says what it lacks. */
+  /** The election's driver (checked when the election was made: see electingDriver). */
   private electing(): { driver: ElectingDriver; keyPrefix: string; section: string } {
     const { section, driver } = this.host.drivers.locker(this.options.locker);
-    const missing = (['proclaim', 'leader', 'watchLeader'] as const).filter((method) => typeof driver[method] !== 'function');
-    if (!(driver.kinds ?? ['lock']).includes('leader') || missing.length > 0) {
-      throw new LockerConfigError({
-        section: section.name,
-        field: 'driver',
-        message:
-          `the "${driver.type}" driver cannot hold elections: it ${missing.length > 0 ? `implements no ${missing.map((m) => `${m}()`).join(', ')}` : "does not list 'leader' in its kinds"}; ` +
-          "a driver that does lists 'leader' in kinds and implements proclaim(), leader() and watchLeader() (see docs/extending.md)",
-      });
-    }
     return { driver: driver as ElectingDriver, keyPrefix: section.keyPrefix, section: section.name };
   }
 }
 
+/** Throws a LockerConfigError that says what the driver of locker section `locker` lacks, if it cannot hold elections. */
+export function assertElectingDriver(drivers: LockerDrivers, locker: string): void {
+  const { section, driver } = drivers.locker(locker);
+  const missing = (['proclaim', 'leader', 'watchLeader'] as const).filter((method) => typeof driver[method] !== 'function');
+  if ((driver.kinds ?? ['lock']).includes('leader') && missing.length === 0) return;
+  throw new LockerConfigError({
+    section: section.name,
+    field: 'driver',
+    message:
+      `the "${driver.type}" driver cannot hold elections: it ${missing.length > 0 ? `implements no ${missing.map((method) => `${method}()`).join(', ')}` : "does not list 'leader' in its kinds"}; ` +
+      "a driver that does lists 'leader' in kinds and implements proclaim(), leader() and watchLeader() (see docs/extending.md)",
+  });
+}
+
+/** Checks campaign() options at the call (before any wait is counted down), naming the field. */
 function checkCampaignOptions(options: CampaignOptions | undefined, where: string): void {
   assertOptionsObject(options, where);
+  if (options?.waitTime !== undefined) assertDuration(options.waitTime, 'waitTime', where);
+  if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new LockerConfigError({ section: where, field: 'signal', message: `expected an AbortSignal, got ${describe(options.signal)}` });
+  }
   for (const field of Object.keys(options ?? {})) {
     if (!CAMPAIGN_FIELDS.includes(field)) {
       throw new LockerConfigError({
