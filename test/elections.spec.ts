@@ -25,7 +25,7 @@ describe('election(): one object per name and section, checked input, and driver
       locker: { driver: 'memory', driver_instance_id: 'memory' },
       plain: { driver: 'plain-locks-only', driver_instance_id: 'plain_conn' },
       plain_conn: {},
-    } as never);
+    });
   });
   after(async () => await app?.close());
 
