@@ -33,7 +33,12 @@ export function observeInto(election: Election, signal: AbortSignal): { seen: (L
  * (server drivers) several OS processes: one leader at a time over many terms, takeover after SIGKILL and
  * SIGTERM, a paused or cut-off leader told before the next leads, a server restarted mid-term.
  */
-export function electionConformanceSuite(driver: DriverFixture['driver'], makeFixture: () => Promise<DriverFixture>): void {
+export function electionConformanceSuite(
+  driver: DriverFixture['driver'],
+  makeFixture: () => Promise<DriverFixture>,
+  /** The several-process tests need one server to cut off and restart: not a cluster's. */
+  { processes = driver !== 'memory' }: { processes?: boolean } = {},
+): void {
   let fixture: DriverFixture;
   /** The nodes of the test: three apps on one backend; memory's one app has three locker sections instead. */
   let nodes: LockerApp[] = [];
@@ -188,6 +193,16 @@ export function electionConformanceSuite(driver: DriverFixture['driver'], makeFi
     await b.resign();
   });
 
+  it('the proclaimed value stays with the leader when it extends its lease (etcd moves its entry to another lease)', async () => {
+    const name = freshName('extend');
+    const election = candidate(0, name, { ttl: Math.max(fixture.shortTtl, 1000), value: 'kept' });
+    const lock = await election.campaign();
+    await lock.extend(Math.max(fixture.shortTtl, 1000) * 3);
+    const leader = await candidate(1, name).leader();
+    assert.deepEqual([leader?.term, leader?.value], [lock.fencingToken, 'kept']);
+    await election.resign();
+  });
+
   it('an election and a lock of one name never interact', async () => {
     const name = freshName('namespaces');
     await candidate(0, name).campaign();
@@ -197,7 +212,7 @@ export function electionConformanceSuite(driver: DriverFixture['driver'], makeFi
     await candidate(0, name).resign();
   });
 
-  if (driver !== 'memory') {
+  if (processes) {
     severalProcessElections(
       () => fixture,
       () => nodes[0],

@@ -130,6 +130,41 @@ export function severalProcessElections(fixture: () => DriverFixture, app: () =>
       });
     }
 
+    it('a leader SIGKILLed with no candidate to follow: observers are told that no one leads at its lease end', async (t) => {
+      const name = freshName('alone');
+      const workers = workersOf();
+      const stop = new AbortController();
+      const seen: { term: string | null; at: number }[] = [];
+      const observing = (async () => {
+        for await (const leader of app().service.election(name).observe(stop.signal))
+          seen.push({ term: leader?.term.toString() ?? null, at: wallNow() });
+      })();
+      try {
+        const leader = await workers.start({ mode: 'leader', config: config(), name, ttl: ttl() });
+        const elected = await leader.next('elected', 10_000);
+        await eventually(
+          async () => seen.at(-1)?.term,
+          (term) => term === elected.term,
+          10_000,
+        );
+        const killedAt = wallNow();
+        leader.kill();
+        // no message comes when a lease runs out: the observer reads again when it would end
+        const gone = await eventually(
+          async () => seen.at(-1),
+          (last) => last?.term === null,
+          ttl() * 4 + 5_000,
+        );
+        assert.equal(gone?.term, null);
+        t.diagnostic(`told ${((gone?.at ?? 0) - killedAt).toFixed(0)} ms after the kill (lease ${ttl()} ms)`);
+        assert.ok((gone?.at ?? Infinity) - killedAt <= ttl() + 1_500, 'at the lease end, not later');
+      } finally {
+        stop.abort();
+        await observing;
+        await workers.stopAll();
+      }
+    });
+
     it('a leader SIGSTOPped past its TTL is told on resume, and its stale term is refused by a fenced resource', async () => {
       const name = freshName('sigstop');
       const workers = workersOf();
