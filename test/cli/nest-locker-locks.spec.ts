@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startEtcd, startRedis, TestServer } from '../harness/servers';
+import { startElectionWorker } from '../helpers/election-workers';
 import { startHolder } from '../helpers/workers';
 
 const BIN = resolve(__dirname, '..', '..', 'lib', 'cli', 'nest-locker.js');
@@ -143,6 +144,27 @@ describe('nest-locker locks (the bin)', () => {
     const run = await nestLocker('--help');
     assert.equal(run.code, 0);
     assert.match(run.stdout, /^Usage: nest-locker locks --config <app\.toml> \[--locker <section>\] \[--prefix <p>\] \[--json\]/);
+  });
+
+  it('lists a leader with kind leader and what it proclaimed (a VALUE column, `value` in JSON)', async () => {
+    const leader = await startElectionWorker({ mode: 'leader', config: redisConfig(), name: 'feed-owner', value: 'http://node-7:8080' });
+    try {
+      const { term } = await leader.next('elected', 10_000);
+      const table = await nestLocker('locks', '--config', configFile, '--prefix', 'feed-owner');
+      assert.equal(table.code, 0, table.stderr);
+      const [header, row] = table.stdout.trim().split('\n');
+      assert.deepEqual(header.split(/\s{2,}/), ['KEY', 'KIND', 'HOST', 'PID', 'TOKEN', 'TTL LEFT', 'WAITING', 'VALUE']);
+      const [key, kind, , pid, token, , waiting, value] = row.split(/\s{2,}/);
+      assert.deepEqual(
+        [key, kind, Number(pid), token, waiting, value],
+        ['feed-owner', 'leader', leader.pid, term, '-', '"http://node-7:8080"'],
+      );
+      const json = await nestLocker('locks', '--config', configFile, '--prefix', 'feed-owner', '--json');
+      const [listed] = JSON.parse(json.stdout) as { kind: string; value?: string; fencingToken: string }[];
+      assert.deepEqual([listed.kind, listed.value, listed.fencingToken], ['leader', 'http://node-7:8080', term]);
+    } finally {
+      await leader.stop(); // it resigns: the lock is gone for the tests after this one
+    }
   });
 
   const usageErrors: [string, string[], RegExp][] = [
