@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import type { LockerModuleOptions } from '../interfaces/locker-config.interface';
 import { DEFAULT_SHUTDOWN_TIMEOUT, LOCKER_MODULE_OPTIONS } from '../locker.constants';
 import { settleWithin } from '../utils/settle-within';
@@ -7,7 +7,7 @@ import type { LeadershipLoop } from './leadership-loop';
 
 /** Runs the `@OnLeadership` campaigns: starts them at bootstrap, stops them (bounded) at shutdown. */
 @Injectable()
-export class LeadershipOrchestrator implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class LeadershipOrchestrator implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('OnLeadership');
   private loops: LeadershipLoop[] = [];
 
@@ -16,8 +16,16 @@ export class LeadershipOrchestrator implements OnApplicationBootstrap, BeforeApp
     @Inject(LOCKER_MODULE_OPTIONS) private readonly moduleOptions: LockerModuleOptions,
   ) {}
 
-  onApplicationBootstrap(): void {
+  /**
+   * The elections are made here, before any app module's own init: a service that asks `election(name)` for
+   * who leads (at init or later) gets the decorated method's election, with its options.
+   */
+  onModuleInit(): void {
     this.loops = this.explorer.loops();
+  }
+
+  /** Campaigns start once every module is initialised. */
+  onApplicationBootstrap(): void {
     for (const loop of this.loops) loop.start();
     if (this.loops.length > 0) {
       this.logger.log(`Campaigning for ${this.loops.map((loop) => `"${loop.election.name}" (${loop.owner})`).join(', ')}`);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { Injectable, LoggerService, Module, Scope } from '@nestjs/common';
+import { Injectable, LoggerService, Module, OnModuleInit, Scope } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import {
+  Election,
   LockContext,
   LockerClosedError,
   LockerConfig,
@@ -110,6 +111,26 @@ describe('@OnLeadership', () => {
     assert.deepEqual([(await election.leader())?.value, (await election.leader())?.term], ['http://me', owner.runs[0].term]);
     await app.close();
     assert.ok(owner.runs[0].reason instanceof LockerClosedError, `shutdown aborted the signal: ${String(owner.runs[0].reason)}`);
+  });
+
+  it('a provider that asks election(name) at its own init gets the decorated election', async () => {
+    @Injectable()
+    class FeedViewer implements OnModuleInit {
+      election?: Election;
+      constructor(private readonly locker: LockerService) {}
+      onModuleInit(): void {
+        this.election = this.locker.election('feed');
+      }
+    }
+    const app = await startApp(MEMORY, [FeedOwner, FeedViewer]);
+    const viewer = app.get(FeedViewer);
+    assert.equal(viewer.election, app.get(LockerService).election('feed'));
+    await eventually(
+      async () => viewer.election?.isLeader,
+      (leading) => leading === true,
+    );
+    assert.equal((await viewer.election?.leader())?.value, 'http://me', "the decorator's options");
+    await app.close();
   });
 
   it('when the method returns, the instance resigns and campaigns again after retryInterval', async () => {
