@@ -144,9 +144,8 @@ async function followersName(owner: AppInstance, since: number): Promise<void> {
       since,
     );
   }
-  console.log(
-    `    ${followers.map((follower) => follower.name).join(' and ')} name ${owner.name} as the feed owner (FeedWatcher, observe())`,
-  );
+  const names = followers.map((follower) => follower.name).join(' and ');
+  console.log(`    ${names} ${followers.length === 1 ? 'names' : 'name'} ${owner.name} as the feed owner (FeedWatcher, observe())`);
 }
 
 /** GET /feed/owner at a follower: it reads the leader from the server. */
