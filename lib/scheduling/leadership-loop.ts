@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { LockedRuns } from '../acquisition/locked-runs';
 import type { ServerLockRef } from '../context/lock-context';
-import { LockerClosedError } from '../errors';
+import { LockerClosedError, LockLostError } from '../errors';
 import type { Election } from '../interfaces/election.interface';
 import type { Lock } from '../interfaces/lock.interface';
 import { monotonicNow } from '../utils/clock';
@@ -66,6 +66,9 @@ export class LeadershipLoop {
         .resign()
         .catch((error: unknown) => this.logger.warn(`${this.owner}: resigning "${name}" failed: ${String(error)}`));
       if (stop.aborted) return;
+      if (lock.signal.reason instanceof LockLostError) {
+        this.logger.warn(`${this.owner} lost "${name}" (${lock.signal.reason.message}); campaigning again in ${this.retryInterval} ms`);
+      }
       await pause(this.retryInterval, stop);
     }
   }
