@@ -17,5 +17,5 @@ export type {
 } from './interfaces/locker-driver.interface';
 export type { LeaderInfo } from './interfaces/election.interface';
 export type { LockEventSink } from './interfaces/lock-event.interface';
-export { isExclusive, mayHold, namespaceOf } from './acquisition/lock-kind';
-export type { LockKind, LockNamespace, LockSpec, QueuedSpec } from './acquisition/lock-kind';
+export { mayHold, namespaceOf } from './acquisition/lock-kind';
+export type { LockKind, LockNamespace, QueuedSpec } from './acquisition/lock-kind';

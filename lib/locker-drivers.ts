@@ -38,7 +38,7 @@ export class LockerDrivers {
         instances.set(spec.instanceId, driver);
       }),
     );
-    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    const failure = firstFailure(results) ?? firstFailure(await probeKeyPrefixes(config, instances));
     if (failure) {
       await Promise.allSettled([...instances.values()].map((driver) => driver.close()));
       throw failure.reason;
@@ -96,4 +96,21 @@ export class LockerDrivers {
       if (result.status === 'rejected') this.logger.warn(`Closing a locker driver failed: ${String(result.reason)}`);
     this.events.complete();
   }
+}
+
+const firstFailure = (results: PromiseSettledResult<unknown>[]): PromiseRejectedResult | undefined =>
+  results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+
+/**
+ * Each driver checks what its server lets it do, once per key prefix its locker sections use (ACL key
+ * patterns are per prefix), all at once: a permission missing fails bootstrap here rather than at first use.
+ */
+function probeKeyPrefixes(config: ResolvedLockerConfig, instances: Map<string, LockerDriver>): Promise<PromiseSettledResult<void>[]> {
+  const probes = new Map<string, Promise<void>>();
+  for (const { driverInstanceId, keyPrefix } of config.lockers.values()) {
+    const driver = instances.get(driverInstanceId);
+    const id = JSON.stringify([driverInstanceId, keyPrefix]);
+    if (driver?.probe && !probes.has(id)) probes.set(id, driver.probe(keyPrefix));
+  }
+  return Promise.allSettled(probes.values());
 }

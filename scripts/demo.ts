@@ -85,6 +85,7 @@ async function clusterDemo(redis: TestServer, etcd: TestServer): Promise<void> {
   await showHealth(runner1);
 
   await payRace(instances);
+  await exportRace(instances);
 
   say(`SIGKILL ${owner1.name}, the feed owner: its leadership stays until its 3 s lease runs out`);
   const killedAt = performance.now();
@@ -224,6 +225,27 @@ async function startInstances(names: string[], config: string): Promise<void> {
   await Promise.all(
     names.map((name) => step(`${name} listening`, (line) => line.instance === name && line.text.includes('listening on'), since)),
   );
+}
+
+/** Two report exports asked of every target at once: at most two run across the cluster (a permit of limit 2). */
+async function exportRace(targets: AppInstance[]): Promise<void> {
+  const asked = targets.flatMap((target) => [target, target]);
+  say(`POST /reports/daily/export twice at each of ${targets.map((target) => target.name).join(', ')} at once (at most 2 at a time)`);
+  const responses = await race(
+    Promise.all(
+      asked.map(async (target) => {
+        const response = await fetch(`${target.url}/reports/daily/export`, { method: 'POST', signal: AbortSignal.timeout(STEP_MS) });
+        return { target, status: response.status, body: await response.text() };
+      }),
+    ),
+  );
+  for (const { target, status, body } of responses) {
+    console.log(`    ${target.name} → ${status} ${status === 409 ? (JSON.parse(body) as { code: string }).code : body}`);
+  }
+  const exported = responses.filter((response) => response.status === 200).length;
+  const busy = responses.filter((response) => response.status === 409).length;
+  console.log(`    exported ${exported}, turned away ${busy} (409: two exports were running)`);
+  if (exported !== 2 || busy !== asked.length - 2) throw new DemoFailure(`expected 2 exports and ${asked.length - 2} refusals`);
 }
 
 /** The same POST at every target at once: exactly one may charge. */

@@ -5,6 +5,7 @@ import type { LockerConfig } from 'nest-locker';
 import { SERVER_NAME, useTlsServers } from './harness/tls-certs';
 import { startEtcd } from './harness/servers';
 import { assertHandsOver, refusedAtBootstrap } from './helpers/bootstrap-checks';
+import { itNamesEachTlsMistake } from './helpers/tls-mistakes';
 
 /** The etcd driver against etcd serving https with `--client-cert-auth`, with certificates made by openssl. */
 describe('etcd driver over TLS', () => {
@@ -25,6 +26,15 @@ describe('etcd driver over TLS', () => {
     assert.equal(error.section, 'etcd.tls');
     assert.equal(error.field, 'ca_file');
     assert.ok(error.message.includes(servers.foreign.addr), error.message);
+  });
+
+  it('refuses an address the certificate does not name, naming [etcd.tls] server_name', async () => {
+    const error = await refusedAtBootstrap(
+      config({ endpoints: [servers.mutual.addr], tls: { ...clientTls(), server_name: 'elsewhere.test' }, connect_timeout: 3000 }),
+    );
+    assert.equal(error.section, 'etcd.tls');
+    assert.equal(error.field, 'server_name');
+    assert.match(error.message, /elsewhere\.test/);
   });
 
   it('refuses tls = true (the system CAs) against the test CA, naming [etcd] tls', async () => {
@@ -48,4 +58,6 @@ describe('etcd driver over TLS', () => {
     assert.equal(error.field, 'key_file');
     assert.ok(error.message.includes(missing), error.message);
   });
+
+  itNamesEachTlsMistake('etcd', servers);
 });

@@ -41,6 +41,7 @@ describe('OpenTelemetry metrics on meter nest-locker', () => {
   it('records acquisitions by outcome, holds, held locks and losses, with the section and kind and never the key', async () => {
     const service = app.service;
     await (await service.acquire('report', { locker: 'jobs' })).release(); // acquired (jobs)
+    await (await service.acquireRead('report', { locker: 'jobs' })).release(); // acquired (jobs, read)
     const held = await service.acquire('busy-key', { ttl: 1000 }); // acquired (locker)
     assert.equal(await service.tryAcquire('busy-key'), null); // busy
     await assert.rejects(service.acquire('busy-key', { waitTime: 30 }), LockWaitTimeoutError); // timeout
@@ -56,26 +57,40 @@ describe('OpenTelemetry metrics on meter nest-locker', () => {
     assert.equal(acquire.dataPointType, DataPointType.HISTOGRAM);
     assert.equal(acquire.descriptor.unit, 's');
     const outcomes = acquire.dataPoints
-      .map((point) => `${String(point.attributes['locker.section'])}/${String(point.attributes['locker.outcome'])}=${point.value.count}`)
+      .map(
+        (point) =>
+          `${String(point.attributes['locker.section'])}/${String(point.attributes['locker.kind'])}/${String(point.attributes['locker.outcome'])}=${point.value.count}`,
+      )
       .sort();
-    assert.deepEqual(outcomes, ['jobs/acquired=1', 'locker/aborted=1', 'locker/acquired=1', 'locker/busy=1', 'locker/timeout=1']);
+    assert.deepEqual(outcomes, [
+      'jobs/lock/acquired=1',
+      'jobs/read/acquired=1',
+      'locker/lock/aborted=1',
+      'locker/lock/acquired=1',
+      'locker/lock/busy=1',
+      'locker/lock/timeout=1',
+    ]);
 
     const hold = found.get('locker.hold.duration') as HistogramMetricData;
     assert.deepEqual(
       hold.dataPoints
-        .map((point) => [point.attributes['locker.section'], point.value.count])
-        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+        .map((point) => [point.attributes['locker.section'], point.attributes['locker.kind'], point.value.count])
+        .sort((a, b) => `${String(a[0])}${String(a[1])}`.localeCompare(`${String(b[0])}${String(b[1])}`)),
       [
-        ['jobs', 1],
-        ['locker', 1],
+        ['jobs', 'lock', 1],
+        ['jobs', 'read', 1],
+        ['locker', 'lock', 1],
       ],
     );
     const heldNow = found.get('locker.held') as MetricData;
     assert.deepEqual(
-      heldNow.dataPoints.map((point) => [point.attributes['locker.section'], point.value]),
+      heldNow.dataPoints
+        .map((point) => [point.attributes['locker.section'], point.attributes['locker.kind'], point.value])
+        .sort((a, b) => `${String(a[0])}${String(a[1])}`.localeCompare(`${String(b[0])}${String(b[1])}`)),
       [
-        ['jobs', 0],
-        ['locker', 0],
+        ['jobs', 'lock', 0],
+        ['jobs', 'read', 0],
+        ['locker', 'lock', 0],
       ],
     );
     const lost = found.get('locker.lost') as MetricData;
@@ -160,16 +175,20 @@ describe(`node:diagnostics_channel "${LOCK_EVENTS_CHANNEL}"`, () => {
     messages.length = 0;
   });
 
-  it('publishes each lock event with its locker section, without the service or rxjs', async () => {
+  it('publishes each lock event with its locker section and kind, without the service or rxjs', async () => {
     const lock = await app.service.acquire('channel-key', { locker: 'jobs' });
     await lock.extend(5000);
     await lock.release();
+    const permit = await app.service.acquirePermit('channel-key', { limit: 2 });
+    await permit.release();
     assert.deepEqual(
-      messages.map((message) => [message.type, message.section, message.key, message.driverInstanceId, message.fencingToken]),
+      messages.map((message) => [message.type, message.section, message.kind, message.key, message.driverInstanceId, message.fencingToken]),
       [
-        ['acquired', 'jobs', 'channel-key', 'memory', lock.fencingToken],
-        ['extended', 'jobs', 'channel-key', 'memory', lock.fencingToken],
-        ['released', 'jobs', 'channel-key', 'memory', lock.fencingToken],
+        ['acquired', 'jobs', 'lock', 'channel-key', 'memory', lock.fencingToken],
+        ['extended', 'jobs', 'lock', 'channel-key', 'memory', lock.fencingToken],
+        ['released', 'jobs', 'lock', 'channel-key', 'memory', lock.fencingToken],
+        ['acquired', 'locker', 'permit', 'channel-key', 'memory', permit.fencingToken],
+        ['released', 'locker', 'permit', 'channel-key', 'memory', permit.fencingToken],
       ],
     );
   });

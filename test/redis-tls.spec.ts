@@ -9,6 +9,7 @@ import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
 import { startRedis } from './harness/servers';
 import { startLockerApp } from './helpers/locker-app';
 import { assertHandsOver, refusedAtBootstrap } from './helpers/bootstrap-checks';
+import { itNamesEachTlsMistake } from './helpers/tls-mistakes';
 
 /** The redis driver against redis-server speaking only TLS (`--tls-port`, `--port 0`), with certificates made by openssl. */
 describe('redis driver over TLS', () => {
@@ -85,6 +86,8 @@ describe('redis driver over TLS', () => {
     assert.equal(error.field, 'ca_file');
     assert.ok(error.message.includes(missing), error.message);
   });
+
+  itNamesEachTlsMistake('redis', servers);
 });
 
 describe('redis driver on a Redis Cluster over TLS', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +9,6 @@ import { filter, firstValueFrom } from 'rxjs';
 import { LockerConfig, LockerModule, LockerService, WithLock } from 'nest-locker';
 import { DriverFixture, etcdFixture, redisFixture } from './conformance/driver-fixtures';
 import { FaultProxy } from './harness/fault-proxy';
-import { startEtcd, startRedis } from './harness/servers';
 import { lockerConfig } from './faults/environments';
 import { LockerApp, startLockerApp } from './helpers/locker-app';
 
@@ -146,61 +145,4 @@ describe('a programmatically closed app', () => {
     assert.equal(out.trim(), 'closed');
     assert.ok(exited, 'the process was still alive 20 s after app.close() (its minHold is 60 s)');
   });
-
-  for (const driver of ['redis', 'etcd'] as const) {
-    it(`lets its process exit soon after close when ${driver} went away under a waiting key`, async () => {
-      const { out, exitedAt } = await runAwayExit([driver, 'gone']);
-      assertExitedSoonAfterClose(out, exitedAt);
-    });
-
-    it(`lets its process exit soon after close when ${driver} stopped answering under a waiting key`, async () => {
-      const server = driver === 'redis' ? await startRedis() : await startEtcd();
-      const proxy = await FaultProxy.start(server.port);
-      try {
-        const { out, exitedAt } = await runAwayExit([driver, 'silent', proxy.addr], (child) => {
-          proxy.set({ kind: 'cut' });
-          child.stdin?.end('go\n');
-        });
-        assertExitedSoonAfterClose(out, exitedAt);
-      } finally {
-        await proxy.close();
-        await server.stop();
-      }
-    });
-  }
 });
-
-/**
- * Runs test/src/server-away-exit with `args`; `onQueued` runs when it prints "queued". Resolves with what it
- * printed and when it exited (Infinity if it had not after 60 s: then it is killed).
- */
-async function runAwayExit(args: string[], onQueued?: (child: ChildProcess) => void): Promise<{ out: string; exitedAt: number }> {
-  const child = spawn(process.execPath, [join(__dirname, 'src', 'server-away-exit.js'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const killChild = () => child.kill('SIGKILL');
-  process.once('exit', killChild);
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    if (onQueued && out.includes('queued\n')) {
-      onQueued(child);
-      onQueued = undefined;
-    }
-  });
-  // 'close': the process has exited and all it printed has been read
-  const exited = once(child, 'close').then(() => Date.now());
-  const bound = new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), 60_000).unref());
-  const exitedAt = await Promise.race([exited, bound]);
-  killChild();
-  process.off('exit', killChild);
-  return { out, exitedAt };
-}
-
-function assertExitedSoonAfterClose(out: string, exitedAt: number): void {
-  const closedAt = Number(/closed (\d+)/.exec(out)?.[1]);
-  assert.ok(closedAt > 0, `app.close() returned (output: ${JSON.stringify(out)})`);
-  assert.match(out, /waiter ended with \w*Error/, 'the waiter was answered with an error');
-  // measured: about 1 s on etcd (its watch retry is capped at 1 s, the default grows to 30 s; a silent etcd's
-  // watch stream is ended at close), 2 s on redis (ioredis gives a socket it is closing 2 s); the rest is room
-  // for a busy machine
-  assert.ok(exitedAt - closedAt < 4_500, `the process exited ${exitedAt - closedAt} ms after app.close()`);
-}

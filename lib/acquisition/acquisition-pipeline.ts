@@ -60,7 +60,8 @@ export class AcquisitionPipeline {
     const deadlineWait = wait && waitTime !== undefined ? Math.max(0, Math.ceil(waitTime - (monotonicNow() - startedAt))) : undefined;
     const request = new PendingAcquisition(key, section.name, section.keyPrefix, spec, options, wait, deadlineWait);
     this.work.started(request);
-    const granting = this.askThroughOutages(driver, request);
+    // the first ask goes straight to the driver: a retry loop costs only when an ask failed
+    const granting = driver.acquire(request).catch((error: unknown) => this.askThroughOutage(driver, request, error));
     // at the deadline: a server that did not answer is an outage, not a busy lock
     const timeout = () =>
       request.endedUnanswered
@@ -106,22 +107,23 @@ export class AcquisitionPipeline {
   }
 
   /**
-   * The driver's answer, with its errors as ours (a client's error is `LockerUnavailableError`). A waiting
+   * After an ask failed with `error`: our errors as they are, a client's as `LockerUnavailableError`. A waiting
    * acquisition asks again through an outage, after a pause that grows, until its deadline or abort: the
    * server may come back (a failover, a restart), and the wait had time left.
    */
-  private async askThroughOutages(driver: LockerDriver, request: PendingAcquisition): Promise<Lock | null> {
+  private async askThroughOutage(driver: LockerDriver, request: PendingAcquisition, error: unknown): Promise<Lock | null> {
     for (let retry = 1; ; retry++) {
+      if (request.aborted) throw error; // the caller's (or shutdown's) reason, as given
+      const failure = LockerUnavailableError.wrap(error, { key: request.key, section: request.section, driver: driver.type });
+      if (!(failure instanceof LockerUnavailableError) || !request.wait) throw failure;
+      request.unanswered = failure;
+      const pause = pauseBeforeRetry(retry);
+      if ((request.waitTime ?? Infinity) <= pause) throw failure;
+      await new WaitScope(request).sleep(pause); // rejects when the caller aborts or shutdown begins
       try {
         return await driver.acquire(request);
-      } catch (error) {
-        if (request.aborted) throw error; // the caller's (or shutdown's) reason, as given
-        const failure = LockerUnavailableError.wrap(error, { key: request.key, section: request.section, driver: driver.type });
-        if (!(failure instanceof LockerUnavailableError) || !request.wait) throw failure;
-        request.unanswered = failure;
-        const pause = pauseBeforeRetry(retry);
-        if ((request.waitTime ?? Infinity) <= pause) throw failure;
-        await new WaitScope(request).sleep(pause); // rejects when the caller aborts or shutdown begins
+      } catch (next) {
+        error = next;
       }
     }
   }

@@ -1,4 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { describe } from '../utils/describe';
 import { SectionReader } from './section-reader';
 
@@ -32,14 +34,26 @@ export function readTls(reader: SectionReader): TlsSettings | undefined {
     const missing = table.has('cert_file') ? 'key_file' : 'cert_file';
     table.fail(missing, 'expected cert_file and key_file together: mutual TLS needs the certificate and its key');
   }
-  return {
-    section: reader.section,
-    table: true,
-    ca: readPem(table, 'ca_file'),
-    cert: readPem(table, 'cert_file'),
-    key: readPem(table, 'key_file'),
-    serverName: table.string('server_name'),
-  };
+  const [ca, cert, key] = [readPem(table, 'ca_file'), readPem(table, 'cert_file'), readPem(table, 'key_file')];
+  if (ca) parseCertificate(table, 'ca_file', ca);
+  if (cert && key) {
+    parseCertificate(table, 'cert_file', cert);
+    try {
+      createSecureContext({ cert, key });
+    } catch (cause) {
+      table.fail('key_file', `expected the private key of cert_file's certificate: ${(cause as Error).message}`);
+    }
+  }
+  return { section: reader.section, table: true, ca, cert, key, serverName: table.string('server_name') };
+}
+
+/** A file that holds no PEM certificate fails here, not as a handshake that blames the server. */
+function parseCertificate(table: SectionReader, field: string, pem: Buffer): void {
+  try {
+    new X509Certificate(pem);
+  } catch (cause) {
+    table.fail(field, `expected a PEM certificate ("-----BEGIN CERTIFICATE-----"): ${(cause as Error).message}`);
+  }
 }
 
 function readPem(table: SectionReader, field: string): Buffer | undefined {
@@ -55,33 +69,4 @@ function readPem(table: SectionReader, field: string): Buffer | undefined {
 /** Node's `tls.connect` options for these settings. */
 export function nodeTlsOptions(tls: TlsSettings): { ca?: Buffer; cert?: Buffer; key?: Buffer; servername?: string } {
   return { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.serverName };
-}
-
-/**
- * Where a failed TLS handshake points in the config, or undefined when `reason` is no TLS failure: a
- * certificate not issued for the address is `server_name`'s business, one the server refused is the
- * client certificate's, any other verification failure the CA's.
- */
-export function tlsFailureField(
-  tls: TlsSettings | undefined,
-  reason: string,
-): { section: string; field: string; hint: string } | undefined {
-  if (/wrong version number|packet length too long|unknown protocol/i.test(reason)) {
-    const section = tls?.section;
-    return section ? { section, field: 'tls', hint: 'the server does not seem to speak TLS on this port' } : undefined;
-  }
-  if (!tls || !/certificate|self[- ]signed|CERT_|altname|handshake|alert|SSL|TLS|ECONNRESET/i.test(reason)) return undefined;
-  const field = /altname|hostname|IP: .* is not in the cert/i.test(reason)
-    ? 'server_name'
-    : // a server that wants a client certificate may just close the connection (TLS 1.3)
-      /certificate required|handshake failure|alert number 116|bad certificate|unknown ca|ECONNRESET/i.test(reason)
-      ? 'cert_file'
-      : 'ca_file';
-  const table = `[${tls.section}.tls]`;
-  const hint = {
-    server_name: `the server's certificate does not name this address; expected ${table} server_name to be a name it carries`,
-    cert_file: `the server closed the TLS connection, refusing our client certificate or wanting one; expected ${table} cert_file and key_file it trusts`,
-    ca_file: `the server's certificate is not signed by a CA we trust; expected ${table} ca_file with the CA that signed it`,
-  }[field];
-  return tls.table ? { section: `${tls.section}.tls`, field, hint } : { section: tls.section, field: 'tls', hint };
 }

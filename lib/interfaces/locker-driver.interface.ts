@@ -63,6 +63,14 @@ export interface LockerDriver {
   /** Every lock held under `keyPrefix` (whoever holds it), of every kind, ordered by key. */
   list?(keyPrefix: string): Promise<LockInfo[]>;
   /**
+   * Bootstrap, once per key prefix that a locker section uses this instance with: checks that the server
+   * lets it do what locks under `keyPrefix` need (e.g. one lock through every step), leaving nothing behind.
+   * Rejects with a `LockerConfigError` naming what was refused and how to grant it, and bootstrap fails; a
+   * refusal that only degrades, or a check that got no answer, is a warning. Settles within the section's
+   * `command_timeout`. Absent: nothing to check.
+   */
+  probe?(keyPrefix: string): Promise<void>;
+  /**
    * Elections (a driver that lists `leader` in `kinds` implements the three; see docs/extending.md). Records
    * `value` (undefined: none) as what the holder of the leadership `lock` proclaims, owner-checked on the
    * server, and tells the election's observers. Resolves false when the lock is no longer held there.

@@ -14,18 +14,20 @@ import { LedgerRepository } from './ledger.repository';
 import { PaymentsController } from './payments.controller';
 import { PaymentsService } from './payments.service';
 import { ReportBuilderService } from './report-builder.service';
+import { ReportExportsController } from './report-exports.controller';
+import { ReportExportsService } from './report-exports.service';
 
 const env = readAppEnv();
 
 @Module({
   imports: [
-    // [locker] (redis) serves @WithLock and the feed owner's election; [jobs_locker] (etcd) serves the report
-    // loop. A bad file fails here.
+    // [locker] (redis) serves @WithLock, @WithPermit and the feed owner's election; [jobs_locker] (etcd) serves
+    // the report loop. A bad file fails here.
     LockerModule.forRoot(loadLockerConfig(env.lockerConfig)),
     ScheduleModule.forRoot(),
     TerminusModule,
   ],
-  controllers: [PaymentsController, HealthController, FeedController],
+  controllers: [PaymentsController, ReportExportsController, HealthController, FeedController],
   providers: [
     { provide: APP_ENV, useValue: env },
     { provide: APP_FILTER, useClass: LockerExceptionFilter },
@@ -33,6 +35,7 @@ const env = readAppEnv();
     LedgerRepository,
     PaymentsService,
     ReportBuilderService,
+    ReportExportsService,
     CleanupJob,
     FeedOwnerService,
     FeedWatcher,

@@ -9,6 +9,22 @@ export interface TakenLock {
   release(): Promise<void>;
 }
 
+/** A broken control's lock: `held` until released (it never looks at time), a signal that never aborts. */
+function takenLock(fencingToken: bigint, remove: () => Promise<unknown>): TakenLock {
+  let held = true;
+  return {
+    fencingToken,
+    get held() {
+      return held;
+    },
+    signal: new AbortController().signal,
+    release: async () => {
+      held = false;
+      await remove();
+    },
+  };
+}
+
 /**
  * The control: a lock with the classic bugs (check, then set, in two round trips; release without an owner
  * check; `held` that never looks at time). The checker must find it unsafe, or the checker proves nothing.
@@ -23,18 +39,7 @@ export async function openBrokenLock(addr: string, node: string) {
         if ((await client.get(`broken:${key}`)) === null) {
           await client.set(`broken:${key}`, node, 'PX', ttl);
           const token = BigInt(await client.incr(`broken:${key}:fence`));
-          let held = true;
-          return {
-            fencingToken: token,
-            get held() {
-              return held;
-            },
-            signal: new AbortController().signal,
-            release: async () => {
-              held = false;
-              await client.del(`broken:${key}`);
-            },
-          };
+          return takenLock(token, () => client.del(`broken:${key}`));
         }
         await sleep(5);
       }
@@ -59,18 +64,7 @@ export async function openBrokenSemaphore(addr: string, node: string, limit: num
           const token = BigInt(await client.incr(`broken-semaphore:${key}:fence`));
           const member = `${node}:${token}`;
           await client.sadd(`broken-semaphore:${key}`, member);
-          let held = true;
-          return {
-            fencingToken: token,
-            get held() {
-              return held;
-            },
-            signal: new AbortController().signal,
-            release: async () => {
-              held = false;
-              await client.srem(`broken-semaphore:${key}`, member);
-            },
-          };
+          return takenLock(token, () => client.srem(`broken-semaphore:${key}`, member));
         }
         await sleep(5);
       }

@@ -2,15 +2,19 @@ import { CONNECTION_DEFAULTS } from '../../config/connection-defaults';
 import type * as Etcd from 'etcd3';
 import { readAppClient } from '../../config/app-client';
 import { parseHostPort, SectionReader } from '../../config/section-reader';
-import { readTls, tlsFailureField, TlsSettings } from '../../config/tls-options';
+import { explainTlsFailure } from '../../config/tls-diagnosis';
+import { readTls, TlsSettings } from '../../config/tls-options';
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { requireOptionalPeer } from '../../utils/optional-peer';
 import { connectOrExplain } from '../../utils/connect-or-explain';
+import type { PlainProtocol } from '../../utils/protocol-probe';
 import { callDeadline, DEFAULT_COMMAND_TIMEOUT_MS, retryUnlessTimedOut } from './etcd-call-deadline';
 import { EndpointCoolDown, unreachableWith } from './etcd-endpoint-cool-down';
 import { EtcdLockDriver } from './etcd-lock.driver';
 import { probeEtcd } from './etcd-probe';
+import { EtcdCallsInFlight } from './etcd-calls-in-flight';
+import { boundTlsHandshakes } from './etcd-tls-handshakes';
 import { watchRetryBackoff } from './etcd-watch-stream';
 
 const FIELDS = ['endpoints', 'username', 'password', 'connect_timeout', 'command_timeout', 'tls', 'client'] as const;
@@ -87,7 +91,9 @@ function openClient(etcd: typeof Etcd, settings: EtcdDriverSettings): Etcd.Etcd3
     (host) => new Unavailable(`${host} is passed over for a moment after failing to connect`),
   );
   const { tls } = settings;
-  return new Etcd3({
+  const deadline = callDeadline(settings.commandTimeout);
+  const calls = new EtcdCallsInFlight();
+  const client = new Etcd3({
     hosts: settings.endpoints,
     auth: settings.username ? { username: settings.username, password: settings.password ?? '' } : undefined,
     dialTimeout: settings.connectTimeout,
@@ -96,16 +102,35 @@ function openClient(etcd: typeof Etcd, settings: EtcdDriverSettings): Etcd.Etcd3
     grpcOptions: tls?.serverName
       ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName }
       : undefined,
-    defaultCallOptions: callDeadline(settings.commandTimeout),
+    defaultCallOptions: (context) => ({ ...deadline(context), interceptors: [calls.interceptor as never] }),
     faultHandling: {
       host: (host) => coolDown.policy(host) as never,
       global: retryUnlessTimedOut(isRecoverableError, GRPCDeadlineExceededError) as never,
       watchBackoff: watchRetryBackoff,
     },
   });
+  const handshakes = boundTlsHandshakes(client, settings.connectTimeout);
+  // etcd3's close leaves running calls and TLS handshakes be: on a silent server they kept the process alive
+  const close = client.close.bind(client);
+  client.close = () => {
+    close();
+    handshakes.closed();
+    calls.cancelAll('the etcd client closed');
+  };
+  return client;
 }
 
-function unreachable(settings: EtcdDriverSettings, reason: string): LockerConfigError {
+/** etcd answers HTTP/1 on its client port; a TLS port answers plain HTTP with "400 ... HTTPS server". */
+const ETCD_PLAIN: PlainProtocol = {
+  name: 'http (etcd)',
+  request: 'GET /health HTTP/1.0\r\n\r\n',
+  answers: (reply) => /^HTTP\/1\.[01] (?!400)\d{3}/.test(reply),
+};
+
+/** How long a bootstrap that failed may spend finding out whether TLS is to blame. */
+const TLS_PROBE_MS = 1_000;
+
+async function unreachable(settings: EtcdDriverSettings, reason: string): Promise<LockerConfigError> {
   if (settings.appClient) {
     return new LockerConfigError({
       section: settings.section,
@@ -114,7 +139,13 @@ function unreachable(settings: EtcdDriverSettings, reason: string): LockerConfig
     });
   }
   const where = `etcd at ${settings.endpoints.join(', ')}`;
-  const tls = tlsFailureField(settings.tls, reason);
+  const first = new URL(settings.endpoints[0]);
+  const probe = {
+    address: { host: first.hostname, port: Number(first.port) },
+    plain: ETCD_PLAIN,
+    ms: Math.min(settings.connectTimeout, TLS_PROBE_MS),
+  };
+  const tls = await explainTlsFailure(settings.section, settings.tls, reason, probe);
   if (tls)
     return new LockerConfigError({ section: tls.section, field: tls.field, message: `${tls.hint}; connecting to ${where}: ${reason}` });
   return new LockerConfigError({ section: settings.section, field: 'endpoints', message: `cannot reach ${where}: ${reason}` });

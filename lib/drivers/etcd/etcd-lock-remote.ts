@@ -12,13 +12,20 @@ export class EtcdLockRemote implements LockRemote {
   ) {}
 
   release(): Promise<void> {
-    return this.queue.dequeue(this.entry);
+    return this.queue.dequeue(this.entry).catch((error: unknown) => this.refused(error));
   }
 
   /** Set once the lock exists (the lock is built around this remote). */
   lock?: HeldLock;
 
   extend(ttl: number): Promise<boolean> {
-    return this.driver.extend(this.lock as HeldLock, this.entry, ttl);
+    return this.driver.extend(this.lock as HeldLock, this.entry, ttl).catch((error: unknown) => this.refused(error));
+  }
+
+  /** A permission denial as the error that says what to grant (the key prefix: the entry's lock prefix without the key). */
+  private refused(error: unknown): never {
+    const { lockPrefix } = this.entry;
+    const key = this.lock ? encodeURIComponent(this.lock.key) : '';
+    throw this.driver.refusals.explain(error, lockPrefix.slice(0, lockPrefix.length - key.length - 1));
   }
 }

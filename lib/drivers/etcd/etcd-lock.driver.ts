@@ -21,6 +21,9 @@ import { EtcdQueue } from './etcd-queue';
 import { QueueEntry, QueuePositionLost } from './etcd-queue-entry';
 import { etcdLockPrefix, mayHoldBehind } from './etcd-entry-names';
 import { endWatchStream } from './etcd-watch-stream';
+import { EtcdRefusals } from './etcd-permission-error';
+import { probeEtcdPermissions } from './etcd-permission-probe';
+import { quietContext } from '../permission-probe';
 
 /** A waiter re-reads its predecessor this often even without a delete seen (the watch may be down). */
 const WATCHLESS_RECHECK_MS = 1_000;
@@ -57,6 +60,8 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     private readonly ownsClient = true,
     /** How long a keep-alive waits for its answer (unary calls get their deadline from the client). */
     private readonly commandTimeout = DEFAULT_COMMAND_TIMEOUT_MS,
+    /** @internal etcd's permission denials, as errors that say what to grant (a probe's copy shares its driver's). */
+    readonly refusals = new EtcdRefusals(context.instanceId, ownsClient),
   ) {
     super(context);
     this.inspection = new EtcdInspection(client);
@@ -86,9 +91,20 @@ export class EtcdLockDriver extends AbstractLockerDriver {
     const scope = new WaitScope(request);
     scope.check();
     const lockPrefix = etcdLockPrefix(request.keyPrefix, request.key, namespaceOf(request.kind));
-    if (!request.wait) return this.takeInEtcd(lockPrefix, request, scope);
+    const explain = (error: unknown): never => {
+      throw this.refusals.explain(error, request.keyPrefix);
+    };
+    if (!request.wait) return this.takeInEtcd(lockPrefix, request, scope).catch(explain);
     // Local waiters queue here: only the first has an entry in etcd, whatever their number.
-    return this.queues.take(lockPrefix, scope, async (turn) => (await this.takeInEtcd(lockPrefix, request, scope, turn)) as Lock);
+    return this.queues
+      .take(lockPrefix, scope, async (turn) => (await this.takeInEtcd(lockPrefix, request, scope, turn)) as Lock)
+      .catch(explain);
+  }
+
+  /** LockerDriver.probe, on a copy of this driver (see probeEtcdPermissions). */
+  probe(keyPrefix: string): Promise<void> {
+    const copy = new EtcdLockDriver(this.client, quietContext(this.instanceId), false, this.commandTimeout, this.refusals);
+    return probeEtcdPermissions({ copy, client: this.client, refusals: this.refusals, commandTimeout: this.commandTimeout }, keyPrefix);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { CONNECTION_DEFAULTS } from '../../config/connection-defaults';
-import type { Cluster, Redis } from 'ioredis';
+import type { Cluster, Command, Redis } from 'ioredis';
+import { SHUTDOWN_CLOSE_MS } from '../../locker.constants';
 import { settleWithin } from '../../utils/settle-within';
 
 /** `command_timeout`'s default: also the deadline assumed for a client given without one. */
@@ -17,8 +18,66 @@ export const commandTimeoutOf = (client: Redis | Cluster): number => ownCommandT
 /** ioredis gave up waiting for the answer (`commandTimeout`): the server may not have run it, or may still. */
 export const isCommandTimeout = (error: unknown): boolean => error instanceof Error && error.message === 'Command timed out';
 
-/** QUIT, or a plain disconnect if the server does not answer it within `ms` (or refuses it). */
+/**
+ * ioredis' `disconnectTimeout` for the connections nest-locker opens: how long a socket it is closing may
+ * take to end before it is destroyed. Its default, 2 s, is also spent on a socket that had already closed
+ * (a server that went away): ioredis then waits for a 'close' that came before, and the process lived 2 s on.
+ */
+export const DISCONNECT_TIMEOUT_MS = 100;
+
+/**
+ * The longest a QUIT is waited for. A server that answers does so in a moment; one that does not must not
+ * hold the process past `app.close()`, which gives closing the connections SHUTDOWN_CLOSE_MS: the wait
+ * (with the command's timer) went on in the background, up to `command_timeout`, after close returned.
+ */
+const QUIT_WAIT_MS = SHUTDOWN_CLOSE_MS / 2;
+
+/**
+ * QUIT, waited for up to `ms` (at most QUIT_WAIT_MS); then a disconnect, which fails whatever the
+ * connection stranded. A QUIT can "succeed" without reaching the server: ioredis answers it itself on a
+ * connection waiting to reconnect, and leaves that connection stuck there.
+ */
 export async function quitWithin(connection: Redis | Cluster, ms: number): Promise<void> {
-  const quitting = connection.quit().catch(() => connection.disconnect());
-  if (!(await settleWithin(quitting, ms))) connection.disconnect();
+  await settleWithin(connection.quit(), Math.min(ms, QUIT_WAIT_MS));
+  disconnectNow(connection);
+}
+
+/** The commands sent on each connection nest-locker opened, until they settle (swept from time to time). */
+const sentOn = new WeakMap<Redis | Cluster, { commands: Set<Command>; sweepAt: number }>();
+const FIRST_SWEEP_AT = 256;
+
+/**
+ * Makes `disconnectNow` fail at once every command sent on `connection` (on each node of a cluster) that
+ * has no answer yet. ioredis (6.0 and before) strands some when a connection closes: those queued while it
+ * waits to reconnect are never failed by a disconnect then (redis/ioredis#1247), and those of a connection
+ * that closed before it was ready are dropped at the next connect. Each keeps its `commandTimeout` timer,
+ * and with it the process, alive up to `command_timeout` after `app.close()`.
+ */
+export function failStrandedOnDisconnect<T extends Redis | Cluster>(connection: T): T {
+  const sent = { commands: new Set<Command>(), sweepAt: FIRST_SWEEP_AT };
+  sentOn.set(connection, sent);
+  const track = (server: Redis) => {
+    const send = server.sendCommand.bind(server);
+    server.sendCommand = (command, stream) => {
+      if (sent.commands.size >= sent.sweepAt) {
+        for (const earlier of sent.commands) if (earlier.isSettled) sent.commands.delete(earlier);
+        sent.sweepAt = Math.max(FIRST_SWEEP_AT, 2 * sent.commands.size);
+      }
+      sent.commands.add(command);
+      return send(command, stream);
+    };
+  };
+  if (connection.isCluster) {
+    const cluster = connection as Cluster;
+    cluster.nodes('all').forEach(track);
+    cluster.on('+node', track);
+  } else track(connection as Redis);
+  return connection;
+}
+
+/** Disconnects, and fails every command still waiting for an answer on it (see `failStrandedOnDisconnect`). */
+export function disconnectNow(connection: Redis | Cluster): void {
+  if (connection.status !== 'end') connection.disconnect();
+  const commands = sentOn.get(connection)?.commands ?? [];
+  for (const command of commands) if (!command.isSettled) command.reject(new Error('Connection is closed.'));
 }

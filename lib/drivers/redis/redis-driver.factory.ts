@@ -3,14 +3,23 @@ import type * as IORedis from 'ioredis';
 import { Logger } from '@nestjs/common';
 import { readAppClient } from '../../config/app-client';
 import { SectionReader } from '../../config/section-reader';
-import { nodeTlsOptions, readTls, tlsFailureField, TlsSettings } from '../../config/tls-options';
+import { explainTlsFailure } from '../../config/tls-diagnosis';
+import { nodeTlsOptions, readTls, TlsSettings } from '../../config/tls-options';
 import { LockerConfigError } from '../../errors';
 import type { LockerDriverFactory } from '../../interfaces/locker-driver.interface';
 import { requireOptionalPeer } from '../../utils/optional-peer';
 import { connectOrExplain } from '../../utils/connect-or-explain';
-import { DEFAULT_COMMAND_TIMEOUT_MS, ownCommandTimeout } from './redis-connection';
+import type { PlainProtocol, ProbeAddress } from '../../utils/protocol-probe';
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DISCONNECT_TIMEOUT_MS,
+  disconnectNow,
+  failStrandedOnDisconnect,
+  ownCommandTimeout,
+} from './redis-connection';
 import { warnIfEvictable } from './redis-eviction-preflight';
 import { RedisLockDriver } from './redis-lock.driver';
+import { RedisRefusals } from './redis-permission-error';
 import { chooseAnnouncing, SubscriberConnection } from './redis-release-channels';
 import { refreshSlotsEvery } from './redis-slot-refresh';
 import type { ReleaseAnnouncing } from './redis-scripts';
@@ -117,8 +126,11 @@ export const redisDriverFactory: LockerDriverFactory<RedisDriverSettings> = {
     let lastError: Error | undefined;
     if (owned) client.on('error', (error: Error) => (lastError = error)); // ioredis reconnects by itself; failures surface on commands
     const connecting = owned ? client.connect().then(() => client.ping()) : client.ping();
-    await connectOrExplain(connecting, settings.connectTimeout, (reason) => {
-      if (owned) client.disconnect();
+    await connectOrExplain(connecting, settings.connectTimeout, (reason, error) => {
+      if (owned) disconnectNow(client);
+      // it answered, refusing our user a command: say which, not that it cannot be reached
+      const refused = new RedisRefusals(client, settings.section, owned).explain(error);
+      if (refused instanceof LockerConfigError) return refused;
       return unreachable(settings, lastError && !reason.includes(lastError.message) ? `${reason} (${lastError.message})` : reason);
     });
     if (!owned && ownCommandTimeout(client) === undefined) {
@@ -148,11 +160,14 @@ function openClient(ioredis: typeof IORedis, settings: RedisDriverSettings): Red
     maxRetriesPerRequest: 1,
     // ioredis's ready check sends INFO, and prints to the console where an ACL user may not; PING checks instead.
     enableReadyCheck: false,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   };
   if (topology.kind === 'cluster') {
-    const cluster = refreshSlotsEvery(
-      new ioredis.Cluster(topology.nodes, { ...CLUSTER_OPTIONS, lazyConnect: true, redisOptions: serverOptions }),
-      SLOTS_REFRESH_MS,
+    const cluster = failStrandedOnDisconnect(
+      refreshSlotsEvery(
+        new ioredis.Cluster(topology.nodes, { ...CLUSTER_OPTIONS, lazyConnect: true, redisOptions: serverOptions }),
+        SLOTS_REFRESH_MS,
+      ),
     );
     return { client: cluster, owned: true, openSubscriber: clusterSubscriber(ioredis, cluster, topology.nodes, serverOptions) };
   }
@@ -172,24 +187,40 @@ function openClient(ioredis: typeof IORedis, settings: RedisDriverSettings): Red
             reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
           }
         : {};
-  const client = new ioredis.Redis({ ...where, ...serverOptions, db: settings.db, lazyConnect: true, retryStrategy: RETRY_STRATEGY });
-  return { client, owned: true };
+  const client = failStrandedOnDisconnect(
+    new ioredis.Redis({ ...where, ...serverOptions, db: settings.db, lazyConnect: true, retryStrategy: RETRY_STRATEGY }),
+  );
+  return { client, owned: true, openSubscriber: () => failStrandedOnDisconnect(client.duplicate()) };
 }
 
 /** The app's client as given (never closed here); the subscriber is a copy of it that the driver owns. */
 function useAppClient(ioredis: typeof IORedis, client: IORedis.Redis | IORedis.Cluster): RedisConnection {
   if (!client.isCluster)
-    return { client, owned: false, openSubscriber: () => (client as IORedis.Redis).duplicate({ enableReadyCheck: false }) };
+    return {
+      client,
+      owned: false,
+      openSubscriber: () =>
+        failStrandedOnDisconnect(
+          (client as IORedis.Redis).duplicate({ enableReadyCheck: false, disconnectTimeout: DISCONNECT_TIMEOUT_MS }),
+        ),
+    };
   const cluster = client as IORedis.Cluster;
-  const options = { ...cluster.options.redisOptions, enableReadyCheck: false };
+  const options = { ...cluster.options.redisOptions, enableReadyCheck: false, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
   // the nodes it knows now (it is connected) stand in for seed nodes, should it know none when a key waits
   const seeds = cluster.nodes('all').map((node) => ({ host: node.options.host as string, port: node.options.port as number }));
   return { client, owned: false, openSubscriber: clusterSubscriber(ioredis, cluster, seeds, options) };
 }
 
-function unreachable(settings: RedisDriverSettings, reason: string): LockerConfigError {
+/** A redis server answers PING in plain text (+PONG, or an error such as -NOAUTH); a TLS port closes instead. */
+const REDIS_PLAIN: PlainProtocol = { name: 'redis', request: 'PING\r\n', answers: (reply) => /^[+-]/.test(reply) };
+
+/** How long a bootstrap that failed may spend finding out whether TLS is to blame. */
+const TLS_PROBE_MS = 1_000;
+
+async function unreachable(settings: RedisDriverSettings, reason: string): Promise<LockerConfigError> {
   const { topology } = settings;
-  const tls = tlsFailureField(settings.tls, reason);
+  const probe = { address: firstAddress(topology), plain: REDIS_PLAIN, ms: Math.min(settings.connectTimeout, TLS_PROBE_MS) };
+  const tls = await explainTlsFailure(settings.section, settings.tls, reason, probe);
   if (tls) {
     return new LockerConfigError({
       section: tls.section,
@@ -205,6 +236,14 @@ function unreachable(settings: RedisDriverSettings, reason: string): LockerConfi
     field: sentinelsRefused ? 'sentinel_auth' : topologyField(topology),
     message: `${sentinelsRefused ? 'the sentinels refused our credentials; expected sentinel_auth (and sentinel_username) they accept: ' : ''}cannot reach ${describeTopology(topology)}: ${reason}`,
   });
+}
+
+/** The server the client reaches first: the one of `addr`, the first sentinel or seed node. */
+function firstAddress(topology: RedisTopology): ProbeAddress | undefined {
+  if (topology.kind === 'server') return { host: topology.host, port: topology.port };
+  if (topology.kind === 'sentinel') return topology.sentinels[0];
+  if (topology.kind === 'cluster') return topology.nodes[0];
+  return undefined;
 }
 
 /**
@@ -224,9 +263,11 @@ function clusterSubscriber(
     const candidates = known.length > 0 ? known : seeds;
     if (announcing === 'SPUBLISH') {
       const subscriber = new ioredis.Cluster(candidates, { ...CLUSTER_OPTIONS, shardedSubscribers: true, redisOptions: options });
-      return refreshSlotsEvery(subscriber, SLOTS_REFRESH_MS);
+      return failStrandedOnDisconnect(refreshSlotsEvery(subscriber, SLOTS_REFRESH_MS));
     }
     const node = candidates[Math.floor(Math.random() * candidates.length)];
-    return new ioredis.Redis({ ...options, ...node, retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 100) });
+    return failStrandedOnDisconnect(
+      new ioredis.Redis({ ...options, ...node, retryStrategy: (attempt) => (attempt > 3 ? null : attempt * 100) }),
+    );
   };
 }

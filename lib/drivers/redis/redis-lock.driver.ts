@@ -16,6 +16,9 @@ import { RedisInspection } from './redis-inspection';
 import { RedisLeadership } from './redis-leadership';
 import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
 import { releaseListening, SubscriberConnection } from './redis-release-channels';
+import { RedisRefusals } from './redis-permission-error';
+import { probeRedisPermissions } from './redis-permission-probe';
+import { quietContext } from '../permission-probe';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
 import { ScriptedRedis, withLockerScripts } from './redis-scripted-client';
@@ -81,8 +84,10 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     client: Redis | Cluster,
     context: DriverContext,
     private readonly ownsClient = true,
-    openSubscriber: () => SubscriberConnection = () => (client as Redis).duplicate(),
-    announcing: ReleaseAnnouncing = 'PUBLISH',
+    private readonly openSubscriber: () => SubscriberConnection = () => (client as Redis).duplicate(),
+    private readonly announcing: ReleaseAnnouncing = 'PUBLISH',
+    /** The server's ACL refusals, as errors that name what the user lacks (a probe's copy shares its driver's). */
+    private readonly refusals = new RedisRefusals(client, context.instanceId, ownsClient),
   ) {
     super(context);
     this.client = withLockerScripts(client, announcing);
@@ -91,7 +96,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     this.commandTimeout = commandTimeoutOf(client);
     this.writes = new RedisWriteBatching(client, ownsClient);
     this.dropped = new RedisDroppedConnections(client, (which) => this.loseAll('disconnected', DROPPED, which));
-    this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped);
+    this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped, this.refusals);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout, releaseListening(announcing));
     this.leadership = new RedisLeadership(client, this.subscriber, announcing);
     this.inspection = new RedisInspection(client, this.commandTimeout, announcing);
@@ -136,6 +141,16 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     return this.leadership.watch(keyPrefix, name, look);
   }
 
+  /** LockerDriver.probe, on a copy of this driver (see probeRedisPermissions). */
+  probe(keyPrefix: string): Promise<void> {
+    const { client, openSubscriber, announcing, refusals, commandTimeout } = this;
+    const copy = new RedisLockDriver(client, quietContext(this.instanceId), false, openSubscriber, announcing, refusals);
+    return probeRedisPermissions(
+      { copy, client, refusals, openSubscriber, listening: releaseListening(announcing), commandTimeout },
+      keyPrefix,
+    );
+  }
+
   async close(): Promise<void> {
     this.leadership.close();
     this.renewals.stop();
@@ -176,7 +191,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       );
     } catch (error) {
       this.release(names.lock, owner, request.kind).catch(() => undefined);
-      throw error;
+      throw this.refusals.explain(error, names.lock);
     }
     request.answered?.();
     if (taken === 0) {
@@ -257,7 +272,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     } catch (error) {
       // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection is back.
       this.dropped.releaseWhenBack(new RedisLockRemote(this, lockName, owner, kind));
-      throw error;
+      throw this.refusals.explain(error, lockName);
     }
     // granted to waiters, maybe one here: it takes the lock now, without waiting for the message
     for (let i = 1; i + 1 < reply.length; i += 2) this.grants.granted(lockName, String(reply[i]), String(reply[i + 1]));

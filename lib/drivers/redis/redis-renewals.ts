@@ -6,6 +6,7 @@ import { clusterKeySlot } from './redis-cluster-slot';
 import { isCommandTimeout } from './redis-connection';
 import type { RedisDroppedConnections } from './redis-dropped-connections';
 import type { RedisLockRemote } from './redis-lock-remote';
+import type { RedisRefusals } from './redis-permission-error';
 import type { ScriptedRedis } from './redis-scripted-client';
 import { heldShared } from './redis-lock-protocols';
 import { namesOfLock } from './redis-key-names';
@@ -25,6 +26,7 @@ export class RedisRenewals {
     private readonly commandTimeout: number,
     private readonly ownsClient: boolean,
     private readonly dropped: RedisDroppedConnections,
+    private readonly refusals: RedisRefusals,
   ) {
     if (client.isCluster) this.slotRenewals = new Map();
   }
@@ -45,7 +47,7 @@ export class RedisRenewals {
       try {
         return (await renewing).map((value) => value === 1);
       } catch (error) {
-        if (!isCommandTimeout(error)) throw error;
+        if (!isCommandTimeout(error)) throw this.refusals.explain(error, remotes[0].lock);
       }
     }
     const error = new Error(`redis did not answer a renewal within ${within} ms; the connection is dropped`);

@@ -1,0 +1,86 @@
+import { Logger } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+import type { LockerDriver } from '../../interfaces/locker-driver.interface';
+import { answerWithin } from '../../utils/settle-within';
+import { awaitProbe, probeKey, probeLockPath } from '../permission-probe';
+import { quitWithin } from './redis-connection';
+import { redisKeyNames, RedisKeyNames } from './redis-key-names';
+import type { RedisRefusals } from './redis-permission-error';
+import type { ReleaseListening, SubscriberConnection } from './redis-release-channels';
+
+/** What the redis probe needs of the driver it checks. */
+export interface RedisProbeTarget {
+  /** A copy of the driver on the same client that tells no one of its locks; closed by the probe. */
+  copy: LockerDriver;
+  client: Redis | Cluster;
+  refusals: RedisRefusals;
+  /** Opens a connection as the driver's release subscriber does, and how that one listens. */
+  openSubscriber(): SubscriberConnection;
+  listening: ReleaseListening;
+  /** The probe's budget, and each command's deadline. */
+  commandTimeout: number;
+}
+
+const logger = new Logger('RedisLockDriver');
+
+/** What waiters lose without SUBSCRIBE (or SSUBSCRIBE). */
+const UNHEARD =
+  'so waiters are not told when a lock is released: each learns of it only when it next asks the server by itself, later than at once';
+
+/** What is left behind without UNSUBSCRIBE (or SUNSUBSCRIBE). */
+const NOT_UNSUBSCRIBED = 'so a channel waiters listened on stays subscribed until the subscriber connection reconnects';
+
+/**
+ * Bootstrap's check that the server lets us do what locks under `keyPrefix` need (ACL users: commands,
+ * `~prefix*` keys, `&prefix*` channels): one lock through every step (see probeLockPath), on a copy of the
+ * driver, and meanwhile one SUBSCRIBE as waiters do. A refusal of the lock path rejects with the
+ * LockerConfigError that names the command and the rule to add; a refused SUBSCRIBE only costs speed, and is
+ * a warning that says so. Nothing stays on the server: the probe's keys are deleted (its fencing counter
+ * would stay a day).
+ */
+export async function probeRedisPermissions(target: RedisProbeTarget, keyPrefix: string): Promise<void> {
+  const key = probeKey();
+  const names = redisKeyNames(keyPrefix, key);
+  const lockPath = (async () => {
+    try {
+      await probeLockPath(target.copy, keyPrefix, key, target.commandTimeout);
+    } finally {
+      await Promise.allSettled([target.copy.close(), removeKeys(target.client, names)]);
+    }
+  })();
+  const subscribing = checkSubscribe(target, names.channel, keyPrefix);
+  subscribing.catch(() => undefined); // awaited after the lock path, whose refusal matters more
+  const checking = lockPath.then(() => subscribing);
+  const what = `[${target.copy.instanceId}] the redis permissions for key_prefix "${keyPrefix}"`;
+  await awaitProbe(checking, target.commandTimeout, what, logger);
+}
+
+/** One SUBSCRIBE and UNSUBSCRIBE (sharded: SSUBSCRIBE, SUNSUBSCRIBE) on a connection of the subscriber's kind. */
+async function checkSubscribe(target: RedisProbeTarget, channel: string, keyPrefix: string): Promise<void> {
+  const connection = target.openSubscriber();
+  connection.on('error', () => undefined); // a failure surfaces on the command
+  const warnIfRefused = (error: unknown, consequence: string): void => {
+    const refusal = target.refusals.refusal(error);
+    if (!refusal) throw error;
+    logger.warn(target.refusals.configError(refusal, error, keyPrefix, consequence).message);
+  };
+  try {
+    try {
+      await answerWithin(target.listening.subscribe(connection, [channel]), target.commandTimeout, 'SUBSCRIBE: ');
+    } catch (error) {
+      return warnIfRefused(error, UNHEARD);
+    }
+    await answerWithin(target.listening.unsubscribe(connection, channel), target.commandTimeout, 'UNSUBSCRIBE: ').catch((error: unknown) =>
+      warnIfRefused(error, NOT_UNSUBSCRIBED),
+    );
+  } finally {
+    await quitWithin(connection, target.commandTimeout);
+  }
+}
+
+/** Deletes every key the probe's lock may have made (all of RedisKeyNames but the channel); without DEL, expires them at once. */
+async function removeKeys(client: Redis | Cluster, names: RedisKeyNames): Promise<void> {
+  const { channel: _channel, ...keys } = names;
+  const all = Object.values(keys);
+  await client.del(...all).catch(() => Promise.all(all.map((name) => client.pexpire(name, 1))));
+}

@@ -1,0 +1,3 @@
+import { describeProcessExit } from './helpers/process-exit';
+
+describeProcessExit('redis', true);
