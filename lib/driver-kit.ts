@@ -13,7 +13,9 @@ export type {
   LockerDriver,
   LockerDriverFactory,
   LockInspection,
+  LeaderWatch,
 } from './interfaces/locker-driver.interface';
+export type { LeaderInfo } from './interfaces/election.interface';
 export type { LockEventSink } from './interfaces/lock-event.interface';
 export { mayHold, namespaceOf } from './acquisition/lock-kind';
 export type { LockKind, LockNamespace, QueuedSpec } from './acquisition/lock-kind';

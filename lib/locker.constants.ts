@@ -13,3 +13,4 @@ export const SHUTDOWN_RELEASE_MS = 2_000;
 export const SHUTDOWN_CLOSE_MS = 2_000;
 /** `LockerService.health()` reports a server down when it has not answered within this many ms. */
 export const HEALTH_TIMEOUT_MS = 3_000;
+export const ON_LEADERSHIP_METADATA = 'nest-locker:on_leadership';

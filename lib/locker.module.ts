@@ -14,6 +14,8 @@ import { WithLockExplorer } from './decorators/with-lock.explorer';
 import { LockedIntervalExplorer } from './scheduling/locked-interval.explorer';
 import { LockedIntervalOrchestrator } from './scheduling/locked-interval.orchestrator';
 import { LockedIntervalRegistry } from './scheduling/locked-interval.registry';
+import { LeadershipExplorer } from './scheduling/leadership.explorer';
+import { LeadershipOrchestrator } from './scheduling/leadership.orchestrator';
 import { ShutdownHooksCheck } from './shutdown-hooks.check';
 import { getLockerDriverToken } from './utils/get-locker-driver-token.util';
 
@@ -71,6 +73,8 @@ export class LockerModule {
         LockedIntervalRegistry,
         LockedIntervalExplorer,
         LockedIntervalOrchestrator,
+        LeadershipExplorer,
+        LeadershipOrchestrator,
         ShutdownHooksCheck,
         WithLockExplorer,
       ],

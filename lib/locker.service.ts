@@ -3,8 +3,10 @@ import type { Observable } from 'rxjs';
 import { AcquisitionPipeline } from './acquisition/acquisition-pipeline';
 import { checkWithLockOptions, LockedRuns } from './acquisition/locked-runs';
 import { LockSpec, MUTEX, READ, splitPermitOptions, WRITE } from './acquisition/lock-kind';
+import { Elections } from './election/elections';
 import { LockerConfigError } from './errors';
 import { LockerInspection, OperatorOptions } from './inspection/locker-inspection';
+import type { Election, ElectionOptions } from './interfaces/election.interface';
 import type { Lock } from './interfaces/lock.interface';
 import type { LockEvent } from './interfaces/lock-event.interface';
 import type { LockerCallOptions } from './interfaces/lock-options.interface';
@@ -115,6 +117,14 @@ export class LockerService implements OnModuleInit, BeforeApplicationShutdown, O
 
   withWriteLock<T>(key: string, fn: (lock: Lock) => Promise<T>, options?: WithLockOptions): Promise<T> {
     return this.run(key, fn, options, 'withWriteLock()', plain(WRITE));
+  }
+
+  /**
+   * The election `name` on a locker section: `campaign()` to lead it (a lock of kind `leader`), `leader()` and
+   * `observe()` to see who leads. One object per name and section in an app: asked again, the same one.
+   */
+  election(name: string, options?: ElectionOptions): Election {
+    return Elections.of(this.pipeline, this.drivers, this.work).election(name, options);
   }
 
   /**

@@ -1,6 +1,7 @@
 // The README's main command (`npm run demo`): three instances of the sample app share a private redis and
-// etcd; one report job runs in the cluster and moves when its node dies or shuts down; one order is paid
-// three times at once and charged once; a cron job runs once per tick. Without redis/etcd, it runs one
+// etcd; they elect a feed owner, which the others name, and which another instance succeeds when it is
+// SIGKILLed (at its lease end) or SIGTERMed (at once: it resigns); one report job runs in the cluster and
+// moves when its node goes; one order is paid three times at once and charged once; a cron job runs once per tick. Without redis/etcd, it runs one
 // instance on the memory driver. Every step is bounded; every process it starts is stopped.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,9 @@ const ROOT = resolve(__dirname, '..', '..');
 const MAIN = join(ROOT, 'dist', 'sample-app', 'src', 'main.js');
 const BIN = join(ROOT, 'dist', 'lib', 'cli', 'nest-locker.js');
 const STEP_MS = 20_000;
+/** The sample app's lines: FeedOwnerService when it leads, FeedWatcher when observe() yields. */
+const FEED_OWNER = /(\S+) owns the feed \(term (\d+)\)/;
+const SEES = /sees the feed owner: (\S+)/;
 const ORDER = '42';
 
 const bus = new LogBus();
@@ -66,37 +70,43 @@ async function clusterDemo(redis: TestServer, etcd: TestServer): Promise<void> {
   });
   await startInstances(['node-a', 'node-b', 'node-c'], config);
 
+  say('waiting for the instances to elect a feed owner (@OnLeadership, [locker] on redis)');
+  const owner1 = instanceNamed(feedOwnerOf(await step('a feed owner', (line) => feedOwnerOf(line) !== undefined)) as string);
+  console.log(`    ${owner1.name} owns the feed`);
+  await followersName(owner1, 0);
+  await showFeedOwner(instances.find((instance) => instance !== owner1) as AppInstance);
+
   say('waiting for the report job ([jobs_locker], etcd) to run on one of them');
   const first = await step('a first report', (line) => reportOf(line) !== undefined);
   const runner1 = instanceNamed(reportOf(first)!.by);
   console.log(`    the report job runs on ${runner1.name}`);
   showLocks(config, runner1);
+  showLocks(config, owner1, 'feed-owner');
   await showHealth(runner1);
 
   await payRace(instances);
   await exportRace(instances);
 
-  say(`SIGKILL ${runner1.name}: its lock stays until its 3 s lease runs out`);
+  say(`SIGKILL ${owner1.name}, the feed owner: its leadership stays until its 3 s lease runs out`);
   const killedAt = performance.now();
-  runner1.kill();
-  const second = await step('a report by another instance', (line) => byOtherThan(line, [runner1.name]), killedAt);
-  const runner2 = instanceNamed(reportOf(second)!.by);
-  const afterKill = second.at - killedAt;
-  console.log(
-    `    ${runner2.name} took over: first report ${seconds(afterKill)} after the kill${lockTakenNote(runner2, killedAt, second)}`,
-  );
+  owner1.kill();
+  const owned2 = await step('a new feed owner', (line) => byOtherOwner(line, [owner1.name]), killedAt);
+  const owner2 = instanceNamed(feedOwnerOf(owned2) as string);
+  const afterKill = owned2.at - killedAt;
+  console.log(`    ${owner2.name} took over the feed ${seconds(afterKill)} after the kill`);
+  await followersName(owner2, killedAt);
+  const runner2 = await reportRunner(killedAt, [owner1.name], runner1);
 
-  say(`SIGTERM ${runner2.name}: graceful shutdown releases its locks`);
+  say(`SIGTERM ${owner2.name}: graceful shutdown resigns, so the last instance owns the feed at once`);
   const terminatedAt = performance.now();
-  runner2.terminate();
-  const third = await step('a report by the third instance', (line) => byOtherThan(line, [runner1.name, runner2.name]), terminatedAt);
-  const runner3 = instanceNamed(reportOf(third)!.by);
-  const afterTerm = third.at - terminatedAt;
-  console.log(
-    `    ${runner3.name} took over: first report ${seconds(afterTerm)} after SIGTERM${lockTakenNote(runner3, terminatedAt, third)}`,
-  );
-  const exitedAt = await runner2.waitForExit(15_000);
-  console.log(`    ${runner2.name} exited ${seconds(exitedAt - terminatedAt)} after SIGTERM`);
+  owner2.terminate();
+  const owned3 = await step('the third feed owner', (line) => byOtherOwner(line, [owner1.name, owner2.name]), terminatedAt);
+  const owner3 = instanceNamed(feedOwnerOf(owned3) as string);
+  const afterTerm = owned3.at - terminatedAt;
+  console.log(`    ${owner3.name} took over the feed ${seconds(afterTerm)} after SIGTERM`);
+  const exitedAt = await owner2.waitForExit(15_000);
+  console.log(`    ${owner2.name} exited ${seconds(exitedAt - terminatedAt)} after SIGTERM`);
+  const runner3 = await reportRunner(terminatedAt, [owner1.name, owner2.name], runner2);
 
   say('letting the survivor run one more cleanup tick');
   await step('one more cleanup tick', (line) => line.text.includes('cleanup tick'), performance.now());
@@ -107,22 +117,73 @@ async function clusterDemo(redis: TestServer, etcd: TestServer): Promise<void> {
     instances.map((instance) => instance.name),
   );
   say('summary');
-  console.log(`    report job ran on: ${runner1.name} → ${runner2.name} → ${runner3.name}`);
-  console.log(`    handoff after SIGKILL: ${seconds(afterKill)} to the next report (expected: the 3 s lease + the 0.3 s build)`);
-  console.log(`    handoff after SIGTERM: ${seconds(afterTerm)} to the next report (expected: the 0.3 s build; released at shutdown)`);
+  console.log(`    feed owned by: ${owner1.name} → ${owner2.name} → ${owner3.name}`);
+  console.log(`    feed takeover after SIGKILL: ${seconds(afterKill)} (expected: the 3 s lease + a round trip)`);
+  console.log(`    feed takeover after SIGTERM: ${seconds(afterTerm)} (expected: about a round trip; it resigned at shutdown)`);
+  const runners = [runner1, runner2, runner3].map((runner) => runner.name).filter((name, index, all) => name !== all[index - 1]);
+  console.log(`    report job ran on: ${runners.join(' → ')}`);
   printCommonSummary(summary);
 }
 
-/** What an operator sees while the report job runs: `nest-locker locks` on its locker section. */
-function showLocks(config: string, runner: AppInstance): void {
-  say(`nest-locker locks --config app.toml --locker jobs_locker   (${runner.name} is pid ${runner.pid})`);
-  const listed = spawnSync(process.execPath, [BIN, 'locks', '--config', config, '--locker', 'jobs_locker'], {
+/** The instance a "<name> owns the feed (term N)" line names. */
+function feedOwnerOf(line: LogLine): string | undefined {
+  return FEED_OWNER.exec(line.text)?.[1];
+}
+
+function byOtherOwner(line: LogLine, names: string[]): boolean {
+  const owner = feedOwnerOf(line);
+  return owner !== undefined && !names.includes(owner);
+}
+
+/** Waits until every other live instance's FeedWatcher names `owner` (observe(), told by the server). */
+async function followersName(owner: AppInstance, since: number): Promise<void> {
+  const followers = instances.filter((instance) => instance !== owner && instance.running);
+  for (const follower of followers) {
+    await step(
+      `${follower.name} naming ${owner.name}`,
+      (line) => line.instance === follower.name && SEES.exec(line.text)?.[1] === owner.name,
+      since,
+    );
+  }
+  const names = followers.map((follower) => follower.name).join(' and ');
+  console.log(`    ${names} ${followers.length === 1 ? 'names' : 'name'} ${owner.name} as the feed owner (FeedWatcher, observe())`);
+}
+
+/** GET /feed/owner at a follower: it reads the leader from the server. */
+async function showFeedOwner(follower: AppInstance): Promise<void> {
+  say(`GET ${follower.url}/feed/owner   (at ${follower.name}, a follower)`);
+  const response = await race(fetch(`${follower.url}/feed/owner`, { signal: AbortSignal.timeout(STEP_MS) }));
+  console.log(`    ${response.status} ${await response.text()}`);
+  if (response.status !== 200) throw new DemoFailure(`/feed/owner answered ${response.status}`);
+}
+
+/** Where the report job runs once `gone` are gone: the next report by a live instance since `since`. */
+async function reportRunner(since: number, gone: string[], before: AppInstance): Promise<AppInstance> {
+  const report = await step('a report by a live instance', (line) => byOtherThan(line, gone), since);
+  const runner = instanceNamed(reportOf(report)!.by);
+  console.log(
+    runner === before
+      ? `    the report job stays on ${runner.name}`
+      : `    the report job moved to ${runner.name}: first report ${seconds(report.at - since)} after${lockTakenNote(runner, since, report)}`,
+  );
+  return runner;
+}
+
+/**
+ * What an operator sees: `nest-locker locks` on [jobs_locker] (the report job's lock), or with `prefix` on
+ * [locker] (the feed owner's leadership, with the value it proclaimed).
+ */
+function showLocks(config: string, runner: AppInstance, prefix?: string): void {
+  const args = prefix ? ['--prefix', prefix] : ['--locker', 'jobs_locker'];
+  say(`nest-locker locks --config app.toml ${args.join(' ')}   (${runner.name} is pid ${runner.pid})`);
+  const listed = spawnSync(process.execPath, [BIN, 'locks', '--config', config, ...args], {
     encoding: 'utf8',
     timeout: STEP_MS,
   });
   if (listed.status !== 0) throw new DemoFailure(`nest-locker locks failed (${listed.status}): ${listed.stderr}`);
   console.log(listed.stdout.replace(/^/gm, '    ').trimEnd());
-  if (!listed.stdout.includes('report-builder')) throw new DemoFailure('nest-locker locks does not list the report-builder lock');
+  const expected = prefix ?? 'report-builder';
+  if (!listed.stdout.includes(expected)) throw new DemoFailure(`nest-locker locks does not list the ${expected} lock`);
 }
 
 /** GET /health of one instance (terminus, through LockerHealthIndicator). */
@@ -140,6 +201,8 @@ async function memoryDemo(): Promise<void> {
     for (const section of ['locker', 'jobs_locker']) toml[section] = { driver: 'memory', driver_instance_id: 'memory' };
   });
   await startInstances(['node-a'], config);
+  const owned = await step('a feed owner', (line) => feedOwnerOf(line) !== undefined);
+  console.log(`    ${feedOwnerOf(owned)} owns the feed (the only candidate)`);
   const first = await step('a first report', (line) => reportOf(line) !== undefined);
   console.log(`    the report job runs on ${reportOf(first)!.by}`);
   await payRace([instances[0], instances[0], instances[0]]);

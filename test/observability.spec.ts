@@ -112,6 +112,40 @@ describe('OpenTelemetry metrics on meter nest-locker', () => {
   });
 });
 
+describe('OpenTelemetry metrics of an election', () => {
+  const reader = new CollectingReader();
+  let app: LockerApp;
+
+  before(async () => {
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    app = await startLockerApp(config);
+  });
+  after(async () => {
+    await app?.close();
+    metrics.disable();
+  });
+
+  it('meters the leadership as locker.kind leader, and health counts it among the held locks', async () => {
+    const election = app.service.election('metered-election');
+    await election.campaign();
+    const { resourceMetrics } = await reader.collect();
+    const found = new Map(
+      (resourceMetrics.scopeMetrics.find((scope) => scope.scope.name === 'nest-locker')?.metrics ?? []).map((metric) => [
+        metric.descriptor.name,
+        metric,
+      ]),
+    );
+    const held = (found.get('locker.held') as MetricData).dataPoints.find((point) => point.attributes['locker.kind'] === 'leader');
+    assert.equal(held?.value, 1);
+    const acquired = (found.get('locker.acquire.duration') as MetricData).dataPoints.find(
+      (point) => point.attributes['locker.kind'] === 'leader',
+    );
+    assert.deepEqual(acquired?.attributes, { 'locker.section': 'locker', 'locker.kind': 'leader', 'locker.outcome': 'acquired' });
+    assert.equal((await app.service.health()).drivers.memory.heldLocks, 1);
+    await election.resign();
+  });
+});
+
 describe(`node:diagnostics_channel "${LOCK_EVENTS_CHANNEL}"`, () => {
   let app: LockerApp;
   const messages: LockChannelMessage[] = [];
@@ -124,6 +158,21 @@ describe(`node:diagnostics_channel "${LOCK_EVENTS_CHANNEL}"`, () => {
   after(async () => {
     unsubscribe(LOCK_EVENTS_CHANNEL, listener);
     await app?.close();
+  });
+
+  it("publishes an election's leadership with kind leader and the term as its fencing token", async () => {
+    messages.length = 0;
+    const election = app.service.election('channel-election', { locker: 'jobs' });
+    const lock = await election.campaign();
+    await election.resign();
+    assert.deepEqual(
+      messages.map((message) => [message.type, message.kind, message.section, message.key, message.fencingToken]),
+      [
+        ['acquired', 'leader', 'jobs', 'channel-election', lock.fencingToken],
+        ['released', 'leader', 'jobs', 'channel-election', lock.fencingToken],
+      ],
+    );
+    messages.length = 0;
   });
 
   it('publishes each lock event with its locker section and kind, without the service or rxjs', async () => {

@@ -8,6 +8,12 @@ const DIST_LIB = resolve(__dirname, '..', 'lib');
 
 /** What an application uses. A name added to `nest-locker` must be added here on purpose. */
 const APP_API = [
+  'CampaignOptions',
+  'Election',
+  'ElectionOptions',
+  'LeaderInfo',
+  'OnLeadership',
+  'OnLeadershipOptions',
   'DriverHealth',
   'EtcdConnectionConfig',
   'getLockerDriverToken',
@@ -67,6 +73,8 @@ const APP_API = [
 
 /** What a driver author needs, behind `nest-locker/driver-kit`. */
 const DRIVER_KIT = [
+  'LeaderInfo',
+  'LeaderWatch',
   'AbstractLockerDriver',
   'AcquireRequest',
   'DriverContext',

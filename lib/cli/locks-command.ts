@@ -36,12 +36,13 @@ With --redis or --etcd, the connection, as redis-cli and etcdctl take it:
 Output:
   --prefix <p>           only keys that start with <p>
   --json                 a JSON array of {key, kind, fencingToken (a string), ttlLeftMs, holder: {id, host, pid},
-                         waiting?, holders? (permits and read locks: every holder)}
+                         waiting?, holders? (permits and read locks: every holder), value? (a leader's)}
   -h, --help             this text
 
 Columns: KEY, KIND (lock, permit, read, write, leader), HOST and PID of the holder, TOKEN (fencing token),
 TTL LEFT (of the lease on the server), WAITING (waiters where the driver knows: etcd every waiter, redis one
-per waiting process; "-" otherwise). A key with several holders (permits, readers) has a row per holder.
+per waiting process; "-" otherwise), and VALUE (what a leader proclaimed; shown when one did). A key with
+several holders (permits, readers) has a row per holder.
 Exit codes: 0 listed; 1 the server failed: not reached in time, refused the login or the TLS handshake, or
 failed the listing; 2 bad usage: a flag, the config file, a section.`;
 

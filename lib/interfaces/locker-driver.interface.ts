@@ -1,4 +1,5 @@
 import type { LockKind, LockNamespace } from '../acquisition/lock-kind';
+import type { LeaderInfo } from './election.interface';
 import type { Lock } from './lock.interface';
 import type { LockEventSink } from './lock-event.interface';
 import type { LockHolder, LockInfo } from './lock-info.interface';
@@ -69,6 +70,25 @@ export interface LockerDriver {
    * `command_timeout`. Absent: nothing to check.
    */
   probe?(keyPrefix: string): Promise<void>;
+  /**
+   * Elections (a driver that lists `leader` in `kinds` implements the three; see docs/extending.md). Records
+   * `value` (undefined: none) as what the holder of the leadership `lock` proclaims, owner-checked on the
+   * server, and tells the election's observers. Resolves false when the lock is no longer held there.
+   */
+  proclaim?(lock: Lock, value: string | undefined): Promise<boolean>;
+  /** The leader of election `name` (its `leader` lock's holder, once it proclaimed), or null when there is none. */
+  leader?(keyPrefix: string, name: string): Promise<LeaderInfo | null>;
+  /**
+   * Calls `look` with the leader, as `leader()` reads it, once the watch is set up and again whenever it may
+   * have changed: each change the server announces, the leader's lease end, and after a reconnect or a lost
+   * watch (whatever happened meanwhile is read then). Never by polling. Until `close()`.
+   */
+  watchLeader?(keyPrefix: string, name: string, look: (leader: LeaderInfo | null) => void): LeaderWatch;
+}
+
+/** An election's watch (`LockerDriver.watchLeader`). */
+export interface LeaderWatch {
+  close(): void;
 }
 
 /** What a driver asks of its server for operators (`AbstractLockerDriver` forwards the LockerDriver methods to it). */

@@ -20,11 +20,17 @@ export class InFlightWork {
   private readonly requests = new Set<PendingAcquisition>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly minHolds = new MinHolds();
+  private readonly shutdown = new AbortController();
 
   constructor(
     private readonly drivers: LockerDrivers,
     private readonly shutdownTimeout: number,
   ) {}
+
+  /** Aborts (with a `LockerClosedError`) when shutdown begins: what runs on until then (observers, leaders) stops. */
+  get shuttingDown(): AbortSignal {
+    return this.shutdown.signal;
+  }
 
   /** Throws `LockerClosedError` once shutdown has begun. */
   assertOpen(key: string, section: string): void {
@@ -63,6 +69,7 @@ export class InFlightWork {
    */
   async drain(): Promise<void> {
     this.closing = new LockerClosedError();
+    this.shutdown.abort(this.closing);
     for (const request of this.requests) request.abort(this.closing);
     if (!(await settleWithin(Promise.allSettled([...this.running]), this.shutdownTimeout))) {
       this.logger.warn(`${this.running.size} locked bodies still running after ${this.shutdownTimeout} ms; releasing their locks`);

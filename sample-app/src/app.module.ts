@@ -6,6 +6,9 @@ import { loadLockerConfig, LockerExceptionFilter, LockerModule } from 'nest-lock
 import { LockerHealthIndicator } from 'nest-locker/terminus';
 import { APP_ENV, readAppEnv } from './app-env.config';
 import { CleanupJob } from './cleanup.job';
+import { FeedController } from './feed.controller';
+import { FeedOwnerService } from './feed-owner.service';
+import { FeedWatcher } from './feed-watcher.service';
 import { HealthController } from './health.controller';
 import { LedgerRepository } from './ledger.repository';
 import { PaymentsController } from './payments.controller';
@@ -18,12 +21,13 @@ const env = readAppEnv();
 
 @Module({
   imports: [
-    // [locker] (redis) serves @WithLock and @WithPermit; [jobs_locker] (etcd) serves the report loop. A bad file fails here.
+    // [locker] (redis) serves @WithLock, @WithPermit and the feed owner's election; [jobs_locker] (etcd) serves
+    // the report loop. A bad file fails here.
     LockerModule.forRoot(loadLockerConfig(env.lockerConfig)),
     ScheduleModule.forRoot(),
     TerminusModule,
   ],
-  controllers: [PaymentsController, ReportExportsController, HealthController],
+  controllers: [PaymentsController, ReportExportsController, HealthController, FeedController],
   providers: [
     { provide: APP_ENV, useValue: env },
     { provide: APP_FILTER, useClass: LockerExceptionFilter },
@@ -33,6 +37,8 @@ const env = readAppEnv();
     ReportBuilderService,
     ReportExportsService,
     CleanupJob,
+    FeedOwnerService,
+    FeedWatcher,
   ],
 })
 export class AppModule {}

@@ -36,6 +36,11 @@ export class AppInstance {
     return this.child?.pid;
   }
 
+  /** Started, and not yet asked to stop (nor exited). */
+  get running(): boolean {
+    return !this.stopping && this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startEtcd, startRedis, TestServer } from '../harness/servers';
+import { startElectionWorker } from '../helpers/election-workers';
 import { startHolder } from '../helpers/workers';
 
 import { keysOf, nestLocker as runBin } from './run-bin';
@@ -146,6 +147,27 @@ describe('nest-locker locks (the bin)', () => {
       assert.ok(run.stdout.includes(variable), `--help names ${variable}`);
     }
     assert.match(run.stdout, /Exit codes: 0 listed; 1 the server failed: .*\n.*; 2 bad usage/);
+  });
+
+  it('lists a leader with kind leader and what it proclaimed (a VALUE column, `value` in JSON)', async () => {
+    const leader = await startElectionWorker({ mode: 'leader', config: redisConfig(), name: 'feed-owner', value: 'http://node-7:8080' });
+    try {
+      const { term } = await leader.next('elected', 10_000);
+      const table = await nestLocker('locks', '--config', configFile, '--prefix', 'feed-owner');
+      assert.equal(table.code, 0, table.stderr);
+      const [header, row] = table.stdout.trim().split('\n');
+      assert.deepEqual(header.split(/\s{2,}/), ['KEY', 'KIND', 'HOST', 'PID', 'TOKEN', 'TTL LEFT', 'WAITING', 'VALUE']);
+      const [key, kind, , pid, token, , waiting, value] = row.split(/\s{2,}/);
+      assert.deepEqual(
+        [key, kind, Number(pid), token, waiting, value],
+        ['feed-owner', 'leader', leader.pid, term, '-', '"http://node-7:8080"'],
+      );
+      const json = await nestLocker('locks', '--config', configFile, '--prefix', 'feed-owner', '--json');
+      const [listed] = JSON.parse(json.stdout) as { kind: string; value?: string; fencingToken: string }[];
+      assert.deepEqual([listed.kind, listed.value, listed.fencingToken], ['leader', 'http://node-7:8080', term]);
+    } finally {
+      await leader.stop(); // it resigns: the lock is gone for the tests after this one
+    }
   });
 
   const usageErrors: [string, string[], RegExp][] = [

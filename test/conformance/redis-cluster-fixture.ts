@@ -31,8 +31,8 @@ export async function redisClusterFixture(replicas = 0): Promise<DriverFixture> 
       redis: { cluster: cluster.addrs, max_idle: 5, idle_timeout: 30 },
       locker: { driver: 'redis', driver_instance_id: 'redis' },
     }),
-    async state(key) {
-      const tagged = `nest-locker:{${key}}`;
+    async state(key, _driver, namespace = 'lock') {
+      const tagged = namespace === 'lock' ? `nest-locker:{${key}}` : `nest-locker:${namespace}:{${key}}`;
       const [held, queued] = await Promise.all([inspector.exists(tagged), inspector.llen(`${tagged}:queue`)]);
       // the driver subscribes on the key's master (SSUBSCRIBE) or on any one node (SUBSCRIBE, without SPUBLISH),
       // and each node counts only its own subscribers

@@ -15,6 +15,7 @@ import {
   LockerService,
   LockWaitTimeoutError,
   loadLockerConfig,
+  OnLeadership,
   WithLock,
   WithPermit,
   WithReadLock,
@@ -32,4 +33,7 @@ declare const tenant: string;
 declare const order: object;
 declare const partner: { quote(order: object): Promise<number> }; // a partner's API, limited per tenant
 declare const cache: { read(): Promise<Map<string, number>>; rebuild(): Promise<void> }; // a price table
+declare const feed: { consume(signal: AbortSignal): Promise<void> }; // a partner's feed: one consumer at a time
+declare const myUrl: string; // where this instance answers
+declare const signal: AbortSignal; // the caller's
 `;

@@ -3,6 +3,7 @@ import { CLUSTER_FAILOVER_SCENARIOS, SENTINEL_FAILOVER_SCENARIOS } from './failo
 import { OPERATOR_SCENARIOS } from './operator-scenarios';
 import { CONTROL_SCENARIO, FaultScenario, SINGLE_SERVER_SCENARIOS } from './scenarios';
 import { KIND_CONTROL_SCENARIO, KIND_SCENARIOS } from './kind-scenarios';
+import { ELECTION_SCENARIOS } from './election-scenarios';
 
 /** Every row of the fault report, in the order printed. */
 export const ALL_SCENARIOS: FaultScenario[] = [
@@ -14,4 +15,5 @@ export const ALL_SCENARIOS: FaultScenario[] = [
   ...CLUSTER_FAILOVER_SCENARIOS,
   KIND_CONTROL_SCENARIO,
   ...KIND_SCENARIOS,
+  ...ELECTION_SCENARIOS,
 ];

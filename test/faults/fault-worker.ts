@@ -44,7 +44,7 @@ function write(token: string): Promise<void> {
   });
 }
 
-async function holdAndWrite(lock: TakenLock): Promise<void> {
+async function holdAndWrite(lock: TakenLock, release = () => lock.release()): Promise<void> {
   const holding = { node: args.node, key: args.key, token: lock.fencingToken.toString(), lock: args.lockKind, limit: args.limit };
   const acquiredAt = systemNow();
   record({ ...holding, kind: 'acquired', at: acquiredAt });
@@ -61,12 +61,13 @@ async function holdAndWrite(lock: TakenLock): Promise<void> {
     await write(holding.token);
   }
   if (lock.held) record({ ...holding, kind: 'released', at: systemNow() });
-  await lock.release();
+  await release();
 }
 
 /** The lock of the run's kind, as an app takes it. */
 function acquire(locker: LockerService): Promise<Lock> {
   const options = { ttl: args.ttl, waitTime: 10_000 };
+  if (args.lockKind === 'leader') return locker.election(args.key, { ttl: args.ttl }).campaign({ waitTime: options.waitTime });
   if (args.lockKind === 'permit') return locker.acquirePermit(args.key, { ...options, limit: args.limit as number });
   if (args.lockKind === 'read') return locker.acquireRead(args.key, options);
   if (args.lockKind === 'write') return locker.acquireWrite(args.key, options);
@@ -86,7 +87,8 @@ async function main(): Promise<void> {
   while (!stopping) {
     try {
       const lock = broken ? await broken.acquire(args.key, args.ttl) : await acquire(locker);
-      await holdAndWrite(lock);
+      // a leader resigns: the release of its leadership lock, as the election does it
+      await holdAndWrite(lock, args.lockKind === 'leader' ? () => locker.election(args.key).resign() : undefined);
     } catch {
       await sleep(50); // the server is away or the wait timed out: try again, as an app would
     }

@@ -10,7 +10,7 @@ interface Holding {
   key: string;
   token: string;
   /** What was held (default a mutex): a permit of at most `limit` holders, a read or a write lock. */
-  lock?: 'lock' | 'permit' | 'read' | 'write';
+  lock?: 'lock' | 'permit' | 'read' | 'write' | 'leader';
   limit?: number;
 }
 
@@ -62,7 +62,7 @@ interface Section extends Holding {
 /**
  * The rules:
  * 1. overlap: at no moment did the holdings that believed they held a key break its kind's rule (by more than
- *    the clock error): a mutex one holder, a permit at most its `limit`, a read/write lock readers or one writer;
+ *    the clock error): a mutex (or a leadership) one holder, a permit at most its `limit`, a read/write lock readers or one writer;
  * 2. fencing: the fenced resource accepted only non-decreasing tokens, and refused every write older than one it accepted;
  * 3. token-order: a key's tokens grow with the order of acquisition (shared holdings granted together may
  *    report theirs in either order: theirs grow past every holding that ended before);
@@ -215,7 +215,7 @@ const timeOf = (event: HistoryEvent): number => (event.kind === 'frozen' ? event
 
 const kindOf = (holding: Holding) => holding.lock ?? 'lock';
 
-const exclusive = (holding: Holding) => kindOf(holding) === 'lock' || kindOf(holding) === 'write';
+const exclusive = (holding: Holding) => ['lock', 'write', 'leader'].includes(kindOf(holding));
 
 /**
  * Whether `next` may hold beside the holdings `present`, by its kind's rule: a mutex or a writer beside no

@@ -23,6 +23,7 @@ function lockArgs(scenario: FaultScenario, index: number): Pick<FaultWorkerArgs,
   const lock = scenario.lock;
   if (!lock) return {};
   if (lock.kind === 'permit') return { lockKind: 'permit', limit: lock.limit };
+  if (lock.kind === 'leader') return { lockKind: 'leader' };
   return { lockKind: index === 0 ? 'write' : 'read' };
 }
 

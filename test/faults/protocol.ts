@@ -19,8 +19,8 @@ export interface FaultWorkerArgs {
   config: LockerConfig;
   /** For the broken lock: the redis server it uses. */
   redisAddr?: string;
-  /** What each holding takes: a mutex (default), a permit of `limit`, a read or a write lock. */
-  lockKind?: 'permit' | 'read' | 'write';
+  /** What each holding takes: a mutex (default), a permit of `limit`, a read or a write lock, or leadership (a campaign). */
+  lockKind?: 'permit' | 'read' | 'write' | 'leader';
   limit?: number;
 }
 

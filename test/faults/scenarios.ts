@@ -12,8 +12,11 @@ export const TIMING: Record<FaultDriver, { ttl: number; acts: number; actMs: num
 
 export const WORKERS = 3;
 
-/** What the workers of a run take: a permit each, or (`rw`) the first a write lock and the others read locks. */
-export type LockUnderTest = { kind: 'permit'; limit: number } | { kind: 'rw' };
+/**
+ * What the workers of a run take: a permit each, (`rw`) the first a write lock and the others read locks, or
+ * (`leader`) leadership of an election, each campaigning and resigning.
+ */
+export type LockUnderTest = { kind: 'permit'; limit: number } | { kind: 'rw' } | { kind: 'leader' };
 
 export interface FaultScenario<E extends FaultEnvironment = FaultEnvironment> {
   /** The row's name in the report. */

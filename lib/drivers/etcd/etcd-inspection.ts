@@ -5,6 +5,7 @@ import { ENTRY_NAME, etcdLockPrefix, keyOfLockPrefix, specOfEntry } from './etcd
 import { holderOfEtcdEntry } from '../../inspection/lock-holder';
 import { answerWithin } from '../../utils/settle-within';
 import { probeEtcd } from './etcd-probe';
+import { proclaimedOf } from './etcd-leadership';
 
 /** One key's entries in one namespace, in create-revision order: a prefix of them holds, the rest wait. */
 interface EntryQueue {
@@ -103,6 +104,8 @@ export class EtcdInspection {
         if (!newest) return undefined;
         const info: LockInfo = { key: queue.key, ...newest, waiting: (queue.count ?? queue.entries.length) - holdings.length };
         if (queue.namespace === 'permit' || queue.namespace === 'rw') info.holders = holdings;
+        const value = queue.namespace === 'leader' ? proclaimedOf(holders[0].value.toString())?.value : undefined;
+        if (value !== undefined) info.value = value;
         return info;
       }),
     );

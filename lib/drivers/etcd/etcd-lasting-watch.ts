@@ -9,8 +9,8 @@ const REWATCH_MIN_INTERVAL_MS = 1_000;
  * saw last; if etcd has compacted past it meanwhile, etcd cancels the watch, and etcd3 drops it for good.
  * Then the watch is created again from the current revision, and `wake` is called once it exists, so the
  * waiters read the server again: what happened between the two revisions is seen by that read.
- * `wake` is also called on every delete (with the deleted key's name) and on every disconnect and reconnect
- * of the stream (with none); `onLive` tells when deletes flow (confirmed, reconnected) and when they may not.
+ * `wake` is also called on every delete (with the deleted key's name), on every put the watch asks for, and on
+ * every disconnect and reconnect of the stream (with none); `onLive` tells when deletes flow (confirmed, reconnected) and when they may not.
  * A watch that could not be made is tried again too.
  *
  * The watcher is held from the moment it is made, not from when etcd confirms it: one closed before that (its
@@ -46,6 +46,7 @@ export class LastingWatch {
     // an 'error' is etcd cancelling the watch (a compacted revision): etcd3 no longer feeds it
     watcher
       .on('delete', (kv: IKeyValue) => wake(kv.key.toString()))
+      .on('put', () => wake()) // only watches that ask for puts (an election's observers) hear them
       .on('disconnected', () => {
         onLive(false);
         wake();

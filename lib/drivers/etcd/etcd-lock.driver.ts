@@ -6,7 +6,8 @@ import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import { etcdEntryValue } from '../../inspection/lock-holder';
-import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
+import type { LeaderInfo } from '../../interfaces/election.interface';
+import type { AcquireRequest, DriverContext, LeaderWatch } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 import { settleWithin } from '../../utils/settle-within';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './etcd-call-deadline';
@@ -14,6 +15,7 @@ import { EtcdDeleteWatches } from './etcd-delete-watches';
 import { EntriesAhead } from './etcd-entries-ahead';
 import { EtcdInspection } from './etcd-inspection';
 import { EtcdLeaseSession } from './etcd-lease-session';
+import { EtcdLeadership } from './etcd-leadership';
 import { EtcdLockRemote } from './etcd-lock-remote';
 import { EtcdQueue } from './etcd-queue';
 import { QueueEntry, QueuePositionLost } from './etcd-queue-entry';
@@ -41,7 +43,7 @@ const retryPause = (retry: number): number => (retry <= 1 ? 0 : Math.min(1_000, 
  */
 export class EtcdLockDriver extends AbstractLockerDriver {
   readonly type = 'etcd';
-  readonly kinds: readonly LockKind[] = ['lock', 'permit', 'read', 'write'];
+  readonly kinds: readonly LockKind[] = ['lock', 'permit', 'read', 'write', 'leader'];
   private readonly sessions = new Map<number, EtcdLeaseSession>();
   /** Local waiters per lock prefix; their first is woken by a watch on deletes under the prefix. */
   private readonly queues = new LocalWaitQueues((lockPrefix) => this.deleteWatches.watch(lockPrefix));
@@ -50,6 +52,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
   private readonly following = new Map<string, EntriesAhead>();
   /** The entries in etcd; every entry's value says who holds it, one string for all the driver's locks. */
   private readonly entries: EtcdQueue;
+  private readonly leadership: EtcdLeadership;
 
   constructor(
     private readonly client: Etcd3,
@@ -68,6 +71,20 @@ export class EtcdLockDriver extends AbstractLockerDriver {
       if (!ahead || ahead.deleted(deletedName)) this.queues.wakeHead(lockPrefix);
     });
     this.entries = new EtcdQueue(client, etcdEntryValue(this.holder));
+    this.leadership = new EtcdLeadership(client, this.holder);
+  }
+
+  /** Elections: see EtcdLeadership. */
+  proclaim(lock: Lock, value: string | undefined): Promise<boolean> {
+    return this.leadership.proclaim(lock as HeldLock, value);
+  }
+
+  leader(keyPrefix: string, name: string): Promise<LeaderInfo | null> {
+    return this.leadership.leader(keyPrefix, name);
+  }
+
+  watchLeader(keyPrefix: string, name: string, look: (leader: LeaderInfo | null) => void): LeaderWatch {
+    return this.leadership.watch(keyPrefix, name, look);
   }
 
   async acquire(request: AcquireRequest): Promise<Lock | null> {
@@ -145,6 +162,7 @@ export class EtcdLockDriver extends AbstractLockerDriver {
 
   async close(): Promise<void> {
     this.entries.closed = true;
+    this.leadership.close();
     this.queues.closeLingering();
     this.deleteWatches.close();
     const sessions = [...this.sessions.values()];

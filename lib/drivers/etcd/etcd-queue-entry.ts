@@ -11,6 +11,8 @@ export interface QueueEntry {
   /** The keep-alive session whose lease carries the entry, or the lock's own fixed lease. */
   session?: EtcdLeaseSession;
   fixedLeaseId?: string;
+  /** Its value when it is not the driver's usual one (a leader's, with what it proclaimed): kept when the entry moves. */
+  value?: string;
   /** Keeps the session from retiring as idle while the entry waits on it (a held lock is attached instead). */
   unpin?: () => void;
 }

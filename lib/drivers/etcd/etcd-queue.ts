@@ -122,7 +122,10 @@ export class EtcdQueue {
    * place and fencing token, stays. A fixed lease left behind is revoked. False if the entry is gone.
    */
   async moveEntry(entry: QueueEntry, target: { leaseId: string; session?: EtcdLeaseSession }): Promise<boolean> {
-    const put = this.client.put(entry.name).value(this.entryValue).lease(target.leaseId);
+    const put = this.client
+      .put(entry.name)
+      .value(entry.value ?? this.entryValue)
+      .lease(target.leaseId);
     const response = await this.client
       .if(entry.name, 'Create', '==', entry.revision)
       .then(put)

@@ -5,8 +5,9 @@ import type { HeldLock } from '../../lock/held-lock';
 import { RenewalBatcher } from '../../lock/renewal-batcher';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
+import type { LeaderInfo } from '../../interfaces/election.interface';
 import type { LockHolding, LockInfo } from '../../interfaces/lock-info.interface';
-import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
+import type { AcquireRequest, DriverContext, LeaderWatch } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 
 /** One entry of a key's queue: a holder (granted) or a waiter, in arrival order. */
@@ -17,6 +18,8 @@ interface Entry {
   granted?: { fencingToken: bigint; expiresAt: number; timer: NodeJS.Timeout };
   /** Wakes the waiting call when it is granted. */
   wake?: () => void;
+  /** A leader's proclamation (its value may be undefined). */
+  proclaimed?: { value?: string };
 }
 
 const ALL_KINDS: readonly LockKind[] = ['lock', 'permit', 'read', 'write', 'leader'];
@@ -34,6 +37,8 @@ export class MemoryLockDriver extends AbstractLockerDriver {
   private readonly fences = new Map<string, bigint>();
   private readonly renewals = new RenewalBatcher(async (locks) => locks.map((lock) => this.renew(lock)));
   private readonly ids = new WeakMap<HeldLock, { id: string; owner: string }>();
+  /** Per queue id, the elections' observers: told whenever its holders change or its leader proclaims. */
+  private readonly observers = new Map<string, Set<() => void>>();
 
   constructor(context: DriverContext) {
     super(context);
@@ -86,7 +91,36 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     return infos.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  async proclaim(lock: Lock, value: string | undefined): Promise<boolean> {
+    const ref = this.ids.get(lock as HeldLock);
+    const entry = ref && this.queues.get(ref.id)?.find((candidate) => candidate.owner === ref.owner);
+    if (!ref || !entry?.granted) return false;
+    entry.proclaimed = { value };
+    this.changed(ref.id);
+    return true;
+  }
+
+  async leader(keyPrefix: string, name: string): Promise<LeaderInfo | null> {
+    return this.leaderOf(queueId('leader', keyPrefix + name));
+  }
+
+  watchLeader(keyPrefix: string, name: string, look: (leader: LeaderInfo | null) => void): LeaderWatch {
+    const id = queueId('leader', keyPrefix + name);
+    const observer = (): void => look(this.leaderOf(id));
+    const observers = this.observers.get(id) ?? new Set();
+    observers.add(observer);
+    this.observers.set(id, observers);
+    queueMicrotask(observer);
+    return {
+      close: () => {
+        observers.delete(observer);
+        if (observers.size === 0 && this.observers.get(id) === observers) this.observers.delete(id);
+      },
+    };
+  }
+
   async close(): Promise<void> {
+    this.observers.clear();
     this.renewals.stop();
     for (const queue of this.queues.values()) for (const entry of queue) clearTimeout(entry.granted?.timer);
     this.queues.clear();
@@ -111,7 +145,22 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     if (!newest) return null;
     const info: LockInfo = { key: name.slice(keyPrefix.length), ...newest, waiting: queue.length - holdings.length };
     if (namespace === 'permit' || namespace === 'rw') info.holders = holdings;
+    const proclaimed = queue[0].proclaimed;
+    if (proclaimed?.value !== undefined) info.value = proclaimed.value;
     return info;
+  }
+
+  /** An election's leader: the holder of its queue, once it proclaimed. */
+  private leaderOf(id: string): LeaderInfo | null {
+    const head = this.queues.get(id)?.[0];
+    if (!head?.granted || !head.proclaimed) return null;
+    const { value } = head.proclaimed;
+    return { ...this.holder, term: head.granted.fencingToken, ...(value !== undefined && { value }) };
+  }
+
+  /** Tells the observers of a queue that its holders or its leader's value may have changed. */
+  private changed(id: string): void {
+    this.observers.get(id)?.forEach((observer) => observer());
   }
 
   /** Grants, in queue order, every waiting entry whose kind's rule lets it hold now, and wakes it. */
@@ -126,6 +175,7 @@ export class MemoryLockDriver extends AbstractLockerDriver {
       this.fences.set(id, fencingToken);
       entry.granted = { fencingToken, expiresAt: monotonicNow() + ttl, timer: this.expireAfter(id, entry.owner, ttl) };
       entry.wake?.();
+      this.changed(id);
     }
   }
 
@@ -172,7 +222,9 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     const index = queue?.findIndex((entry) => entry.owner === owner) ?? -1;
     if (!queue || index < 0) return;
     clearTimeout(queue[index].granted?.timer);
+    const wasHolder = queue[index].granted !== undefined;
     queue.splice(index, 1);
+    if (wasHolder) this.changed(id);
     if (queue.length === 0) this.queues.delete(id);
     // what the next holder's lease is until it is handed over (handOver() gives it its own TTL)
     else this.grantWhatMayHold(id, GRANT_LEASE_MS);

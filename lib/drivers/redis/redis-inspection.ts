@@ -4,6 +4,7 @@ import type { LockHolding, LockInfo } from '../../interfaces/lock-info.interface
 import { holderOfRedisOwner } from '../../inspection/lock-holder';
 import { answerWithin } from '../../utils/settle-within';
 import { namesOfLock, RedisKeyNames, redisKeyNames } from './redis-key-names';
+import { proclaimedBy, proclaimedKey } from './redis-leader-scripts';
 import { sharedKeys } from './redis-lock-protocols';
 import { announcePrelude, FENCE_IDLE_MS, FORCE_RELEASE_SCRIPT, ReleaseAnnouncing } from './redis-scripts';
 import { SHARED_FORCE_RELEASE_SCRIPT, SHARED_INSPECT_SCRIPT } from './redis-shared-scripts';
@@ -122,6 +123,10 @@ export class RedisInspection {
       holder: holderOfRedisOwner(owner),
     };
     if (queued > 0) info.waiting = queued;
+    if (namespace === 'leader') {
+      const proclaimed = proclaimedBy(owner, (await this.client.get(proclaimedKey(names.lock))) ?? '');
+      if (proclaimed?.value !== undefined) info.value = proclaimed.value;
+    }
     return info;
   }
 

@@ -6,12 +6,14 @@ import { LocalWaitQueues, Turn } from '../../lock/local-wait-queues';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import { redisOwnerPrefix } from '../../inspection/lock-holder';
-import type { AcquireRequest, DriverContext } from '../../interfaces/locker-driver.interface';
+import type { LeaderInfo } from '../../interfaces/election.interface';
+import type { AcquireRequest, DriverContext, LeaderWatch } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
 import { namesOfLock, redisKeyNames, RedisKeyNames, releasedChannel } from './redis-key-names';
 import { commandTimeoutOf, quitWithin } from './redis-connection';
 import { RedisDroppedConnections } from './redis-dropped-connections';
 import { RedisInspection } from './redis-inspection';
+import { RedisLeadership } from './redis-leadership';
 import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
 import { releaseListening, SubscriberConnection } from './redis-release-channels';
 import { RedisRefusals } from './redis-permission-error';
@@ -47,12 +49,13 @@ const grantLease = (request: AcquireRequest): number => (request.keepAlive ? Mat
 
 export class RedisLockDriver extends AbstractLockerDriver implements RedisLockServer {
   readonly type = 'redis';
-  readonly kinds: readonly LockKind[] = ['lock', 'permit', 'read', 'write'];
+  readonly kinds: readonly LockKind[] = ['lock', 'permit', 'read', 'write', 'leader'];
   private readonly client: ScriptedRedis;
   /** The scripts of each namespace: a mutex's (one holder), and those of the kinds that share a key. */
   private readonly exclusive: RedisLockProtocol;
   private readonly shared: RedisLockProtocol;
   private readonly subscriber: RedisReleaseSubscriber;
+  private readonly leadership: RedisLeadership;
   /** Local waiters per lock name: only the first contends with the server, woken by published releases. */
   private readonly queues: LocalWaitQueues;
   /** Per lock name, the local waiter that is first here (and so in the server's queue), and grants to it. */
@@ -95,6 +98,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     this.dropped = new RedisDroppedConnections(client, (which, detail = DROPPED) => this.loseAll('disconnected', detail, which));
     this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped, this.refusals);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout, releaseListening(announcing));
+    this.leadership = new RedisLeadership(client, this.subscriber, announcing);
     this.inspection = new RedisInspection(client, this.commandTimeout, announcing);
     this.queues = new LocalWaitQueues((lock) => {
       // a grant names its waiter: only that waiter's process acts on it
@@ -124,6 +128,19 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     return this.queues.take(names.lock, scope, (turn) => this.waitAsHead(names, request, owner, turn, scope));
   }
 
+  /** Elections: see RedisLeadership. */
+  proclaim(lock: Lock, value: string | undefined): Promise<boolean> {
+    return this.leadership.proclaim(lock as HeldLock, value);
+  }
+
+  leader(keyPrefix: string, name: string): Promise<LeaderInfo | null> {
+    return this.leadership.leader(keyPrefix, name);
+  }
+
+  watchLeader(keyPrefix: string, name: string, look: (leader: LeaderInfo | null) => void): LeaderWatch {
+    return this.leadership.watch(keyPrefix, name, look);
+  }
+
   /** LockerDriver.probe, on a copy of this driver (see probeRedisPermissions). */
   probe(keyPrefix: string): Promise<void> {
     const { client, openSubscriber, announcing, refusals, commandTimeout } = this;
@@ -135,6 +152,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   }
 
   async close(): Promise<void> {
+    this.leadership.close();
     this.renewals.stop();
     this.grants.stop();
     this.queues.closeLingering();
