@@ -6,21 +6,11 @@ import { RenewalBatcher } from '../../lock/renewal-batcher';
 import { WaitScope } from '../../lock/wait-scope';
 import type { Lock } from '../../interfaces/lock.interface';
 import type { LeaderInfo } from '../../interfaces/election.interface';
-import type { LockHolding, LockInfo } from '../../interfaces/lock-info.interface';
+import type { LockInfo } from '../../interfaces/lock-info.interface';
 import type { AcquireRequest, DriverContext, LeaderWatch } from '../../interfaces/locker-driver.interface';
 import { monotonicNow } from '../../utils/clock';
-
-/** One entry of a key's queue: a holder (granted) or a waiter, in arrival order. */
-interface Entry {
-  readonly owner: string;
-  readonly kind: LockKind;
-  readonly limit?: number;
-  granted?: { fencingToken: bigint; expiresAt: number; timer: NodeJS.Timeout };
-  /** Wakes the waiting call when it is granted. */
-  wake?: () => void;
-  /** A leader's proclamation (its value may be undefined). */
-  proclaimed?: { value?: string };
-}
+import { MemoryLeadership } from './memory-leadership';
+import { Entry, lockInfo, queueId } from './memory-queues';
 
 const ALL_KINDS: readonly LockKind[] = ['lock', 'permit', 'read', 'write', 'leader'];
 
@@ -37,8 +27,7 @@ export class MemoryLockDriver extends AbstractLockerDriver {
   private readonly fences = new Map<string, bigint>();
   private readonly renewals = new RenewalBatcher(async (locks) => locks.map((lock) => this.renew(lock)));
   private readonly ids = new WeakMap<HeldLock, { id: string; owner: string }>();
-  /** Per queue id, the elections' observers: told whenever its holders change or its leader proclaims. */
-  private readonly observers = new Map<string, Set<() => void>>();
+  private readonly leadership = new MemoryLeadership();
 
   constructor(context: DriverContext) {
     super(context);
@@ -75,7 +64,7 @@ export class MemoryLockDriver extends AbstractLockerDriver {
   override async ping(): Promise<void> {}
 
   override async inspect(keyPrefix: string, key: string, namespace: LockNamespace = 'lock'): Promise<LockInfo | null> {
-    return this.info(keyPrefix, queueId(namespace, keyPrefix + key));
+    return lockInfo(this.queues, this.holder, keyPrefix, queueId(namespace, keyPrefix + key));
   }
 
   /** Removes every holder of the key; their next renewal is refused. The fence stays. */
@@ -87,7 +76,9 @@ export class MemoryLockDriver extends AbstractLockerDriver {
   }
 
   override async list(keyPrefix: string): Promise<LockInfo[]> {
-    const infos = [...this.queues.keys()].map((id) => this.info(keyPrefix, id)).filter((info): info is LockInfo => info !== null);
+    const infos = [...this.queues.keys()]
+      .map((id) => lockInfo(this.queues, this.holder, keyPrefix, id))
+      .filter((info): info is LockInfo => info !== null);
     return infos.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
@@ -96,7 +87,7 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     const entry = ref && this.queues.get(ref.id)?.find((candidate) => candidate.owner === ref.owner);
     if (!ref || !entry?.granted) return false;
     entry.proclaimed = { value };
-    this.changed(ref.id);
+    this.leadership.changed(ref.id);
     return true;
   }
 
@@ -106,21 +97,11 @@ export class MemoryLockDriver extends AbstractLockerDriver {
 
   watchLeader(keyPrefix: string, name: string, look: (leader: LeaderInfo | null) => void): LeaderWatch {
     const id = queueId('leader', keyPrefix + name);
-    const observer = (): void => look(this.leaderOf(id));
-    const observers = this.observers.get(id) ?? new Set();
-    observers.add(observer);
-    this.observers.set(id, observers);
-    queueMicrotask(observer);
-    return {
-      close: () => {
-        observers.delete(observer);
-        if (observers.size === 0 && this.observers.get(id) === observers) this.observers.delete(id);
-      },
-    };
+    return this.leadership.watch(id, () => look(this.leaderOf(id)));
   }
 
   async close(): Promise<void> {
-    this.observers.clear();
+    this.leadership.clear();
     this.renewals.stop();
     for (const queue of this.queues.values()) for (const entry of queue) clearTimeout(entry.granted?.timer);
     this.queues.clear();
@@ -134,33 +115,12 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     if (lock.keepAlive) this.renewals.track(lock);
   }
 
-  private info(keyPrefix: string, id: string): LockInfo | null {
-    const [namespace, name] = splitQueueId(id);
-    if (!name.startsWith(keyPrefix)) return null;
-    const queue = this.queues.get(id) ?? [];
-    const holdings: LockHolding[] = queue.flatMap(({ kind, granted }) =>
-      granted ? [{ kind, fencingToken: granted.fencingToken, ttlLeftMs: ttlLeft(granted.expiresAt), holder: this.holder }] : [],
-    );
-    const newest = holdings.at(-1);
-    if (!newest) return null;
-    const info: LockInfo = { key: name.slice(keyPrefix.length), ...newest, waiting: queue.length - holdings.length };
-    if (namespace === 'permit' || namespace === 'rw') info.holders = holdings;
-    const proclaimed = queue[0].proclaimed;
-    if (proclaimed?.value !== undefined) info.value = proclaimed.value;
-    return info;
-  }
-
   /** An election's leader: the holder of its queue, once it proclaimed. */
   private leaderOf(id: string): LeaderInfo | null {
     const head = this.queues.get(id)?.[0];
     if (!head?.granted || !head.proclaimed) return null;
     const { value } = head.proclaimed;
     return { ...this.holder, term: head.granted.fencingToken, ...(value !== undefined && { value }) };
-  }
-
-  /** Tells the observers of a queue that its holders or its leader's value may have changed. */
-  private changed(id: string): void {
-    this.observers.get(id)?.forEach((observer) => observer());
   }
 
   /** Grants, in queue order, every waiting entry whose kind's rule lets it hold now, and wakes it. */
@@ -175,7 +135,7 @@ export class MemoryLockDriver extends AbstractLockerDriver {
       this.fences.set(id, fencingToken);
       entry.granted = { fencingToken, expiresAt: monotonicNow() + ttl, timer: this.expireAfter(id, entry.owner, ttl) };
       entry.wake?.();
-      this.changed(id);
+      this.leadership.changed(id);
     }
   }
 
@@ -224,7 +184,7 @@ export class MemoryLockDriver extends AbstractLockerDriver {
     clearTimeout(queue[index].granted?.timer);
     const wasHolder = queue[index].granted !== undefined;
     queue.splice(index, 1);
-    if (wasHolder) this.changed(id);
+    if (wasHolder) this.leadership.changed(id);
     if (queue.length === 0) this.queues.delete(id);
     // what the next holder's lease is until it is handed over (handOver() gives it its own TTL)
     else this.grantWhatMayHold(id, GRANT_LEASE_MS);
@@ -233,12 +193,3 @@ export class MemoryLockDriver extends AbstractLockerDriver {
 
 /** The lease a grant starts with until its waiter takes it (at once, in this process). */
 const GRANT_LEASE_MS = 60_000;
-
-const queueId = (namespace: LockNamespace, name: string): string => `${namespace} ${name}`;
-
-function splitQueueId(id: string): [LockNamespace, string] {
-  const space = id.indexOf(' ');
-  return [id.slice(0, space) as LockNamespace, id.slice(space + 1)];
-}
-
-const ttlLeft = (expiresAt: number): number => Math.max(0, Math.round(expiresAt - monotonicNow()));
