@@ -96,6 +96,6 @@ export class LockedRuns {
       if (!(error instanceof LockWaitTimeoutError)) throw error;
       if (onBusy === 'skip') return null;
     }
-    throw new LockBusyError(key, options.locker);
+    throw new LockBusyError(key, options.locker, spec);
   }
 }

@@ -164,7 +164,12 @@ describe('@WithPermit, @WithReadLock, @WithWriteLock', () => {
       const held = await app.get(LockerService).acquirePermit('http-exports', { limit: 1 });
       const busy = await fetch(`${base}/exports/7`, { method: 'POST' });
       assert.equal(busy.status, 409);
-      assert.equal(((await busy.json()) as { code: string }).code, 'LOCK_BUSY');
+      assert.deepEqual(await busy.json(), {
+        statusCode: 409,
+        error: 'Conflict',
+        code: 'LOCK_BUSY',
+        message: `All permits of "http-exports" are held (limit 1); the method did not run (onBusy: 'throw').`,
+      });
       await held.release();
       const started = await fetch(`${base}/exports/7`, { method: 'POST' });
       assert.deepEqual([started.status, await started.json()], [200, { id: '7' }]);
