@@ -33,6 +33,7 @@ export interface RedisSentinelEnvironment extends FaultEnvironment {
   failover(): Promise<void>;
   /** SENTINEL FAILOVER, the old master left running; waits for the sentinels to name the replica. */
   plannedFailover(): Promise<void>;
+  oldMasterDemoted(withinMs: number): Promise<void>;
 }
 
 export async function redisSentinelEnvironment(): Promise<RedisSentinelEnvironment> {
@@ -43,6 +44,7 @@ export async function redisSentinelEnvironment(): Promise<RedisSentinelEnvironme
     workerConfig: () => lockerConfig('redis', { sentinels: setup.sentinelAddrs, master_name: setup.masterName }),
     failover: () => setup.failover(),
     plannedFailover: () => setup.plannedFailover(),
+    oldMasterDemoted: (withinMs) => setup.oldMasterDemoted(withinMs),
     close: () => setup.stop(),
   };
 }

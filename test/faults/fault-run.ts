@@ -125,7 +125,7 @@ export class FaultRun {
     const deadline = systemNow() + withinMs;
     while (!condition()) {
       const left = deadline - systemNow();
-      if (left <= 0) throw new Error(`fault run: ${what} did not happen within ${withinMs} ms`);
+      if (left <= 0) throw new Error(`fault run: ${what} did not happen within ${withinMs} ms; ${this.recentEvents(withinMs)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, left);
         function done() {
@@ -135,6 +135,19 @@ export class FaultRun {
         this.waiters.add(done);
       });
     }
+  }
+
+  /** What each node recorded in the last `ms`, by kind: where a wait that timed out went. */
+  private recentEvents(ms: number): string {
+    const since = systemNow() - ms;
+    const counts = new Map<string, number>();
+    for (const event of this.events) {
+      if (!('node' in event) || !('at' in event) || event.at < since) continue;
+      const name = `${event.node} ${event.kind}`;
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    const tally = [...counts].map(([name, count]) => `${name} ×${count}`).join(', ');
+    return `recorded meanwhile: ${tally || 'nothing'}`;
   }
 
   /** The first event recorded from now on that matches. */

@@ -89,7 +89,8 @@ async function main(): Promise<void> {
       const lock = broken ? await broken.acquire(args.key, args.ttl) : await acquire(locker);
       // a leader resigns: the release of its leadership lock, as the election does it
       await holdAndWrite(lock, args.lockKind === 'leader' ? () => locker.election(args.key).resign() : undefined);
-    } catch {
+    } catch (error) {
+      if (process.env.FAULT_DEBUG) process.stderr.write(`${args.node} ${systemNow()}: ${String(error)}\n`);
       await sleep(50); // the server is away or the wait timed out: try again, as an app would
     }
     await sleep(Math.random() * 5);

@@ -22,6 +22,8 @@ export interface RedisSentinelSetup {
    * sentinels turn it into a replica ~10 s later); resolves once every sentinel names the replica as master.
    */
   plannedFailover(): Promise<void>;
+  /** Resolves once the old master of a planned failover serves as a replica (the sentinels turned it). */
+  oldMasterDemoted(withinMs: number): Promise<void>;
   /** An operator's `REPLICAOF NO ONE` on the replica, behind the sentinels' back (they turn it back later). */
   promoteReplica(): Promise<void>;
   stop(): Promise<void>;
@@ -124,6 +126,10 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
     async plannedFailover() {
       await redisCommand(sentinel(sentinelPorts[0]), 'SENTINEL', 'FAILOVER', MASTER_NAME);
       await replicaNamed();
+    },
+    async oldMasterDemoted(withinMs) {
+      const role = async () => ((await redisCommand(server(masterPort), 'ROLE')) as string[])[0];
+      await waitUntil('the old master serves as a replica', async () => (await role()) === 'slave', withinMs);
     },
     async promoteReplica() {
       await redisCommand(server(replicaPort), 'REPLICAOF', 'NO', 'ONE');
