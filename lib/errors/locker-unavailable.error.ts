@@ -1,4 +1,5 @@
 import { LockerError, LockerErrorFields } from './locker.error';
+import { isPassingFault } from './passing-fault';
 
 export interface LockerUnavailableFields extends LockerErrorFields {
   section: string;
@@ -34,8 +35,20 @@ export class LockerUnavailableError extends LockerError {
     this.driver = fields.driver;
   }
 
-  /** `error` as a LockerError: one of ours as it is, any other (a client's) as this error, with it as the cause. */
+  /**
+   * `error` as a LockerError, with it as the cause: one of ours as it is; a passing fault (see isPassingFault) as
+   * this error, which a waiting acquire rides out; any other (the server refused the command, a program error)
+   * as a plain LockerError, final: asking again would fail the same way.
+   */
   static wrap(error: unknown, fields: Omit<LockerUnavailableFields, 'cause'>): LockerError {
-    return error instanceof LockerError ? error : new LockerUnavailableError({ ...fields, cause: error });
+    if (error instanceof LockerError) return error;
+    if (isPassingFault(error)) return new LockerUnavailableError({ ...fields, cause: error });
+    const what = fields.key === undefined ? '' : ` for lock "${fields.key}"`;
+    const message = (error as Error | undefined)?.message ?? String(error);
+    return new LockerError(
+      `The ${fields.driver} driver of locker section [${fields.section}] failed${what}: ${message}. ` +
+        'This is not an outage: asking again would fail the same way.',
+      { ...fields, cause: error },
+    );
   }
 }
