@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LockerConfig } from 'nest-locker';
+import { redisCommand } from './harness/redis-command';
 import { RedisSentinelSetup, startRedisSentinel } from './harness/redis-sentinel';
 import { makeTestCerts, TestCerts } from './harness/tls-certs';
 import { assertHandsOver, refusedAtBootstrap } from './helpers/bootstrap-checks';
@@ -34,6 +35,58 @@ describe('redis driver behind sentinels that require a password', () => {
       assert.ok(error.message.includes(setup.sentinelAddrs[0]), error.message);
     });
   }
+});
+
+/**
+ * A sentinel ACL user that may find the master (as ioredis does) but not ask which replicas could take over:
+ * no lock write could ever count, so bootstrap fails, naming what to grant. With the two rules it locks.
+ */
+describe('redis driver behind sentinels, as a sentinel ACL user', () => {
+  let setup: RedisSentinelSetup;
+  const FINDS_MASTER = ['+sentinel|get-master-addr-by-name', '+sentinel|sentinels'];
+  const setUser = (rules: string[]) =>
+    Promise.all(
+      setup.sentinelAddrs.map((addr) =>
+        redisCommand(
+          { port: Number(addr.split(':')[1]), password: SENTINEL_PASSWORD },
+          'ACL',
+          'SETUSER',
+          'locker',
+          'reset',
+          'on',
+          '>locker-secret',
+          '+ping',
+          ...rules,
+        ),
+      ),
+    );
+  const config = (): LockerConfig => ({
+    redis: {
+      sentinels: setup.sentinelAddrs,
+      master_name: setup.masterName,
+      sentinel_username: 'locker',
+      sentinel_auth: 'locker-secret',
+      connect_timeout: 2000,
+    },
+    locker: { driver: 'redis', driver_instance_id: 'redis' },
+  });
+
+  before(async () => (setup = await startRedisSentinel({ sentinelPassword: SENTINEL_PASSWORD })));
+  after(async () => setup?.stop());
+
+  it('fails at bootstrap without +sentinel|master +sentinel|replicas, naming [redis] sentinel_username and the rules', async () => {
+    await setUser(FINDS_MASTER);
+    const error = await refusedAtBootstrap(config());
+    assert.equal(error.section, 'redis');
+    assert.equal(error.field, 'sentinel_username');
+    assert.match(error.message, /NOPERM/);
+    assert.ok(error.message.includes('+sentinel|master +sentinel|replicas'), error.message);
+  });
+
+  it('locks, waits and hands over with them', async () => {
+    await setUser([...FINDS_MASTER, '+sentinel|master', '+sentinel|replicas']);
+    await assertHandsOver(config());
+  });
 });
 
 /** Sentinels and servers that speak only TLS: the one `tls` table serves the sentinels and the master. */

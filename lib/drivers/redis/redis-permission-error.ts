@@ -65,6 +65,18 @@ export class RedisRefusals {
     return refusal ? this.configError(refusal, error, lockName && lockName.slice(0, lockName.lastIndexOf('{'))) : error;
   }
 
+  /** A sentinel refused what the driver asks it every second (see SentinelView): no lock write could count. */
+  sentinelConfigError(refusal: string): LockerConfigError {
+    return new LockerConfigError({
+      section: this.section,
+      field: this.owned ? 'sentinel_username' : 'client',
+      message:
+        `the sentinels refused SENTINEL MASTER or SENTINEL REPLICAS (${refusal}), which the driver asks every second to ` +
+        'know which replicas could take over: without them no lock write counts; add +sentinel|master +sentinel|replicas ' +
+        "to the sentinel user's ACL rules (docs/production.md)",
+    });
+  }
+
   /** The error for `refusal`; `consequence` says what it costs when it is only a warning. */
   configError(refusal: RedisRefusal, cause: unknown, keyPrefix = '<key_prefix>', consequence = 'which its locks need'): LockerConfigError {
     const user = this.ownUsername() ?? 'default';

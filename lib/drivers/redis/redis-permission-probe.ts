@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
+import type * as IORedis from 'ioredis';
 import type { Cluster, Redis } from 'ioredis';
+import { requireOptionalPeer } from '../../utils/optional-peer';
 import type { LockerDriver } from '../../interfaces/locker-driver.interface';
 import { answerWithin } from '../../utils/settle-within';
 import { awaitProbe, probeKey, probeLockPath } from '../permission-probe';
@@ -7,6 +9,7 @@ import { quitWithin } from './redis-connection';
 import { redisKeyNames, RedisKeyNames } from './redis-key-names';
 import type { RedisRefusals } from './redis-permission-error';
 import type { ReleaseListening, SubscriberConnection } from './redis-release-channels';
+import { SentinelView } from './redis-sentinel-view';
 
 /** What the redis probe needs of the driver it checks. */
 export interface RedisProbeTarget {
@@ -39,6 +42,12 @@ const NOT_UNSUBSCRIBED = 'so a channel waiters listened on stays subscribed unti
  * would stay a day).
  */
 export async function probeRedisPermissions(target: RedisProbeTarget, keyPrefix: string): Promise<void> {
+  const sentinel = target.client.isCluster ? undefined : (target.client as Redis).options.sentinels?.length;
+  if (sentinel)
+    await checkSentinelCommands(target).catch(async (error: unknown) => {
+      await target.copy.close(); // its own view of the sentinels would keep a connection open
+      throw error;
+    });
   const key = probeKey();
   const names = redisKeyNames(keyPrefix, key);
   const lockPath = (async () => {
@@ -53,6 +62,22 @@ export async function probeRedisPermissions(target: RedisProbeTarget, keyPrefix:
   const checking = lockPath.then(() => subscribing);
   const what = `[${target.copy.instanceId}] the redis permissions for key_prefix "${keyPrefix}"`;
   await awaitProbe(checking, target.commandTimeout, what, logger);
+}
+
+/**
+ * Sentinel: the sentinels must answer SENTINEL MASTER and REPLICAS, or no lock write ever counts (each rejects
+ * as unavailable, for ever). Asked once as the driver's view of them asks; a refusal fails bootstrap, no answer
+ * says nothing (the lock path's probe then warns).
+ */
+async function checkSentinelCommands(target: RedisProbeTarget): Promise<void> {
+  const { Redis: IORedisClient } = requireOptionalPeer<typeof IORedis>('ioredis', 'redis', 'redis');
+  const view = new SentinelView(IORedisClient, (target.client as Redis).options, target.commandTimeout, () => undefined);
+  try {
+    await view.current();
+    if (view.refusal) throw target.refusals.sentinelConfigError(view.refusal);
+  } finally {
+    view.stop();
+  }
 }
 
 /** One SUBSCRIBE and UNSUBSCRIBE (sharded: SSUBSCRIBE, SUNSUBSCRIBE) on a connection of the subscriber's kind. */

@@ -74,6 +74,8 @@ export class SentinelView {
   private stopped = false;
   /** The last refusal logged, so a sentinel that keeps refusing is said once. */
   private lastRefusal?: string;
+  /** What the last sentinel asked said when it refused our user the commands (NOPERM) or its credentials. */
+  refusal?: string;
 
   constructor(
     private readonly ioredis: { new (options: RedisOptions): Redis },
@@ -115,12 +117,14 @@ export class SentinelView {
         connection.call('SENTINEL', 'REPLICAS', name),
       ]);
       if (this.stopped) return;
+      this.refusal = undefined;
       const before = this.state;
       this.state = sentinelState(master, replicas);
       this.onChange(this.state, before);
     } catch (error) {
       // this sentinel did not answer: the next one is asked next time; the last state stands meanwhile
       const refusal = (error as Error).message;
+      if (/^(NOPERM|WRONGPASS|NOAUTH)/.test(refusal)) this.refusal = refusal;
       if (/^(NOPERM|ERR|WRONGPASS|NOAUTH)/.test(refusal) && refusal !== this.lastRefusal) {
         this.lastRefusal = refusal;
         logger.warn(
