@@ -89,3 +89,34 @@ describe('election(): one object per name and section, checked input, and driver
     );
   });
 });
+
+describe('observe(): many observers of one app', () => {
+  it('twenty observers without a signal of their own raise no leak warning, and all end at app.close()', async () => {
+    const app = await startLockerApp({ locker: { driver: 'memory', driver_instance_id: 'memory' } });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const election = app.service.election('crowd');
+      const firstLooks: Promise<void>[] = [];
+      const ended = Array.from({ length: 20 }, async () => {
+        let told!: () => void;
+        firstLooks.push(new Promise<void>((resolve) => (told = resolve)));
+        for await (const _ of election.observe()) told(); // each waits for the next change after its first look
+      });
+      await Promise.all(firstLooks);
+      await election.campaign(); // a change each observer is told, and waits again
+      await election.resign();
+      await new Promise((resolve) => setImmediate(resolve)); // a warning is emitted on the next tick
+      await app.close();
+      await Promise.all(ended);
+      assert.deepEqual(
+        warnings.map((warning) => `${warning.name}: ${warning.message}`),
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+      await app.close();
+    }
+  });
+});

@@ -54,7 +54,7 @@ export class Elections {
     const election = new LockerElection(name, resolved, {
       pipeline: this.pipeline,
       drivers: this.drivers,
-      shuttingDown: this.work.shuttingDown,
+      untilShutdown: () => this.work.untilShutdown(),
     });
     this.elections.set(id, { options: resolved, election });
     return election;

@@ -18,11 +18,11 @@ type ElectingDriver = LockerDriver & Required<Pick<LockerDriver, 'proclaim' | 'l
 
 const CAMPAIGN_FIELDS = ['signal', 'waitTime'];
 
-/** What an election of an app uses: the one acquisition pipeline, the drivers, and shutdown's signal. */
+/** What an election of an app uses: the one acquisition pipeline, the drivers, and a signal per observer that shutdown aborts. */
 export interface ElectionHost {
   pipeline: AcquisitionPipeline;
   drivers: LockerDrivers;
-  shuttingDown: AbortSignal;
+  untilShutdown: () => { signal: AbortSignal; forget: () => void };
 }
 
 /**
@@ -93,7 +93,8 @@ export class LockerElection implements Election {
       });
     }
     const { driver, keyPrefix } = this.electing();
-    const stop = signal ? AbortSignal.any([signal, this.host.shuttingDown]) : this.host.shuttingDown;
+    const untilShutdown = this.host.untilShutdown();
+    const stop = signal ? AbortSignal.any([signal, untilShutdown.signal]) : untilShutdown.signal;
     const feed = new LeaderFeed();
     const watch = driver.watchLeader(keyPrefix, this.name, feed.push);
     try {
@@ -104,6 +105,7 @@ export class LockerElection implements Election {
       }
     } finally {
       watch.close();
+      untilShutdown.forget();
     }
   }
 
