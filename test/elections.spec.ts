@@ -25,6 +25,7 @@ describe('election(): one object per name and section, checked input, and driver
       locker: { driver: 'memory', driver_instance_id: 'memory' },
       plain: { driver: 'plain-locks-only', driver_instance_id: 'plain_conn' },
       plain_conn: {},
+      second: { driver: 'memory', driver_instance_id: 'memory' },
     });
   });
   after(async () => await app?.close());
@@ -38,6 +39,17 @@ describe('election(): one object per name and section, checked input, and driver
       () => app.service.election('same', { ttl: 5_000, value: 'b' }),
       (error: unknown) => error instanceof LockerConfigError && error.field === 'options' && /other options/.test(error.message),
     );
+  });
+
+  it('on a section other than the default, the refusal names the call that gives the one made, and that call does', () => {
+    const election = app.service.election('elsewhere', { locker: 'second', ttl: 5_000 });
+    assert.throws(
+      () => app.service.election('elsewhere', { locker: 'second', ttl: 6_000 }),
+      (error: unknown) =>
+        error instanceof LockerConfigError && error.message.includes(`call election("elsewhere", { locker: "second" }) to get it`),
+    );
+    assert.equal(app.service.election('elsewhere', { locker: 'second' }), election);
+    assert.notEqual(app.service.election('elsewhere'), election, "without options it is the default section's");
   });
 
   it('refuses bad input at the call, naming the field', async () => {

@@ -9,7 +9,7 @@ import type { LockerDrivers } from '../locker-drivers';
 import { pause } from '../scheduling/pause';
 import { monotonicNow } from '../utils/clock';
 import { describe } from '../utils/describe';
-import { assertDuration, assertOptionsObject } from '../utils/lock-options';
+import { assertDuration, assertKnownOptions, assertOptionsObject } from '../utils/lock-options';
 import type { ResolvedElectionOptions } from './election-options';
 import { FEED_ENDED, LeaderFeed } from './leader-feed';
 
@@ -168,13 +168,5 @@ function checkCampaignOptions(options: CampaignOptions | undefined, where: strin
   if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new LockerConfigError({ section: where, field: 'signal', message: `expected an AbortSignal, got ${describe(options.signal)}` });
   }
-  for (const field of Object.keys(options ?? {})) {
-    if (!CAMPAIGN_FIELDS.includes(field)) {
-      throw new LockerConfigError({
-        section: where,
-        field,
-        message: `unknown option; expected ${CAMPAIGN_FIELDS.join(' or ')} (ttl, locker and value are the election's: election(name, options))`,
-      });
-    }
-  }
+  if (options) assertKnownOptions(options, CAMPAIGN_FIELDS, where, " (ttl, locker and value are the election's: election(name, options))");
 }
