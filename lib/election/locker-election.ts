@@ -34,6 +34,8 @@ export class LockerElection implements Election {
   private lock?: Lock;
   /** Aborted by resign(): withdraws the campaign on its way. */
   private campaigning?: AbortController;
+  /** `Class.method` of the `@OnLeadership` that campaigns for this election in this app, if one does. */
+  private owner?: string;
 
   constructor(
     readonly name: string,
@@ -45,8 +47,30 @@ export class LockerElection implements Election {
     return this.lock?.held ?? false;
   }
 
+  /**
+   * For `@OnLeadership`: from now on `owner` campaigns for this election, through the function returned, and
+   * campaign() by hand is refused naming it: the two would compete, and the decorator's loop would log the
+   * other's 'already campaigning' at every retry.
+   */
+  ownBy(owner: string): (options?: CampaignOptions) => Promise<Lock> {
+    this.owner = owner;
+    return (options) => this.campaignFor(options, `campaign() of election "${this.name}" by ${owner}`);
+  }
+
   async campaign(options?: CampaignOptions): Promise<Lock> {
     const where = `campaign() of election "${this.name}"`;
+    if (this.owner) {
+      throw new LockerConfigError({
+        section: where,
+        message:
+          `@OnLeadership on ${this.owner} campaigns for election "${this.name}" in this app; a campaign by hand would compete with it. ` +
+          'Read isLeader, leader() or observe() instead, or give the decorated method an election of its own name',
+      });
+    }
+    return this.campaignFor(options, where);
+  }
+
+  private async campaignFor(options: CampaignOptions | undefined, where: string): Promise<Lock> {
     checkCampaignOptions(options, where);
     if (this.lock?.held) return this.lock;
     const { driver } = this.electing();

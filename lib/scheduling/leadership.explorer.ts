@@ -9,6 +9,7 @@ import { ON_LEADERSHIP_METADATA } from '../locker.constants';
 import { LockerService } from '../locker.service';
 import { LOCK_DEFAULTS } from '../utils/lock-options';
 import { LeadershipLoop } from './leadership-loop';
+import type { LockerElection } from '../election/locker-election';
 
 /** The pause after a leadership ends before campaigning again, when `retryInterval` is not given. */
 const DEFAULT_RETRY_INTERVAL_MS = 1000;
@@ -46,9 +47,10 @@ export class LeadershipExplorer {
         });
       }
       owners.set(`${locker}/${name}`, owner);
-      const election = this.locker.election(name, electionOptions); // an unknown section, or other options, fail here
+      // the service's elections are LockerElections; an unknown section, or other options, fail here
+      const election = this.locker.election(name, electionOptions) as LockerElection;
       const ref = this.runs.pipeline.serverLock(name, LEADER, locker);
-      return new LeadershipLoop(owner, election, method, retryInterval, this.runs, ref);
+      return new LeadershipLoop(owner, election, election.ownBy(owner), method, retryInterval, this.runs, ref);
     });
   }
 

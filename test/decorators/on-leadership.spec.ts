@@ -133,6 +133,36 @@ describe('@OnLeadership', () => {
     await app.close();
   });
 
+  it('campaign() by hand on an election that @OnLeadership campaigns for is refused, naming the method; the loop leads on', async () => {
+    const logs: string[] = [];
+    const app = await startApp(MEMORY, [FeedOwner], logs);
+    try {
+      const election = app.get(LockerService).election('feed');
+      // at once, as a service's onApplicationBootstrap would, and again once the method leads
+      const refused = [election.campaign()];
+      await eventually(
+        async () => app.get(FeedOwner).runs.length,
+        (count) => count === 1,
+      );
+      refused.push(election.campaign());
+      for (const campaign of refused) {
+        await assert.rejects(
+          campaign,
+          (error: unknown) =>
+            error instanceof LockerConfigError && /@OnLeadership on FeedOwner\.own campaigns for election "feed"/.test(error.message),
+        );
+      }
+      assert.ok(election.isLeader, 'the decorated method leads');
+      assert.deepEqual(
+        logs.filter((line) => line.startsWith('error:')),
+        [],
+        'the loop logged no failed campaign',
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when the method returns, the instance resigns and campaigns again after retryInterval', async () => {
     FeedOwner.behaviour = 'return';
     const app = await startApp(MEMORY, [FeedOwner]);
