@@ -274,9 +274,7 @@ describe('@OnLeadership', () => {
         async () => first.get(LongLeaseFeedOwner).runs.length,
         (count) => count === 1,
       );
-      const second = await startApp(config, [LongLeaseFeedOwner]);
-      await sleep(300);
-      assert.equal(second.get(LongLeaseFeedOwner).runs.length, 0, 'one leader at a time');
+      const second = await startApp(config, [LongLeaseFeedOwner]); // campaigns from its bootstrap on
       const closedAt = wallNow();
       await first.close();
       const next = await eventually(
@@ -290,6 +288,12 @@ describe('@OnLeadership', () => {
       assert.ok(next.start - closedAt < 5_000, 'long before the 30 s lease would have run out');
       assert.equal(second.get(LockerService).election('LongLeaseFeedOwner.own').isLeader, true, 'the default name: ClassName.methodName');
       await second.close();
+      // one leader at a time, over the whole test: no run of one instance overlaps a run of the other
+      const runs = [first, second].flatMap((app, instance) => app.get(LongLeaseFeedOwner).runs.map((run) => ({ instance, ...run })));
+      runs.sort((a, b) => a.start - b.start);
+      for (const [earlier, later] of runs.slice(1).map((run, i) => [runs[i], run] as const)) {
+        assert.ok(later.start >= (earlier.end as number), `instance ${later.instance} led while instance ${earlier.instance} did`);
+      }
     });
   });
 
