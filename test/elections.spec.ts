@@ -25,6 +25,7 @@ describe('election(): one object per name and section, checked input, and driver
       locker: { driver: 'memory', driver_instance_id: 'memory' },
       plain: { driver: 'plain-locks-only', driver_instance_id: 'plain_conn' },
       plain_conn: {},
+      second: { driver: 'memory', driver_instance_id: 'memory' },
     });
   });
   after(async () => await app?.close());
@@ -38,6 +39,17 @@ describe('election(): one object per name and section, checked input, and driver
       () => app.service.election('same', { ttl: 5_000, value: 'b' }),
       (error: unknown) => error instanceof LockerConfigError && error.field === 'options' && /other options/.test(error.message),
     );
+  });
+
+  it('on a section other than the default, the refusal names the call that gives the one made, and that call does', () => {
+    const election = app.service.election('elsewhere', { locker: 'second', ttl: 5_000 });
+    assert.throws(
+      () => app.service.election('elsewhere', { locker: 'second', ttl: 6_000 }),
+      (error: unknown) =>
+        error instanceof LockerConfigError && error.message.includes(`call election("elsewhere", { locker: "second" }) to get it`),
+    );
+    assert.equal(app.service.election('elsewhere', { locker: 'second' }), election);
+    assert.notEqual(app.service.election('elsewhere'), election, "without options it is the default section's");
   });
 
   it('refuses bad input at the call, naming the field', async () => {
@@ -87,5 +99,36 @@ describe('election(): one object per name and section, checked input, and driver
         error.field === 'driver' &&
         /"plain-locks-only" driver cannot hold elections: it implements no proclaim\(\), leader\(\), watchLeader\(\)/.test(error.message),
     );
+  });
+});
+
+describe('observe(): many observers of one app', () => {
+  it('twenty observers without a signal of their own raise no leak warning, and all end at app.close()', async () => {
+    const app = await startLockerApp({ locker: { driver: 'memory', driver_instance_id: 'memory' } });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const election = app.service.election('crowd');
+      const firstLooks: Promise<void>[] = [];
+      const ended = Array.from({ length: 20 }, async () => {
+        let told!: () => void;
+        firstLooks.push(new Promise<void>((resolve) => (told = resolve)));
+        for await (const _ of election.observe()) told(); // each waits for the next change after its first look
+      });
+      await Promise.all(firstLooks);
+      await election.campaign(); // a change each observer is told, and waits again
+      await election.resign();
+      await new Promise((resolve) => setImmediate(resolve)); // a warning is emitted on the next tick
+      await app.close();
+      await Promise.all(ended);
+      assert.deepEqual(
+        warnings.map((warning) => `${warning.name}: ${warning.message}`),
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+      await app.close();
+    }
   });
 });

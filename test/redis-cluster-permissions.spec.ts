@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it, mock } from 'node:test';
-import { Logger } from '@nestjs/common';
+import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { LockerConfig } from 'nest-locker';
-import { documentedAclRules, loginAs } from './harness/redis-acl';
+import { CLUSTER_RULES, documentedUserArgs, loginAs } from './harness/redis-acl';
 import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
 import { refusedAtBootstrap } from './helpers/bootstrap-checks';
 import { startLockerApp } from './helpers/locker-app';
+import { warnedWhile } from './helpers/logged-warnings';
 import { eventually } from './helpers/wait';
 
 /** The documented user with the two cluster commands the docs add for a cluster, under `name`, less `command`. */
-const userArgs = (name: string, command?: string): string[] => [
-  '--user',
-  name,
-  'on',
-  `>${loginAs(name).auth}`,
-  ...[...documentedAclRules(), '+cluster|slots', '+cluster|info'].filter((rule) => rule !== `+${command}`),
-];
-
-/** What the module logged as warnings while `work` ran. */
-async function warnedWhile<T>(work: () => Promise<T>): Promise<[T, string[]]> {
-  const warnings: string[] = [];
-  const recording = mock.method(Logger.prototype, 'warn', (message: unknown) => void warnings.push(String(message)));
-  try {
-    return [await work(), warnings];
-  } finally {
-    recording.mock.restore();
-  }
-}
+const userArgs = (name: string, command?: string): string[] => documentedUserArgs(name, command, CLUSTER_RULES);
 
 /**
  * On a Redis 7 cluster, where releases travel by sharded pub/sub: the bootstrap check runs on the probe key's

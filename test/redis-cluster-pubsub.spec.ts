@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it, mock } from 'node:test';
-import { Logger } from '@nestjs/common';
+import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { Lock } from 'nest-locker';
 import { clusterKeySlot } from '../lib/drivers/redis/redis-cluster-slot';
 import { settleWithin } from '../lib/utils/settle-within';
-import { ACL_USER, documentedAclRules, loginAs, NO_SPUBLISH_USER, NO_SPUBLISH_USER_ARGS } from './harness/redis-acl';
+import { ACL_USER, CLUSTER_RULES, documentedUserArgs, loginAs, NO_SPUBLISH_USER, NO_SPUBLISH_USER_ARGS } from './harness/redis-acl';
 import { RedisCluster, startRedisCluster } from './harness/redis-cluster';
 import { channelSubscribers, pubSubMessagesSent } from './harness/redis-cluster-stats';
 import { LockerApp, startLockerApp } from './helpers/locker-app';
+import { warnedWhile } from './helpers/logged-warnings';
 import { eventually } from './helpers/wait';
 
 let keyCounter = 0;
@@ -29,15 +29,7 @@ async function woken(waiting: Promise<Lock>): Promise<Lock> {
 }
 
 /** The least-privilege user of docs/production.md, with the two cluster commands the docs add for a cluster. */
-const DOCUMENTED_USER_ARGS = [
-  '--user',
-  ACL_USER,
-  'on',
-  `>${loginAs(ACL_USER).auth}`,
-  ...documentedAclRules(),
-  '+cluster|slots',
-  '+cluster|info',
-];
+const DOCUMENTED_USER_ARGS = documentedUserArgs(ACL_USER, undefined, CLUSTER_RULES);
 
 /**
  * Waiters hear releases on a 3-master cluster: by sharded pub/sub (only the lock's master carries the
@@ -221,17 +213,6 @@ describe('redis driver on a Redis Cluster: how releases reach waiters', () => {
     await holder.release().catch(() => undefined); // its master may still be marked as failing
   });
 });
-
-/** What `work` logged through Nest's Logger as warnings. */
-async function warnedWhile<T>(work: () => Promise<T>): Promise<[T, string[]]> {
-  const warnings: string[] = [];
-  const recording = mock.method(Logger.prototype, 'warn', (message: unknown) => void warnings.push(String(message)));
-  try {
-    return [await work(), warnings];
-  } finally {
-    recording.mock.restore();
-  }
-}
 
 /** Closes every connection of `node` that listens with SSUBSCRIBE (CLIENT LIST's `ssub=`). */
 async function killShardSubscribers(node: Redis): Promise<void> {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it, mock } from 'node:test';
-import { Logger } from '@nestjs/common';
+import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { LockerConfig } from 'nest-locker';
 import { configErrorOf } from './bad-input/outcome-table';
 import { FaultProxy } from './harness/fault-proxy';
-import { documentedAclRules, loginAs } from './harness/redis-acl';
+import { documentedAclRules, documentedUserArgs, loginAs } from './harness/redis-acl';
 import { startRedis, TestServer } from './harness/servers';
 import { assertHandsOver, refusedAtBootstrap } from './helpers/bootstrap-checks';
 import { startLockerApp } from './helpers/locker-app';
+import { warnedWhile } from './helpers/logged-warnings';
 import { eventually } from './helpers/wait';
 
 /**
@@ -24,28 +24,11 @@ const DEGRADING: Record<string, RegExp> = {
 
 const without = (command: string): string => `without-${command}`;
 /** The documented user, under `name`, less `command` (none: all of it). */
-const userArgs = (name: string, command?: string): string[] => [
-  '--user',
-  name,
-  'on',
-  `>${loginAs(name).auth}`,
-  ...documentedAclRules().filter((rule) => rule !== `+${command}`),
-];
+const userArgs = (name: string, command?: string): string[] => documentedUserArgs(name, command);
 
 const COMMAND_TIMEOUT = 1000;
 /** Beyond its deadline, what bootstrap may take on a busy 2-core machine (timers late, connecting). */
 const SLACK_MS = 1500;
-
-/** What the module logged as warnings while `work` ran (the Nest logger itself is silenced in test apps). */
-async function warnedWhile<T>(work: () => Promise<T>): Promise<[T, string[]]> {
-  const warnings: string[] = [];
-  const recording = mock.method(Logger.prototype, 'warn', (message: unknown) => void warnings.push(String(message)));
-  try {
-    return [await work(), warnings];
-  } finally {
-    recording.mock.restore();
-  }
-}
 
 /**
  * Bootstrap checks the permissions locks need, as the least-privilege ACL user of docs/production.md less one

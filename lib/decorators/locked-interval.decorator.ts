@@ -1,7 +1,7 @@
 import { LockerConfigError } from '../errors';
 import type { LockedIntervalOptions } from '../interfaces/locked-interval-options.interface';
 import { LOCKED_INTERVAL_METADATA } from '../locker.constants';
-import { assertDuration, assertLockKey, assertTtl } from '../utils/lock-options';
+import { assertDuration, assertKnownOptions, assertLockKey, assertTtl } from '../utils/lock-options';
 import { describe } from '../utils/describe';
 import { className } from '../utils/class-name';
 
@@ -29,10 +29,7 @@ function validate(options: LockedIntervalOptions, where: string): void {
   if (options === null || typeof options !== 'object') {
     throw new LockerConfigError({ section: where, message: `expected an interval in ms or an options object, got ${describe(options)}` });
   }
-  for (const field of Object.keys(options)) {
-    if (!FIELDS.includes(field))
-      throw new LockerConfigError({ section: where, field, message: `unknown option; expected one of ${FIELDS.join(', ')}` });
-  }
+  assertKnownOptions(options, FIELDS, where);
   for (const field of ['interval', 'lockRetryInterval'] as const) {
     if (options[field] !== undefined) assertDuration(options[field], field, where);
   }

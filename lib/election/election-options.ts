@@ -1,6 +1,6 @@
 import { LockerConfigError } from '../errors';
 import { describe } from '../utils/describe';
-import { assertLockKey, assertOptionsObject, assertTtl, LOCK_DEFAULTS } from '../utils/lock-options';
+import { assertKnownOptions, assertLockerName, assertLockKey, assertOptionsObject, assertTtl, LOCK_DEFAULTS } from '../utils/lock-options';
 
 /** The longest value a leader may proclaim: a URL or a small JSON document, not a payload. */
 export const MAX_PROCLAIMED_BYTES = 16 * 1024;
@@ -28,20 +28,10 @@ export function assertElectionName(name: unknown, where: string): asserts name i
 export function resolveElectionOptions(options: unknown, where: string, extra: readonly string[] = []): ResolvedElectionOptions {
   assertOptionsObject(options, where);
   const given = (options ?? {}) as Record<string, unknown>;
-  for (const field of Object.keys(given)) {
-    if (!FIELDS.includes(field) && !extra.includes(field)) {
-      throw new LockerConfigError({
-        section: where,
-        field,
-        message: `unknown option; expected one of ${[...FIELDS, ...extra].join(', ')}`,
-      });
-    }
-  }
+  assertKnownOptions(given, extra.length > 0 ? [...FIELDS, ...extra] : FIELDS, where);
   const { ttl = LOCK_DEFAULTS.ttl, locker = LOCK_DEFAULTS.locker, value } = given;
   assertTtl(ttl, 'ttl', where);
-  if (typeof locker !== 'string' || locker === '') {
-    throw new LockerConfigError({ section: where, field: 'locker', message: `expected a locker section name, got ${describe(locker)}` });
-  }
+  assertLockerName(locker, where);
   if (value !== undefined && (typeof value !== 'string' || Buffer.byteLength(value) > MAX_PROCLAIMED_BYTES)) {
     throw new LockerConfigError({
       section: where,

@@ -5,6 +5,7 @@ import type { InFlightWork } from '../lifecycle/in-flight-work';
 import type { LockerDrivers } from '../locker-drivers';
 import { assertElectionName, resolveElectionOptions, ResolvedElectionOptions, sameElectionOptions } from './election-options';
 import { assertElectingDriver, LockerElection } from './locker-election';
+import { LOCK_DEFAULTS } from '../utils/lock-options';
 
 /** The apps' elections, each app's beside its one acquisition pipeline. */
 const ofApp = new WeakMap<AcquisitionPipeline, Elections>();
@@ -33,7 +34,7 @@ export class Elections {
 
   /**
    * The election `name` on the options' locker section: made on first use, the same object after that. Asked
-   * again with other options (not none), it refuses: two settings for one candidacy would be a mistake.
+   * again with other options (not none, nor only its `locker`), it refuses: two settings for one candidacy would be a mistake.
    */
   election(name: string, options: ElectionOptions | undefined, where = 'election()'): Election {
     assertElectionName(name, where);
@@ -42,19 +43,23 @@ export class Elections {
     const id = `${resolved.locker}\u0000${name}`;
     const known = this.elections.get(id);
     if (known) {
-      if (options === undefined || sameElectionOptions(known.options, resolved)) return known.election;
+      const sectionOnly = options === undefined || Object.keys(options).every((field) => field === 'locker');
+      if (sectionOnly || sameElectionOptions(known.options, resolved)) return known.election;
+      // without options an election is on the default section: name this one's section if it is another
+      const again =
+        resolved.locker === LOCK_DEFAULTS.locker ? `election("${name}")` : `election("${name}", { locker: "${resolved.locker}" })`;
       throw new LockerConfigError({
         section: where,
         field: 'options',
         message:
           `election "${name}" on [${resolved.locker}] was made in this app with other options (ttl ${known.options.ttl}, ` +
-          `value ${JSON.stringify(known.options.value)}); one Election per name and section: call election("${name}") without options to get it`,
+          `value ${JSON.stringify(known.options.value)}); one Election per name and section: call ${again} to get it`,
       });
     }
     const election = new LockerElection(name, resolved, {
       pipeline: this.pipeline,
       drivers: this.drivers,
-      shuttingDown: this.work.shuttingDown,
+      untilShutdown: () => this.work.untilShutdown(),
     });
     this.elections.set(id, { options: resolved, election });
     return election;

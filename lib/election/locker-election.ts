@@ -9,7 +9,7 @@ import type { LockerDrivers } from '../locker-drivers';
 import { pause } from '../scheduling/pause';
 import { monotonicNow } from '../utils/clock';
 import { describe } from '../utils/describe';
-import { assertDuration, assertOptionsObject } from '../utils/lock-options';
+import { assertDuration, assertKnownOptions, assertOptionsObject } from '../utils/lock-options';
 import type { ResolvedElectionOptions } from './election-options';
 import { FEED_ENDED, LeaderFeed } from './leader-feed';
 
@@ -18,11 +18,11 @@ type ElectingDriver = LockerDriver & Required<Pick<LockerDriver, 'proclaim' | 'l
 
 const CAMPAIGN_FIELDS = ['signal', 'waitTime'];
 
-/** What an election of an app uses: the one acquisition pipeline, the drivers, and shutdown's signal. */
+/** What an election of an app uses: the one acquisition pipeline, the drivers, and a signal per observer that shutdown aborts. */
 export interface ElectionHost {
   pipeline: AcquisitionPipeline;
   drivers: LockerDrivers;
-  shuttingDown: AbortSignal;
+  untilShutdown: () => { signal: AbortSignal; forget: () => void };
 }
 
 /**
@@ -34,6 +34,8 @@ export class LockerElection implements Election {
   private lock?: Lock;
   /** Aborted by resign(): withdraws the campaign on its way. */
   private campaigning?: AbortController;
+  /** `Class.method` of the `@OnLeadership` that campaigns for this election in this app, if one does. */
+  private owner?: string;
 
   constructor(
     readonly name: string,
@@ -45,8 +47,30 @@ export class LockerElection implements Election {
     return this.lock?.held ?? false;
   }
 
+  /**
+   * For `@OnLeadership`: from now on `owner` campaigns for this election, through the function returned, and
+   * campaign() by hand is refused naming it: the two would compete, and the decorator's loop would log the
+   * other's 'already campaigning' at every retry.
+   */
+  ownBy(owner: string): (options?: CampaignOptions) => Promise<Lock> {
+    this.owner = owner;
+    return (options) => this.campaignFor(options, `campaign() of election "${this.name}" by ${owner}`);
+  }
+
   async campaign(options?: CampaignOptions): Promise<Lock> {
     const where = `campaign() of election "${this.name}"`;
+    if (this.owner) {
+      throw new LockerConfigError({
+        section: where,
+        message:
+          `@OnLeadership on ${this.owner} campaigns for election "${this.name}" in this app; a campaign by hand would compete with it. ` +
+          'Read isLeader, leader() or observe() instead, or give the decorated method an election of its own name',
+      });
+    }
+    return this.campaignFor(options, where);
+  }
+
+  private async campaignFor(options: CampaignOptions | undefined, where: string): Promise<Lock> {
     checkCampaignOptions(options, where);
     if (this.lock?.held) return this.lock;
     const { driver } = this.electing();
@@ -93,7 +117,8 @@ export class LockerElection implements Election {
       });
     }
     const { driver, keyPrefix } = this.electing();
-    const stop = signal ? AbortSignal.any([signal, this.host.shuttingDown]) : this.host.shuttingDown;
+    const untilShutdown = this.host.untilShutdown();
+    const stop = signal ? AbortSignal.any([signal, untilShutdown.signal]) : untilShutdown.signal;
     const feed = new LeaderFeed();
     const watch = driver.watchLeader(keyPrefix, this.name, feed.push);
     try {
@@ -104,6 +129,7 @@ export class LockerElection implements Election {
       }
     } finally {
       watch.close();
+      untilShutdown.forget();
     }
   }
 
@@ -166,13 +192,5 @@ function checkCampaignOptions(options: CampaignOptions | undefined, where: strin
   if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new LockerConfigError({ section: where, field: 'signal', message: `expected an AbortSignal, got ${describe(options.signal)}` });
   }
-  for (const field of Object.keys(options ?? {})) {
-    if (!CAMPAIGN_FIELDS.includes(field)) {
-      throw new LockerConfigError({
-        section: where,
-        field,
-        message: `unknown option; expected ${CAMPAIGN_FIELDS.join(' or ')} (ttl, locker and value are the election's: election(name, options))`,
-      });
-    }
-  }
+  if (options) assertKnownOptions(options, CAMPAIGN_FIELDS, where, " (ttl, locker and value are the election's: election(name, options))");
 }

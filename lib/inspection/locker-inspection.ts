@@ -5,9 +5,10 @@ import type { LockerDriver } from '../interfaces/locker-driver.interface';
 import { HEALTH_TIMEOUT_MS } from '../locker.constants';
 import type { LockerDrivers } from '../locker-drivers';
 import { monotonicNow } from '../utils/clock';
-import { assertLockKey, assertOptionsObject, normalizeLockOptions } from '../utils/lock-options';
+import { assertKnownOptions, assertLockerName, assertLockKey, assertOptionsObject, LOCK_DEFAULTS } from '../utils/lock-options';
 import { describe } from '../utils/describe';
 import { LockKind, LockNamespace, namespaceOf } from '../acquisition/lock-kind';
+import { answerWithin } from '../utils/settle-within';
 
 /** The options of `inspect` and `forceRelease`. */
 export interface OperatorOptions {
@@ -17,7 +18,8 @@ export interface OperatorOptions {
 }
 
 const KINDS: readonly LockKind[] = ['lock', 'permit', 'read', 'write', 'leader'];
-import { answerWithin } from '../utils/settle-within';
+/** What an operator's call takes: which section and which kind, nothing of how a lock is taken. */
+const OPERATOR_FIELDS: readonly (keyof OperatorOptions)[] = ['locker', 'kind'];
 
 /** The operators' calls of `LockerService`: health, and who holds a key on the server. */
 export class LockerInspection {
@@ -58,11 +60,14 @@ export class LockerInspection {
 /** The locker section and the namespace an operator's call names, checked. */
 function operatorTarget(options: OperatorOptions | undefined, where: string): { locker: string; namespace: LockNamespace } {
   assertOptionsObject(options, where);
-  const { kind = 'lock', ...lockerOnly } = options ?? {};
+  if (options)
+    assertKnownOptions(options, OPERATOR_FIELDS, where, ' (an operator names the section and the kind, not how a lock is taken)');
+  const { kind = 'lock', locker = LOCK_DEFAULTS.locker } = options ?? {};
   if (!KINDS.includes(kind)) {
     throw new LockerConfigError({ section: where, field: 'kind', message: `expected one of ${KINDS.join(', ')}, got ${describe(kind)}` });
   }
-  return { locker: normalizeLockOptions(lockerOnly, where).locker, namespace: namespaceOf(kind) };
+  assertLockerName(locker, where);
+  return { locker, namespace: namespaceOf(kind) };
 }
 
 /** One round trip to each driver instance's server, at the same time, each within `timeoutMs`. */

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { LockedRuns } from '../acquisition/locked-runs';
 import type { ServerLockRef } from '../context/lock-context';
 import { LockerClosedError, LockLostError } from '../errors';
-import type { Election } from '../interfaces/election.interface';
+import type { CampaignOptions, Election } from '../interfaces/election.interface';
 import type { Lock } from '../interfaces/lock.interface';
 import { monotonicNow } from '../utils/clock';
 import { pause } from './pause';
@@ -24,6 +24,8 @@ export class LeadershipLoop {
     /** `Class.method`, as logs name it. */
     readonly owner: string,
     readonly election: Election,
+    /** The election's campaign, which only this loop may run (`LockerElection.ownBy`). */
+    private readonly campaign: (options: CampaignOptions) => Promise<Lock>,
     private readonly method: (signal: AbortSignal) => unknown,
     private readonly retryInterval: number,
     private readonly runs: LockedRuns,
@@ -53,7 +55,7 @@ export class LeadershipLoop {
     while (!stop.aborted) {
       let lock: Lock;
       try {
-        lock = await this.election.campaign({ signal: stop });
+        lock = await this.campaign({ signal: stop });
       } catch (error) {
         if (stop.aborted || error instanceof LockerClosedError) return;
         this.logger.error(`${this.owner}: campaign for "${name}" failed; campaigning again in ${this.retryInterval} ms: ${String(error)}`);

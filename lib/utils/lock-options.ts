@@ -30,7 +30,7 @@ export const MIN_KEPT_ALIVE_TTL_MS = (RENEWAL_ROOM_MS * 3) / 2;
 /** Keys longer than this are refused: they cost memory on every server round trip. */
 export const MAX_KEY_BYTES = 1024;
 
-const KNOWN_OPTIONS = new Set(['ttl', 'keepAlive', 'waitTime', 'signal', 'fair', 'locker']);
+const KNOWN_OPTIONS = ['ttl', 'keepAlive', 'waitTime', 'signal', 'fair', 'locker'];
 
 export interface NormalizedLockOptions {
   ttl: number;
@@ -103,20 +103,28 @@ export function assertOptionsObject(options: unknown, where: string): void {
   }
 }
 
+/** Refuses an option not in `known`, naming it; `hint` is said after the names expected. */
+export function assertKnownOptions(options: object, known: readonly string[], where: string, hint = ''): void {
+  // on every acquisition: one pass over the given names, no copies
+  for (const name in options) {
+    if (!known.includes(name) && Object.hasOwn(options, name)) {
+      throw new LockerConfigError({ section: where, field: name, message: `unknown option; expected one of ${known.join(', ')}${hint}` });
+    }
+  }
+}
+
+/** A locker section's name, as an option names it. */
+export function assertLockerName(locker: unknown, where: string): asserts locker is string {
+  if (typeof locker !== 'string' || locker === '') {
+    throw new LockerConfigError({ section: where, field: 'locker', message: `expected a locker section name, got ${describe(locker)}` });
+  }
+}
+
 /** Validates call options at the call, naming the field; merges defaults. */
 export function normalizeLockOptions(options: LockerCallOptions | undefined, where: string): NormalizedLockOptions {
   if (options === undefined || options === null) return { ...LOCK_DEFAULTS };
   assertOptionsObject(options, where);
-  // on every acquisition: one pass over the given names, no copies; the result has one shape
-  for (const name in options) {
-    if (!KNOWN_OPTIONS.has(name) && Object.hasOwn(options, name)) {
-      throw new LockerConfigError({
-        section: where,
-        field: name,
-        message: `unknown option; expected one of ${[...KNOWN_OPTIONS].join(', ')}`,
-      });
-    }
-  }
+  assertKnownOptions(options, KNOWN_OPTIONS, where);
   const given = options as Record<keyof NormalizedLockOptions, unknown>;
   const ttl = given.ttl === undefined ? LOCK_DEFAULTS.ttl : given.ttl;
   const keepAlive = given.keepAlive === undefined ? LOCK_DEFAULTS.keepAlive : given.keepAlive;
@@ -131,13 +139,7 @@ export function normalizeLockOptions(options: LockerCallOptions | undefined, whe
   if (typeof fair !== 'boolean') {
     throw new LockerConfigError({ section: where, field: 'fair', message: `expected a boolean, got ${describe(fair)}` });
   }
-  if (typeof locker !== 'string' || locker === '') {
-    throw new LockerConfigError({
-      section: where,
-      field: 'locker',
-      message: `expected a locker section name, got ${describe(locker)}`,
-    });
-  }
+  assertLockerName(locker, where);
   if (waitTime !== undefined) assertDuration(waitTime, 'waitTime', where);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new LockerConfigError({ section: where, field: 'signal', message: `expected an AbortSignal, got ${describe(signal)}` });

@@ -206,3 +206,35 @@ describe('bad decorator options', () => {
     });
   }
 });
+
+/** An operator's call names a section and a kind; options of how a lock is taken are refused, not ignored. */
+describe('inspect() and forceRelease() take only locker and kind', () => {
+  let app: LockerApp;
+  before(async () => {
+    app = await startLockerApp({ locker: { driver: 'memory', driver_instance_id: 'memory' } });
+  });
+  after(async () => await app?.close());
+
+  const rows: [label: string, options: unknown, field: string, message: RegExp][] = [
+    ['{ waitTime: 5, fair: true }', { waitTime: 5, fair: true }, 'waitTime', /unknown option; expected one of locker, kind/],
+    ['{ ttl: 5 }', { ttl: 5 }, 'ttl', /unknown option; expected one of locker, kind/],
+    ['{ keepAlive: false }', { keepAlive: false }, 'keepAlive', /unknown option/],
+    ["{ kind: 'mutex' }", { kind: 'mutex' }, 'kind', /expected one of lock, permit, read, write, leader, got "mutex"/],
+    ['{ locker: 5 }', { locker: 5 }, 'locker', /expected a locker section name, got 5/],
+  ];
+  for (const [label, options, field, message] of rows) {
+    for (const method of ['inspect', 'forceRelease'] as const) {
+      it(`refuses ${method}('k', ${label}), naming ${field}`, async () => {
+        const error = await configErrorOf(() => app.service[method]('k', options as never));
+        assert.ok(error instanceof LockerConfigError, `${method} rejects with LockerConfigError, got ${String(error)}`);
+        assert.equal(error.field, field);
+        assert.match(error.message, message);
+      });
+    }
+  }
+
+  it('answers with locker and kind given', async () => {
+    assert.equal(await app.service.inspect('k', { locker: 'locker', kind: 'permit' }), null);
+    assert.equal(await app.service.forceRelease('k', { kind: 'write' }), false);
+  });
+});

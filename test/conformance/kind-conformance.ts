@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Lock, LockContext, LockerConfigError, LockerError, LockLostError, LockWaitTimeoutError } from 'nest-locker';
 import { LockerApp, startLockerApp } from '../helpers/locker-app';
@@ -283,17 +286,20 @@ export function kindConformanceSuite(driver: DriverFixture['driver'], makeFixtur
 
 function severalProcesses(fixture: () => DriverFixture, app: () => LockerApp): void {
   describe('several OS processes', () => {
-    it('permits: processes contending never hold more than limit at once', async () => {
+    it('permits: processes contending hold limit at once, never more', async () => {
       const key = freshKey('permit-hammer');
+      // the four start together once all are up: they contend for the whole run, so two do hold at once
+      const readyFile = join(mkdtempSync(join(tmpdir(), 'nest-locker-permits-')), 'ready');
       const runs = await Promise.all(
         Array.from({ length: 4 }, () =>
-          runHammer({ config: fixture().config(), key, iterations: 8, kind: 'permit', limit: 2, holdMs: 30 }),
+          runHammer({ config: fixture().config(), key, iterations: 8, kind: 'permit', limit: 2, holdMs: 30, readyFile, readyCount: 4 }),
         ),
       );
       const sections = runs.flat();
       assert.equal(sections.length, 32);
       const most = maxConcurrency(sections);
       assert.ok(most <= 2, `at most limit at once, never more: ${most} held at once`);
+      assert.equal(most, 2, 'two processes held a permit at once: the limit is used, not only respected');
       const tokens = sections.map((section) => BigInt(section.token)).sort(byToken);
       assert.equal(new Set(tokens).size, tokens.length, 'every grant has its own token');
     });

@@ -133,6 +133,36 @@ describe('@OnLeadership', () => {
     await app.close();
   });
 
+  it('campaign() by hand on an election that @OnLeadership campaigns for is refused, naming the method; the loop leads on', async () => {
+    const logs: string[] = [];
+    const app = await startApp(MEMORY, [FeedOwner], logs);
+    try {
+      const election = app.get(LockerService).election('feed');
+      // at once, as a service's onApplicationBootstrap would, and again once the method leads
+      const refused = [election.campaign()];
+      await eventually(
+        async () => app.get(FeedOwner).runs.length,
+        (count) => count === 1,
+      );
+      refused.push(election.campaign());
+      for (const campaign of refused) {
+        await assert.rejects(
+          campaign,
+          (error: unknown) =>
+            error instanceof LockerConfigError && /@OnLeadership on FeedOwner\.own campaigns for election "feed"/.test(error.message),
+        );
+      }
+      assert.ok(election.isLeader, 'the decorated method leads');
+      assert.deepEqual(
+        logs.filter((line) => line.startsWith('error:')),
+        [],
+        'the loop logged no failed campaign',
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when the method returns, the instance resigns and campaigns again after retryInterval', async () => {
     FeedOwner.behaviour = 'return';
     const app = await startApp(MEMORY, [FeedOwner]);
@@ -244,9 +274,7 @@ describe('@OnLeadership', () => {
         async () => first.get(LongLeaseFeedOwner).runs.length,
         (count) => count === 1,
       );
-      const second = await startApp(config, [LongLeaseFeedOwner]);
-      await sleep(300);
-      assert.equal(second.get(LongLeaseFeedOwner).runs.length, 0, 'one leader at a time');
+      const second = await startApp(config, [LongLeaseFeedOwner]); // campaigns from its bootstrap on
       const closedAt = wallNow();
       await first.close();
       const next = await eventually(
@@ -260,6 +288,12 @@ describe('@OnLeadership', () => {
       assert.ok(next.start - closedAt < 5_000, 'long before the 30 s lease would have run out');
       assert.equal(second.get(LockerService).election('LongLeaseFeedOwner.own').isLeader, true, 'the default name: ClassName.methodName');
       await second.close();
+      // one leader at a time, over the whole test: no run of one instance overlaps a run of the other
+      const runs = [first, second].flatMap((app, instance) => app.get(LongLeaseFeedOwner).runs.map((run) => ({ instance, ...run })));
+      runs.sort((a, b) => a.start - b.start);
+      for (const [earlier, later] of runs.slice(1).map((run, i) => [runs[i], run] as const)) {
+        assert.ok(later.start >= (earlier.end as number), `instance ${later.instance} led while instance ${earlier.instance} did`);
+      }
     });
   });
 

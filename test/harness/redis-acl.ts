@@ -36,3 +36,15 @@ export const NO_SPUBLISH_USER_ARGS = ['--user', NO_SPUBLISH_USER, 'on', `>${ACL_
 
 /** The connection fields that log in as `user`. */
 export const loginAs = (user: string): { username: string; auth: string } => ({ username: user, auth: ACL_PASSWORD });
+
+/** What a cluster user needs beside the documented rules (docs/production.md adds them for a cluster). */
+export const CLUSTER_RULES = ['+cluster|slots', '+cluster|info'];
+
+/** redis-server arguments that create the documented user under `name`, with `extraRules`, less the command `less`. */
+export const documentedUserArgs = (name: string, less?: string, extraRules: string[] = []): string[] => [
+  '--user',
+  name,
+  'on',
+  `>${ACL_PASSWORD}`,
+  ...[...documentedAclRules(), ...extraRules].filter((rule) => rule !== `+${less}`),
+];

@@ -2,12 +2,13 @@
  * A separate OS process that uses nest-locker as an app would. Modes:
  * - hammer: `iterations` times, take the lock (of `kind`, default a mutex) and, with a counter file,
  *   increment it without any other protection, holding it `holdMs`; records each critical section and
- *   prints the sections as JSON.
+ *   prints the sections as JSON. With `readyFile`, it first adds a line to it once its app is up, and starts
+ *   when the file has `readyCount` lines: the workers then contend from the same moment, not one after another.
  * - hold: take the lock, print {"acquired": token}, and keep it until killed; if the wait ends without it
  *   (`waitTime`), print {"error": code} and stay up.
  */
 import 'reflect-metadata';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { Lock, LockerConfig, LockerModule, LockerService, LockKind } from 'nest-locker';
 import { sleep, wallNow } from '../helpers/wait';
@@ -24,6 +25,8 @@ interface WorkerArgs {
   kind?: Exclude<LockKind, 'leader'>;
   limit?: number;
   holdMs?: number;
+  readyFile?: string;
+  readyCount?: number;
 }
 
 export interface CriticalSection {
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
     }
     await new Promise(() => undefined);
   }
+  if (args.readyFile) await allReady(args.readyFile, args.readyCount ?? 1);
   const sections: CriticalSection[] = [];
   for (let i = 0; i < (args.iterations ?? 1); i++) {
     await withKind(locker, { ...args, waitTime: undefined }, async (lock) => {
@@ -79,6 +83,12 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${JSON.stringify(sections)}\n`);
   await app.close();
+}
+
+/** Says this worker is up, then waits until `count` workers have. */
+async function allReady(file: string, count: number): Promise<void> {
+  appendFileSync(file, `${process.pid}\n`);
+  while (readFileSync(file, 'utf8').trim().split('\n').length < count) await sleep(10);
 }
 
 main().catch((error) => {
