@@ -174,6 +174,17 @@ export class FaultRun {
     await this.until(() => counted() >= count, withinMs, `${count} acquisitions`);
   }
 
+  /**
+   * Waits until `count` more acquisitions happened, each after the fault was marked by its own time: one the
+   * fault let in at once may be told only now, yet have happened before the mark (the recovery counts none of those).
+   */
+  async acquisitionsAfterFault(count: number, withinMs: number): Promise<void> {
+    const from = this.events.length;
+    const faultAt = this.faultAt ?? -Infinity;
+    const counted = () => this.events.slice(from).filter((event) => event.kind === 'acquired' && event.at > faultAt).length;
+    await this.until(() => counted() >= count, withinMs, `${count} acquisitions after the fault`);
+  }
+
   /** Stops the workers (each finishes its holding) and judges the history. */
   async finish(): Promise<FaultRunResult> {
     const live = this.nodes.filter((node) => !node.exited);

@@ -42,7 +42,7 @@ export interface FaultScenario<E extends FaultEnvironment = FaultEnvironment> {
 export const anyScenario = <E extends FaultEnvironment>(scenario: FaultScenario<E>): FaultScenario => scenario;
 
 /** Lets the run go on until more acquisitions show the lock recovered. */
-export const recovered = (run: FaultRun, driver: FaultDriver) => run.acquisitions(2, TIMING[driver].ttl * 6 + 20_000);
+export const recovered = (run: FaultRun, driver: FaultDriver) => run.acquisitionsAfterFault(2, TIMING[driver].ttl * 6 + 20_000);
 
 /** Waits until a node other than `victim` acquired and wrote: the successor is acting. */
 async function successorWrote(run: FaultRun, victim: string, driver: FaultDriver): Promise<void> {
