@@ -13,7 +13,7 @@ import { warnIfEvictable } from './redis-eviction-preflight';
 import { RedisLockDriver } from './redis-lock.driver';
 import { chooseAnnouncing, SubscriberConnection } from './redis-release-channels';
 import { refreshSlotsEvery } from './redis-slot-refresh';
-import type { ReleaseAnnouncing } from './redis-scripts';
+import type { ReleaseAnnouncing } from './redis-script-parts';
 import { describeTopology, readTopology, RedisNodeAddress, RedisTopology, topologyField } from './redis-topology';
 
 const FIELDS = [
