@@ -70,13 +70,13 @@ describe('redis hot key: cohort handoff and strict arrival order', () => {
     try {
       await waitForQueue(key, 1);
       let passes = 0;
-      // each holder releases with a waiter of its own process behind it, which the release passes the lock to
+      // each holder releases with a waiter of its own process behind it (waiting from the call on: the key is
+      // held here), which the release passes the lock to
       for (;;) {
         const local = redis.app.service.acquire(key, { waitTime: 10_000 }).then(
           (taken) => taken,
           () => null,
         );
-        await waitForQueue(key, 2);
         await lock.release();
         const next = await Promise.race([local, other.then(() => null)]);
         if (!next) break;

@@ -74,10 +74,7 @@ export class RedisAttempts {
       context.writes.beforeSend();
       request.asking?.();
       token = await protocol.take(names, owner, request);
-      // a fence seeded from the server clock alone may be behind tokens this driver was given: raise it
-      if (token !== null && token < 0 && BigInt(-token) <= this.highestToken) {
-        token = (await protocol.raiseFence(names, owner, request.kind, this.floor)) ?? 0; // null: force-released meanwhile
-      }
+      if (token !== null && token < 0 && BigInt(-token) <= this.highestToken) token = (await this.raise(names, owner, request)) ?? 0;
     } catch (error) {
       this.giveBack(names, owner, request.kind);
       throw error;
@@ -88,17 +85,21 @@ export class RedisAttempts {
     return this.holdTaken(names, request, owner, typeof token === 'number' ? Math.abs(token) : token, sentAt, flagsOf(request, false));
   }
 
-  /** A lock kept here at its release (see RedisCohorts), taken back by `owner`; undefined when there is none any more. */
+  /**
+   * A lock kept here at its release (see RedisCohorts), taken back by `owner`, which must have no place in
+   * the server's queue; undefined when there is none any more.
+   */
   async retake(names: RedisKeyNames, request: AcquireRequest, owner: string): Promise<HeldLock | undefined> {
     const { context } = this;
     const kept = context.cohorts.claim(names.lock);
     if (kept === undefined) return undefined;
     const sentAt = monotonicNow();
-    let token: number | null;
+    let token: number | string;
     try {
       context.writes.beforeSend();
       request.asking?.();
-      token = await retakeKept(context.client, names, kept, owner, request.ttl, this.floor);
+      token = await retakeKept(context.client, names, kept, owner, request.ttl);
+      if (token < 0 && BigInt(-token) <= this.highestToken) token = (await this.raise(names, owner, request)) ?? 0;
     } catch (error) {
       // either may hold it now: both are passed on
       this.giveBack(names, kept, request.kind);
@@ -106,7 +107,8 @@ export class RedisAttempts {
       throw error;
     }
     request.answered?.();
-    return token === null ? undefined : this.holdTaken(names, request, owner, token, sentAt, flagsOf(request, true));
+    if (token === 0) return undefined;
+    return this.holdTaken(names, request, owner, typeof token === 'number' ? Math.abs(token) : token, sentAt, flagsOf(request, true));
   }
 
   /**
@@ -138,6 +140,19 @@ export class RedisAttempts {
     // 2: a release granted it to us before this attempt ran
     if (taken === 2 && head) return this.holdGranted(names, request, owner, value, head);
     return this.holdTaken(names, request, owner, value, sentAt, flagsOf(request, head !== undefined));
+  }
+
+  /**
+   * A fence seeded from the server clock alone (a negative token) may be behind tokens this driver was
+   * given: raised above them. Null when the lock is no longer ours (force-released meanwhile).
+   */
+  private raise(names: RedisKeyNames, owner: string, request: AcquireRequest): Promise<number | string | null> {
+    return this.context.protocolOf(request.kind).raiseFence(names, owner, request.kind, this.floor);
+  }
+
+  /** A lock a release here handed to this waiter (HANDOFF_SCRIPT): its whole TTL, from when that release was sent. */
+  holdHandedOff(names: RedisKeyNames, request: AcquireRequest, owner: string, handedOff: { token: string; sentAt: number }): HeldLock {
+    return this.holdTaken(names, request, owner, handedOff.token, handedOff.sentAt, flagsOf(request, true));
   }
 
   /** A lock a release granted to `head`: its lease (see grantLease) counts from `head.since`. */

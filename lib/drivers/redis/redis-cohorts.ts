@@ -16,7 +16,7 @@ export const COHORT_WINDOW_MS = 5;
 export const KEEP_MS = 100;
 
 interface Run {
-  /** Locks taken back in this run. */
+  /** Times this process went ahead of the next process in line in this run (retakes and handoffs here). */
   retakes: number;
   /** Monotonic time of the run's first keep. */
   since: number;
@@ -25,11 +25,12 @@ interface Run {
 }
 
 /**
- * Cohort handoff for the default mode (`fair: false`) of a hot mutex. A release while a waiter of another
- * process is first in line may leave the lock kept for this process (RELEASE_SCRIPT's `keep`): a local
- * waiter, or a new acquire in the same turn of the event loop (a worker that takes the lock again at once),
- * takes it back in one round trip with a new token; otherwise it is passed on to the next in line once the
- * turn's work is done. At most COHORT_MAX_RETAKES times in a row within COHORT_WINDOW_MS: no one starves,
+ * Cohort handoff for the default mode (`fair: false`) of a hot mutex. A release with a waiter of this process
+ * hands the lock to it in the same round trip (HANDOFF_SCRIPT). A release without one, while a waiter of
+ * another process is first in line, may leave the lock kept for this process (RELEASE_SCRIPT's `keep`): a
+ * new acquire in the same turn of the event loop (a worker that takes the lock again at once) takes it back
+ * in one round trip with a new token; otherwise it is passed on to the next in line once the turn's work
+ * is done. At most COHORT_MAX_RETAKES times in a row within COHORT_WINDOW_MS: no one starves,
  * and far fewer handoffs cross processes, each of which costs a message and another process's wake-up.
  */
 export class RedisCohorts {
@@ -38,26 +39,36 @@ export class RedisCohorts {
   /** `passOn(lock, owner)`: releases a kept lock that no retake claimed, to the next in line. */
   constructor(private readonly passOn: (lock: string, owner: string) => void) {}
 
+  /** Whether this process may pass over the next process in line for `lock` once more: false once the run has had its share. */
+  mayPassOver(lock: string): boolean {
+    const run = this.runs.get(lock);
+    return !run || (run.retakes < COHORT_MAX_RETAKES && monotonicNow() - run.since < COHORT_WINDOW_MS);
+  }
+
   /** How long the server may keep `lock` for us at a release now: 0 once the run has had its share. */
   keepFor(lock: string): number {
-    const run = this.runs.get(lock);
-    if (!run) return KEEP_MS;
-    return run.retakes < COHORT_MAX_RETAKES && monotonicNow() - run.since < COHORT_WINDOW_MS ? KEEP_MS : 0;
+    return this.mayPassOver(lock) ? KEEP_MS : 0;
+  }
+
+  /** A release here handed `lock` to a waiter of this process ahead of the next process in line. */
+  passed(lock: string): void {
+    this.run(lock).retakes++;
   }
 
   /** The release kept `lock` under `owner`: a retake here claims it, else it is passed on after this turn. */
   kept(lock: string, owner: string): void {
-    let run = this.runs.get(lock);
-    if (!run) {
-      run = { retakes: 0, since: monotonicNow() };
-      this.runs.set(lock, run);
-    }
+    const run = this.run(lock);
     run.kept = owner;
     setImmediate(() => {
       if (run.kept !== owner) return;
       run.kept = undefined;
       this.passOn(lock, owner);
     });
+  }
+
+  /** Whether `lock` is kept here now (a retake may claim it). */
+  isKept(lock: string): boolean {
+    return this.runs.get(lock)?.kept !== undefined;
   }
 
   /** The owner id `lock` is kept under, for a retake (once); undefined when it is not kept. */
@@ -73,6 +84,15 @@ export class RedisCohorts {
   /** `lock` went to another process, or to no one: the next run starts afresh. */
   ended(lock: string): void {
     this.runs.delete(lock);
+  }
+
+  private run(lock: string): Run {
+    let run = this.runs.get(lock);
+    if (!run) {
+      run = { retakes: 0, since: monotonicNow() };
+      this.runs.set(lock, run);
+    }
+    return run;
   }
 
   /** At close: every kept lock passed on now, not after a turn the driver may not see. */

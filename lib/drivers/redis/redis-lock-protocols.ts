@@ -1,7 +1,7 @@
 import type { LockKind } from '../../acquisition/lock-kind';
 import type { AcquireRequest } from '../../interfaces/locker-driver.interface';
 import type { RedisKeyNames } from './redis-key-names';
-import type { AttemptReply, QueueKeys, ReleaseReply, ScriptedRedis, SharedKeys } from './redis-scripted-client';
+import type { AttemptReply, HandoffReply, QueueKeys, ReleaseReply, ScriptedRedis, SharedKeys } from './redis-scripted-client';
 
 /** How a release is sent. */
 export interface ReleaseHow {
@@ -61,15 +61,27 @@ export const exclusiveProtocol = (client: ScriptedRedis): RedisLockProtocol => (
   raiseFence: (names, owner, _kind, floor) => client.lockerRaiseFence(names.lock, names.fence, owner, floor),
 });
 
-/** A mutex kept at its release is taken back by a new owner of the same process: its token, or null when no longer kept. */
-export const retakeKept = (
+/** A hot default-mode mutex kept at its release for a retake here (see KEEP_SCRIPT): 3 kept, 1 freed, 0 not ours, 2 see RELEASE_SCRIPT. */
+export const keepForRetake = (client: ScriptedRedis, names: RedisKeyNames, owner: string, keepMs: number): Promise<0 | 1 | 2 | 3> =>
+  client.lockerKeep(names.lock, names.queue, names.queueFair, owner, keepMs);
+
+/** A mutex kept at its release, taken back by a new owner of the same process: see RETAKE_SCRIPT. */
+export const retakeKept = (client: ScriptedRedis, names: RedisKeyNames, keptOwner: string, owner: string, ttl: number): Promise<number> =>
+  client.lockerRetake(names.lock, names.fence, keptOwner, owner, ttl);
+
+/**
+ * Our release of a mutex that hands it to `next`, a waiter of this process, in the same step, unless a
+ * waiter of another process is first in line and may not be passed over (`pass` false): see HANDOFF_SCRIPT.
+ */
+export const handOff = (
   client: ScriptedRedis,
   names: RedisKeyNames,
-  keptOwner: string,
   owner: string,
-  ttl: number,
+  next: { owner: string; ttl: number },
   floor: string,
-): Promise<number | null> => client.lockerRetake(...queueKeys(names), keptOwner, owner, ttl, floor);
+  pass: boolean,
+): Promise<HandoffReply> =>
+  client.lockerHandoff(...queueKeys(names), names.queueFair, owner, next.owner, next.ttl, floor, pass ? 1 : 0, names.channel);
 
 /** The script's letter of a kind that shares its key. */
 const KIND_LETTER: Partial<Record<LockKind, string>> = { permit: 'p', read: 'r', write: 'w' };

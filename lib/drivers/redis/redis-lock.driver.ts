@@ -55,6 +55,8 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   private readonly commandTimeout: number;
   private readonly attempts: RedisAttempts;
   private readonly releases: RedisReleases;
+  /** Mutexes a lock of this driver holds now (by lock name): a default-mode waiter here waits for its release to hand over. */
+  private readonly heldHere = new Map<string, number>();
 
   /**
    * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
@@ -91,11 +93,15 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       cohorts: this.cohorts,
       writes: this.writes,
       renewals: this.renewals,
-      hold: (request, granted) => this.hold(request, granted),
+      hold: (request, granted) => {
+        if (request.kind === 'lock') this.noteHeld((granted.remote as RedisLockRemote).lock, 1);
+        return this.hold(request, granted);
+      },
       release: (lock, owner, kind, flags) => this.release(lock, owner, kind, flags),
     });
     this.releases = new RedisReleases({
       server: this,
+      client: this.client,
       protocolOf: (kind) => this.protocolOf(kind),
       queues: this.queues,
       grants: this.grants,
@@ -125,11 +131,12 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     scope.check();
     // One owner per call: a retried attempt whose first reply was lost finds its own lock, not a stranger's.
     const owner = this.ownerId(++this.owners);
-    if (mayRetake(request) && !this.queues.hasWaiters(names.lock)) {
+    if (mayRetake(request) && this.cohorts.isKept(names.lock) && !this.queues.hasWaiters(names.lock)) {
       const retaken = await this.attempts.retake(names, request, owner);
       if (retaken) return retaken;
     }
-    if (!this.queues.isWaitedOn(names.lock)) {
+    // held here (or waited for lately) it is certainly busy: wait without asking
+    if (!this.queues.isWaitedOn(names.lock) && !this.heldHere.has(names.lock)) {
       const taken = await this.attempts.take(names, request, owner);
       if (typeof taken !== 'string') return taken;
       if (!request.wait && taken === 'busy') return null;
@@ -152,6 +159,13 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
 
   protected onSettled(lock: HeldLock): void {
     this.renewals.untrack(lock);
+    if (lock.kind === 'lock') this.noteHeld((lock.remote as RedisLockRemote).lock, -1);
+  }
+
+  private noteHeld(lockName: string, change: number): void {
+    const held = (this.heldHere.get(lockName) ?? 0) + change;
+    if (held > 0) this.heldHere.set(lockName, held);
+    else this.heldHere.delete(lockName);
   }
 
   protected override onExtended(lock: HeldLock): void {
@@ -164,18 +178,27 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
    * It asks again when that sleep ends, so a holder that died without releasing is outlived.
    */
   private async waitAsHead(names: RedisKeyNames, request: AcquireRequest, owner: string, turn: Turn, scope: WaitScope): Promise<Lock> {
-    const head = this.grants.enter(names.lock, owner);
+    const head = this.grants.enter(names.lock, owner, request);
     try {
       for (;;) {
-        if (mayRetake(request)) {
+        if (head.handedOff) return this.attempts.holdHandedOff(names, request, owner, head.handedOff);
+        // a lock kept here at its release; only while this waiter has no place in the server's queue
+        if (mayRetake(request) && head.since === undefined && this.cohorts.isKept(names.lock)) {
           const retaken = await this.attempts.retake(names, request, owner);
           if (retaken) return retaken;
         }
         turn.attempting();
+        if (mayRetake(request) && this.heldHere.has(names.lock)) {
+          // held here: its release hands it over to this waiter (or wakes it to take its place in line)
+          await turn.sleep(FAIR_PLACE_MS / 3);
+          continue;
+        }
         const result = await this.attempts.attempt(names, request, owner, head);
         if (typeof result !== 'number') return result;
         // a grant may have been heard while the attempt was in flight
-        if (head.grantedToken === undefined) await turn.sleep(Math.min(result + PTTL_SLACK_MS, FAIR_PLACE_MS / 3, request.ttl / 3));
+        if (head.grantedToken === undefined && !head.handedOff) {
+          await turn.sleep(Math.min(result + PTTL_SLACK_MS, FAIR_PLACE_MS / 3, request.ttl / 3));
+        }
         if (head.grantedToken === undefined) continue;
         scope.check(); // a grant heard after the wait's deadline or abort is passed on (below), not taken
         return this.attempts.holdGranted(names, request, owner, head.grantedToken, head);

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { announcePrelude, ReleaseAnnouncing } from './redis-script-parts';
 import {
   ACQUIRE_SCRIPT,
+  HANDOFF_SCRIPT,
+  KEEP_SCRIPT,
   LEAVE_QUEUE_SCRIPT,
   RAISE_FENCE_SCRIPT,
   RELEASE_LEAN_SCRIPT,
@@ -32,9 +35,12 @@ export type AttemptReply = [1 | 2, string | number] | [0, number, string];
 
 /**
  * A release's answer: 0 not ours; 1 released to no one; 2 not released, someone waits (the lean release:
- * send the full one); {1, owner, token, ...} released and granted to those waiters; {3} kept for a retake here.
+ * send the full one); {1, owner, token, ...} released and granted to those waiters; 3 or {3} kept for a retake here.
  */
-export type ReleaseReply = 0 | 1 | 2 | [0] | [1, ...string[]] | [3];
+export type ReleaseReply = 0 | 1 | 2 | 3 | [0] | [1, ...string[]] | [3];
+
+/** A handoff's answer: {4, token, passed} handed to the next owner here, else as a release (see HANDOFF_SCRIPT). */
+export type HandoffReply = [0] | [1, ...string[]] | [4, string, 0 | 1];
 
 /** The client with our scripts defined on it (EVALSHA, with EVAL after a server restart). */
 export type ScriptedRedis = (Redis | Cluster) & LockerCommands;
@@ -50,7 +56,11 @@ interface LockerCommands {
   lockerRelease(
     ...keysThenArgs: [...QueueKeys, fair: string, owner: string, channel: string, floor: string, keepMs: number, announce: 0 | 1]
   ): Promise<ReleaseReply>;
-  lockerRetake(...keysThenArgs: [...QueueKeys, keptOwner: string, owner: string, ttl: number, floor: string]): Promise<number | null>;
+  lockerKeep(lock: string, queue: string, fair: string, owner: string, keepMs: number): Promise<0 | 1 | 2 | 3>;
+  lockerRetake(lock: string, fence: string, keptOwner: string, owner: string, ttl: number): Promise<number>;
+  lockerHandoff(
+    ...keysThenArgs: [...QueueKeys, fair: string, owner: string, next: string, ttl: number, floor: string, pass: 0 | 1, channel: string]
+  ): Promise<HandoffReply>;
   lockerLeaveQueue(...keysThenArgs: [...QueueKeys, owner: string, channel: string, floor: string]): Promise<number>;
   lockerRenew(keyCount: number, ...keysThenOwnersAndTtls: (string | number)[]): Promise<number[]>;
   lockerSharedTake(
@@ -87,20 +97,57 @@ interface LockerCommands {
   lockerSharedRenew(keyCount: number, ...keysThenOwnersAndTtls: (string | number)[]): Promise<number[]>;
 }
 
+/** NOSCRIPT: the server does not have the script (a restart, a failover, SCRIPT FLUSH): send it whole. */
+const isNoScript = (error: unknown): boolean => error instanceof Error && error.message.startsWith('NOSCRIPT');
+
 /**
- * Defines the lock scripts on `client` and returns it typed with them. A script that may tell waiters
- * starts with the `announce(channel, message)` of `announcing`; those of the uncontended path tell no one.
+ * One script, sent as a plain EVALSHA command (and as EVAL, which caches it, when the server answers
+ * NOSCRIPT). ioredis' defineCommand does the same through a Script object whose extra promises, argument
+ * copies and per-socket bookkeeping cost more client CPU than a lock cycle's own code (bench 1c).
+ * `keys`: how many of the arguments are keys; undefined: the first argument says.
+ */
+class LockerScript {
+  private readonly sha: string;
+
+  constructor(
+    private readonly lua: string,
+    private readonly keys?: number,
+  ) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  run(client: Redis | Cluster, args: (string | number)[]): Promise<unknown> {
+    const sent =
+      this.keys === undefined ? client.evalsha(this.sha, ...(args as [number, ...string[]])) : client.evalsha(this.sha, this.keys, ...args);
+    return sent.catch((error: unknown) => {
+      if (!isNoScript(error)) throw error;
+      return this.keys === undefined
+        ? client.eval(this.lua, ...(args as [number, ...string[]]))
+        : client.eval(this.lua, this.keys, ...args);
+    });
+  }
+}
+
+/**
+ * Puts the lock scripts on `client` as methods and returns it typed with them. A script that may tell
+ * waiters starts with the `announce(channel, message)` of `announcing`; those of the uncontended path tell no one.
  */
 export function withLockerScripts(client: Redis | Cluster, announcing: ReleaseAnnouncing): ScriptedRedis {
   const announce = announcePrelude(announcing);
-  const define = (name: string, numberOfKeys: number | undefined, lua: string) => client.defineCommand(name, { numberOfKeys, lua });
+  const scripted = client as ScriptedRedis;
+  const define = (name: keyof LockerCommands, keys: number | undefined, lua: string): void => {
+    const script = new LockerScript(lua, keys);
+    (scripted as unknown as Record<string, unknown>)[name] = (...args: (string | number)[]) => script.run(client, args);
+  };
   define('lockerTake', 2, TAKE_SCRIPT);
   define('lockerTakeFair', 3, TAKE_FAIR_SCRIPT);
   define('lockerReleaseLean', 2, RELEASE_LEAN_SCRIPT);
   define('lockerRaiseFence', 2, RAISE_FENCE_SCRIPT);
   define('lockerAcquire', 6, ACQUIRE_SCRIPT);
   define('lockerRelease', 6, announce + RELEASE_SCRIPT);
-  define('lockerRetake', 5, RETAKE_SCRIPT);
+  define('lockerKeep', 3, KEEP_SCRIPT);
+  define('lockerRetake', 2, RETAKE_SCRIPT);
+  define('lockerHandoff', 6, announce + HANDOFF_SCRIPT);
   define('lockerLeaveQueue', 5, announce + LEAVE_QUEUE_SCRIPT);
   define('lockerRenew', undefined, RENEW_SCRIPT);
   define('lockerSharedTake', 5, SHARED_TAKE_SCRIPT);
@@ -110,5 +157,5 @@ export function withLockerScripts(client: Redis | Cluster, announcing: ReleaseAn
   define('lockerSharedForceRelease', 7, announce + SHARED_FORCE_RELEASE_SCRIPT);
   define('lockerSharedRaiseFence', 4, SHARED_RAISE_FENCE_SCRIPT);
   define('lockerSharedRenew', undefined, SHARED_RENEW_SCRIPT);
-  return client as ScriptedRedis;
+  return scripted;
 }

@@ -136,17 +136,60 @@ return {1}
 `;
 
 /**
- * KEYS: lock, fence, queue, queue leases, queue TTLs. ARGV: owner it was kept under, new owner, ttl ms,
- * fence floor. A lock kept at its release (RELEASE_SCRIPT) taken back by a new owner of the same process,
- * which leaves its place if it had one. Returns the new token, or nil when it is no longer kept.
+ * KEYS: lock, fence, queue, queue leases, queue TTLs, fair waiters. ARGV: owner, next owner (a waiter of the
+ * same process), its ttl ms, fence floor, may pass over (1/0), channel.
+ * Our release that hands the lock to a waiter of our own process in the same step (a new owner, a new
+ * token), unless a live waiter of another process is first in line and may not be passed over (`pass` 0, or
+ * a fair waiter queued): then it is granted to that one, as RELEASE_SCRIPT does. Returns {0} when not ours,
+ * {4, token, passed} when handed over (passed: 1 if another process's waiter was first in line), {1, owner,
+ * token} when granted, {1} when released to no one.
  */
-export const RETAKE_SCRIPT = `${LIVE_QUEUE_HEAD}${NEXT_TOKEN}
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+export const HANDOFF_SCRIPT = `${GRANT_TO_HEAD}
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
+local head = live_queue_head(KEYS[3], KEYS[4], KEYS[5])
+local process = string.match(ARGV[1], '^(.*:)')
+local remote = head and string.sub(head, 1, #process) ~= process
+if remote and (ARGV[5] ~= '1' or redis.call('EXISTS', KEYS[6]) == 1) then
+  redis.call('DEL', KEYS[1])
+  local owner, token = grant_to_head(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[6], ARGV[4])
+  if owner then return {1, owner, token} end
+  return {1}
+end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 if redis.call('ZSCORE', KEYS[4], ARGV[2]) then leave_queue(KEYS[3], KEYS[4], KEYS[5], ARGV[2]) end
-return next_token(KEYS[2], ARGV[4])
+return {4, string.format('%.0f', next_token(KEYS[2], ARGV[4])), remote and 1 or 0}
 `;
 
+/**
+ * KEYS: lock, queue, fair waiters. ARGV: owner, keep ms. The release of a hot default-mode mutex while
+ * someone waits: kept for a retake here (RETAKE_SCRIPT) that long, with no one else let in meanwhile.
+ * Returns 3 when kept, 0 when not ours, 1 when freed because no one waits any more, 2 when a fair waiter is
+ * queued (it is left held: RELEASE_SCRIPT grants it on).
+ */
+export const KEEP_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then return 2 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 3
+`;
+
+/**
+ * KEYS: lock, fence. ARGV: owner it was kept under, new owner (of the same process, with no place in the
+ * queue), ttl ms. A lock kept at its release (KEEP_SCRIPT, RELEASE_SCRIPT) taken back. Returns the new token
+ * (minus it when the fence was seeded: see TAKE_SCRIPT), or 0 when it is no longer kept.
+ */
+export const RETAKE_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+local token = redis.call('INCR', KEYS[2])
+if token > 1 then return token end
+${SEED_FENCE}
+return -seed_fence(KEYS[2], '0')
+`;
 /**
  * KEYS: lock, fence, queue, queue leases, queue TTLs. ARGV: owner, channel, fence floor.
  * A waiter that gives up leaves its place. If a release granted it the lock meanwhile, the lock goes on
