@@ -20,7 +20,8 @@ describe('npm run bench, shortened', () => {
           BENCH_ROUNDS: '1',
           BENCH_MANY_KEYS: '200',
           BENCH_ONLY:
-            'uncontended,uncontended-as-called,uncontended-layers,contention-8-apps,contention-4-processes,many-keys,many-keys-throughput',
+            'uncontended,uncontended-as-called,uncontended-layers,contention-8-apps,contention-4-processes,many-keys,many-keys-throughput,' +
+            'uncontended-permit,contention-permit-8-apps',
           BENCH_OUT: out,
         },
         encoding: 'utf8',
@@ -36,6 +37,8 @@ describe('npm run bench, shortened', () => {
         '2c. Hot key',
         '5. Many keys',
         '5b. A lock per order',
+        '7a. Uncontended permit',
+        '7c. Hot permits',
         'Against the goals',
       ])
         assert.match(report, new RegExp(title));
@@ -46,6 +49,10 @@ describe('npm run bench, shortened', () => {
       const layers = results.results.find((result) => result.id === 'uncontended-layers')!.rounds[0].rows;
       assert.equal(layers.length, 5, 'every layer was timed');
       for (const row of layers) assert.ok(row.metrics.cyclesPerSec > 0, `${row.row} completed cycles`);
+      for (const row of results.results.find((result) => result.id === 'contention-permit-8-apps')!.rounds[0].rows) {
+        assert.ok(row.metrics.acquisitionsPerSec > 0, `${row.row} took permits`);
+        assert.ok(row.metrics.mostHolders <= 2, `${row.row}: more holders than the limit at once`);
+      }
       for (const id of ['contention-4-processes', 'contention-8-apps']) {
         const contention = results.results.find((result) => result.id === id)!.rounds[0].rows;
         assert.equal(contention.length, 8, `every contender ran (${id})`);

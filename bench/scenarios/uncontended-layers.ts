@@ -52,7 +52,12 @@ export const uncontendedLayers: Scenario = {
     const seconds = context.seconds;
     const rows: RoundRow[] = [];
     const row = async (name: string, cycle: () => Promise<void>, isFloor = false) =>
-      rows.push({ row: name, backend: 'redis', isFloor, metrics: await timeCycles(cycle, seconds) });
+      rows.push({
+        row: name,
+        backend: 'redis',
+        isFloor,
+        metrics: await timeCycles(cycle, seconds, () => context.inspector.serverCpuUs('redis')),
+      });
 
     const floor = await floorRedis.connect(context.servers);
     try {

@@ -121,8 +121,12 @@ export const sharedProtocol = (client: ScriptedRedis): RedisLockProtocol => ({
       floor,
       grantLease,
     ),
-  release: (names, owner, kind, floor) =>
-    client.lockerSharedRelease(...sharedKeys(names), owner, KIND_LETTER[kind] as string, names.channel, floor),
+  release: (names, owner, kind, floor, how) => {
+    if (!how.lean) return client.lockerSharedRelease(...sharedKeys(names), owner, KIND_LETTER[kind] as string, names.channel, floor);
+    // a writer holds the lock key as a mutex does
+    if (kind === 'write') return client.lockerReleaseLean(names.lock, names.queue, owner);
+    return client.lockerSharedReleaseLean(names.holders, names.tokens, names.queue, owner);
+  },
   leaveQueue: (names, owner, kind, floor) =>
     client.lockerSharedLeaveQueue(...sharedKeys(names), owner, KIND_LETTER[kind] as string, names.channel, floor),
   raiseFence: (names, owner, kind, floor) =>

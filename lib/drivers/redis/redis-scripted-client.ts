@@ -19,6 +19,7 @@ import {
   SHARED_FORCE_RELEASE_SCRIPT,
   SHARED_LEAVE_QUEUE_SCRIPT,
   SHARED_RAISE_FENCE_SCRIPT,
+  SHARED_RELEASE_LEAN_SCRIPT,
   SHARED_RELEASE_SCRIPT,
   SHARED_RENEW_SCRIPT,
   SHARED_TAKE_SCRIPT,
@@ -88,6 +89,7 @@ interface LockerCommands {
       grantLease: number,
     ]
   ): Promise<AttemptReply>;
+  lockerSharedReleaseLean(holders: string, tokens: string, queue: string, owner: string): Promise<0 | 1 | 2>;
   lockerSharedRelease(...keysThenArgs: [...SharedKeys, owner: string, kind: string, channel: string, floor: string]): Promise<ReleaseReply>;
   lockerSharedLeaveQueue(...keysThenArgs: [...SharedKeys, owner: string, kind: string, channel: string, floor: string]): Promise<number>;
   lockerSharedForceRelease(...keysThenArgs: [...SharedKeys, channel: string]): Promise<number>;
@@ -152,6 +154,7 @@ export function withLockerScripts(client: Redis | Cluster, announcing: ReleaseAn
   define('lockerRenew', undefined, RENEW_SCRIPT);
   define('lockerSharedTake', 5, SHARED_TAKE_SCRIPT);
   define('lockerSharedAcquire', 7, SHARED_ACQUIRE_SCRIPT);
+  define('lockerSharedReleaseLean', 3, SHARED_RELEASE_LEAN_SCRIPT);
   define('lockerSharedRelease', 7, announce + SHARED_RELEASE_SCRIPT);
   define('lockerSharedLeaveQueue', 7, announce + SHARED_LEAVE_QUEUE_SCRIPT);
   define('lockerSharedForceRelease', 7, announce + SHARED_FORCE_RELEASE_SCRIPT);

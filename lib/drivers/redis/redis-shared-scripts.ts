@@ -137,6 +137,17 @@ return {0, math.max(retry_in, 0), redis.call('GET', KEYS[4]) or '0'}
 `;
 
 /**
+ * KEYS holders, tokens, queue. ARGV: owner. A permit's or reader's release when no one is queued: 1, or 0 when
+ * it was not ours; 2 when someone is queued (it is left held: SHARED_RELEASE_SCRIPT grants on).
+ */
+export const SHARED_RELEASE_LEAN_SCRIPT = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return 2 end
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+`;
+
+/**
  * ARGV: owner, kind, channel, fence floor. Frees only our own hold; when someone is queued, grants the
  * lock to the waiters at the head of the queue that its rule lets in, announcing "<token> <owner> ...".
  * Returns 0 when it was not ours, 1 when no one is queued, else {1, owner, token, owner, token, ...} for
