@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import type { LockerDriver } from '../../interfaces/locker-driver.interface';
+import { monotonicNow } from '../../utils/clock';
 import { answerWithin } from '../../utils/settle-within';
 import { awaitProbe, probeKey, probeLockPath } from '../permission-probe';
 import { quitWithin } from './redis-connection';
@@ -10,8 +11,10 @@ import type { ReleaseListening, SubscriberConnection } from './redis-release-cha
 
 /** What the redis probe needs of the driver it checks. */
 export interface RedisProbeTarget {
-  /** A copy of the driver on the same client that tells no one of its locks; closed by the probe. */
+  /** Copies of the driver on the same client that tell no one of their locks; closed by the probe. */
   copy: LockerDriver;
+  /** The second caller's: another owner prefix, so the scripts take it for another process. */
+  waiterCopy: LockerDriver;
   client: Redis | Cluster;
   refusals: RedisRefusals;
   /** Opens a connection as the driver's release subscriber does, and how that one listens. */
@@ -32,8 +35,11 @@ const NOT_UNSUBSCRIBED = 'so a channel waiters listened on stays subscribed unti
 
 /**
  * Bootstrap's check that the server lets us do what locks under `keyPrefix` need (ACL users: commands,
- * `~prefix*` keys, `&prefix*` channels): one lock through every step (see probeLockPath), on a copy of the
- * driver, and meanwhile one SUBSCRIBE as waiters do. A refusal of the lock path rejects with the
+ * `~prefix*` keys, `&prefix*` channels): one lock through every step (see probeLockPath), and meanwhile one
+ * SUBSCRIBE as waiters do. The holder is fair and the waiter on a second copy of the driver, as if in
+ * another process: so the holder's release goes from the short script (TAKE_FAIR, RELEASE_LEAN) to the one
+ * that grants the lock to a queued waiter and announces it, and every script command of the mutex's path
+ * but the cohort handoff's (whose commands those share) runs. A refusal of the lock path rejects with the
  * LockerConfigError that names the command and the rule to add; a refused SUBSCRIBE only costs speed, and is
  * a warning that says so. Nothing stays on the server: the probe's keys are deleted (its fencing counter
  * would stay a day).
@@ -43,9 +49,13 @@ export async function probeRedisPermissions(target: RedisProbeTarget, keyPrefix:
   const names = redisKeyNames(keyPrefix, key);
   const lockPath = (async () => {
     try {
-      await probeLockPath(target.copy, keyPrefix, key, target.commandTimeout);
+      await probeLockPath(target.copy, keyPrefix, key, target.commandTimeout, {
+        waiter: target.waiterCopy,
+        fairHolder: true,
+        queued: () => queued(target, names.queue),
+      });
     } finally {
-      await Promise.allSettled([target.copy.close(), removeKeys(target.client, names)]);
+      await Promise.allSettled([target.copy.close(), target.waiterCopy.close(), removeKeys(target.client, names)]);
     }
   })();
   const subscribing = checkSubscribe(target, names.channel, keyPrefix);
@@ -53,6 +63,24 @@ export async function probeRedisPermissions(target: RedisProbeTarget, keyPrefix:
   const checking = lockPath.then(() => subscribing);
   const what = `[${target.copy.instanceId}] the redis permissions for key_prefix "${keyPrefix}"`;
   await awaitProbe(checking, target.commandTimeout, what, logger);
+}
+
+/** How often the probe looks whether its waiter has a place in the server's queue yet. */
+const QUEUED_POLL_MS = 2;
+
+/**
+ * Resolves once `queue` exists (the probe's waiter took its place there), looking every QUEUED_POLL_MS for
+ * at most the probe's budget: the waiter's own requests are its copy's business, so no reply of theirs says when.
+ */
+async function queued(target: RedisProbeTarget, queue: string): Promise<void> {
+  const until = monotonicNow() + target.commandTimeout;
+  while (monotonicNow() < until) {
+    const exists = await target.client.exists(queue).catch((error: unknown) => {
+      throw target.refusals.explain(error, queue);
+    });
+    if (exists === 1) return;
+    await new Promise((resolve) => setTimeout(resolve, QUEUED_POLL_MS));
+  }
 }
 
 /** One SUBSCRIBE and UNSUBSCRIBE (sharded: SSUBSCRIBE, SUNSUBSCRIBE) on a connection of the subscriber's kind. */
