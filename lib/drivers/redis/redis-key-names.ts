@@ -46,6 +46,11 @@ export class RedisKeyNames {
   get channel(): string {
     return releasedChannel(this.lock);
   }
+
+  /** Every key of the lock (not the channel): the names above are getters, which a spread or Object.values misses. */
+  get keys(): string[] {
+    return [this.lock, this.holders, this.tokens, this.fence, this.queue, this.queueLeases, this.queueTtls, this.queueFair];
+  }
 }
 
 const ESCAPED = /[%{}]/;

@@ -49,6 +49,10 @@ export async function probeRedisPermissions(target: RedisProbeTarget, keyPrefix:
   const names = redisKeyNames(keyPrefix, key);
   const lockPath = (async () => {
     try {
+      // the lock scripts go as EVALSHA, and as EVAL only where the server lacks them (a restart, a failover): checked here
+      await target.client.eval('return 1', 0).catch((error: unknown) => {
+        throw target.refusals.explain(error, names.lock);
+      });
       await probeLockPath(target.copy, keyPrefix, key, target.commandTimeout, {
         waiter: target.waiterCopy,
         fairHolder: true,
@@ -108,7 +112,6 @@ async function checkSubscribe(target: RedisProbeTarget, channel: string, keyPref
 
 /** Deletes every key the probe's lock may have made (all of RedisKeyNames but the channel); without DEL, expires them at once. */
 async function removeKeys(client: Redis | Cluster, names: RedisKeyNames): Promise<void> {
-  const { channel: _channel, ...keys } = names;
-  const all = Object.values(keys);
+  const all = names.keys;
   await client.del(...all).catch(() => Promise.all(all.map((name) => client.pexpire(name, 1))));
 }
