@@ -92,4 +92,16 @@ describe('redis hot key: cohort handoff and strict arrival order', () => {
       void other.then(({ child }) => child.kill('SIGKILL'));
     }
   });
+
+  it("default mode: a waiter in the holder's own process takes a key the holder lost without knowing yet (deleted on the server)", async () => {
+    const key = 'cohort-lost-here';
+    // a 60 s lease: the holder would learn of the loss at its first renewal, 20 s on
+    const held = await redis.app.service.acquire(key, { ttl: 60_000 });
+    const waiting = redis.app.service.acquire(key, { waitTime: 10_000 });
+    assert.equal(await redis.inspector.del(`nest-locker:{${key}}`), 1);
+    const taken = await waiting;
+    assert.ok(taken.fencingToken > held.fencingToken);
+    await taken.release();
+    await held.release().catch(() => undefined);
+  });
 });

@@ -214,6 +214,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
    */
   private async waitAsHead(names: RedisKeyNames, request: AcquireRequest, owner: string, turn: Turn, scope: WaitScope): Promise<Lock> {
     const head = this.grants.enter(names.lock, owner, request);
+    let lookedLocally = false;
     try {
       for (;;) {
         if (head.handedOff) return this.attempts.holdHandedOff(names, request, owner, head.handedOff);
@@ -224,8 +225,15 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
         }
         turn.attempting();
         if (mayRetake(request) && this.heldHere.has(names.lock)) {
-          // held here: its release hands it over to this waiter (or wakes it to take its place in line)
-          await turn.sleep(FAIR_PLACE_MS / 3);
+          // Held here: its release hands it over to this waiter (or wakes it to take its place in line). It still
+          // looks every third of FAIR_PLACE_MS (or of its TTL), as a queued waiter asks again: the holder here may
+          // have lost the key without knowing yet (deleted, force-released, a restart), until its next renewal.
+          if (lookedLocally) {
+            const taken = await this.attempts.take(names, request, owner);
+            if (typeof taken !== 'string') return taken;
+          }
+          lookedLocally = true;
+          if (!head.handedOff) await turn.sleep(Math.min(FAIR_PLACE_MS / 3, request.ttl / 3));
           continue;
         }
         const result = await this.attempts.attempt(names, request, owner, head);
