@@ -92,6 +92,12 @@ describe('redis fair mode', () => {
         waiterGotIt = true;
         await taken.release();
       });
+      // counted from when the other node waits in the server's queue: until then a release passes no one over
+      await eventually(
+        () => queueLength(key),
+        (queued) => queued === 1,
+        10_000,
+      );
       let passedOver = 0;
       // The releasing node hears of its own release first: without a place in the server's queue the
       // waiting node, told by a message, asks too late every time.
