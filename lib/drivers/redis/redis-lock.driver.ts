@@ -9,6 +9,7 @@ import { redisOwnerPrefix } from '../../inspection/lock-holder';
 import type { LeaderInfo } from '../../interfaces/election.interface';
 import type { AcquireRequest, DriverContext, LeaderWatch } from '../../interfaces/locker-driver.interface';
 import { redisKeyNames, RedisKeyNames, releasedChannel } from './redis-key-names';
+import { settleWithin } from '../../utils/settle-within';
 import { commandTimeoutOf, quitWithin } from './redis-connection';
 import { RedisDroppedConnections } from './redis-dropped-connections';
 import { RedisInspection } from './redis-inspection';
@@ -31,6 +32,12 @@ import { RedisWriteBatching } from './redis-write-batching';
 
 /** When a waiter should re-check if no release was announced (lease of a dead holder ran out). */
 const PTTL_SLACK_MS = 1;
+
+/**
+ * The most close() waits for the leaves of the queue still on their way before it sends QUIT: a script the
+ * server lacks (NOSCRIPT: a fresh master, a restart, a failover) goes again as EVAL one round trip later.
+ */
+const LEAVES_AT_CLOSE_MS = 1_000;
 
 const DROPPED = 'the connection to redis dropped; the server may have restarted without it';
 
@@ -63,6 +70,8 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   private readonly releases: RedisReleases;
   /** Mutexes a lock of this driver holds now (by lock name): a default-mode waiter here waits for its release to hand over. */
   private readonly heldHere = new Map<string, number>();
+  /** Waiters' leaves of the server's queue not yet answered (see LEAVES_AT_CLOSE_MS). */
+  private readonly leaving = new Set<Promise<unknown>>();
 
   /**
    * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
@@ -151,6 +160,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       const taken = await this.attempts.take(names, request, owner);
       if (typeof taken !== 'string') return taken;
       if (!request.wait && taken === 'busy') return null;
+      scope.check(); // ended (deadline, abort, shutdown) while that take was answered: it does not go on to queue
     }
     if (!request.wait) {
       const result = await this.attempts.attempt(names, request, owner);
@@ -189,6 +199,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     this.grants.stop();
     this.queues.closeLingering();
     this.dropped.stopListening();
+    if (this.leaving.size > 0) await settleWithin(Promise.all(this.leaving), Math.min(this.commandTimeout, LEAVES_AT_CLOSE_MS));
     await Promise.all([this.subscriber.close(), this.ownsClient && quitWithin(this.client, this.commandTimeout)]);
   }
 
@@ -248,13 +259,15 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       }
     } catch (error) {
       // if a release granted us the lock meanwhile, the script gives it to the next waiter
-      this.protocolOf(request.kind)
+      const leave = this.protocolOf(request.kind)
         .leaveQueue(names, owner, request.kind, this.attempts.floor)
         .catch(() =>
           this.grants.abandon(owner, (lock) => {
             this.release(lock, owner, request.kind, WAITED_FOR | NO_KEEP).catch(() => undefined);
           }),
         );
+      this.leaving.add(leave);
+      void leave.finally(() => this.leaving.delete(leave));
       throw error;
     } finally {
       this.grants.leave(names.lock, head);
