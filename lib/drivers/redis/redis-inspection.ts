@@ -6,7 +6,8 @@ import { answerWithin } from '../../utils/settle-within';
 import { namesOfLock, RedisKeyNames, redisKeyNames } from './redis-key-names';
 import { proclaimedBy, proclaimedKey } from './redis-leader-scripts';
 import { sharedKeys } from './redis-lock-protocols';
-import { announcePrelude, FENCE_IDLE_MS, FORCE_RELEASE_SCRIPT, ReleaseAnnouncing } from './redis-scripts';
+import { announcePrelude, ReleaseAnnouncing } from './redis-script-parts';
+import { FORCE_RELEASE_SCRIPT } from './redis-scripts';
 import { SHARED_FORCE_RELEASE_SCRIPT, SHARED_INSPECT_SCRIPT } from './redis-shared-scripts';
 
 /** KEYS: lock, fence, queue. The holder's owner id, PTTL, fencing token and queue length; nil when free. */
@@ -67,7 +68,7 @@ export class RedisInspection {
   async forceRelease(keyPrefix: string, key: string, namespace: LockNamespace): Promise<boolean> {
     const names = redisKeyNames(keyPrefix, key, namespace);
     const removed = shared(namespace)
-      ? await this.client.eval(this.sharedForceReleaseScript, 7, ...sharedKeys(names), names.channel, FENCE_IDLE_MS)
+      ? await this.client.eval(this.sharedForceReleaseScript, 7, ...sharedKeys(names), names.channel)
       : await this.client.eval(
           this.forceReleaseScript,
           5,
@@ -77,7 +78,6 @@ export class RedisInspection {
           names.queueLeases,
           names.queueTtls,
           names.channel,
-          FENCE_IDLE_MS,
         );
     return removed === 1;
   }
