@@ -1,3 +1,4 @@
+import { isPassingFault } from '../../errors/passing-fault';
 import type { LockKind } from '../../acquisition/lock-kind';
 import type { LocalWaitQueues } from '../../lock/local-wait-queues';
 import type { RedisCohorts } from './redis-cohorts';
@@ -59,8 +60,10 @@ export class RedisReleases {
       // someone waits after all (or a fair waiter, whom no one passes over): the full script grants it on
       if (reply === 2) reply = await protocol.release(names, owner, kind, context.floor(), this.full(lockName, kind, flags));
     } catch (error) {
-      // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection is back.
-      context.dropped.releaseWhenBack(new RedisLockRemote(context.server, lockName, owner, kind, flags | NO_KEEP));
+      // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection
+      // is back; one the server refused would only be refused again
+      if (isPassingFault(error))
+        context.dropped.releaseWhenBack(new RedisLockRemote(context.server, lockName, owner, kind, flags | NO_KEEP));
       throw context.refusals.explain(error, lockName);
     }
     this.released(lockName, owner, reply);
@@ -80,7 +83,8 @@ export class RedisReleases {
     try {
       reply = await handOff(context.client, names, owner, next, context.floor(), pass);
     } catch (error) {
-      context.dropped.releaseWhenBack(new RedisLockRemote(context.server, lockName, owner, 'lock', flags | NO_KEEP));
+      if (isPassingFault(error))
+        context.dropped.releaseWhenBack(new RedisLockRemote(context.server, lockName, owner, 'lock', flags | NO_KEEP));
       throw context.refusals.explain(error, lockName);
     }
     if (reply[0] !== 4) {
