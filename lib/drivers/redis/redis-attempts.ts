@@ -85,7 +85,15 @@ export class RedisAttempts {
     request.answered?.();
     if (token === null) return 'queued';
     if (token === 0) return 'busy';
-    return this.holdTaken(names, request, owner, typeof token === 'number' ? Math.abs(token) : token, sentAt, flagsOf(request, false));
+    return this.holdTaken(
+      names,
+      request,
+      owner,
+      typeof token === 'number' ? Math.abs(token) : token,
+      sentAt,
+      flagsOf(request, false),
+      sentAt,
+    );
   }
 
   /**
@@ -111,7 +119,15 @@ export class RedisAttempts {
     }
     request.answered?.();
     if (token === 0) return undefined;
-    return this.holdTaken(names, request, owner, typeof token === 'number' ? Math.abs(token) : token, sentAt, flagsOf(request, true));
+    return this.holdTaken(
+      names,
+      request,
+      owner,
+      typeof token === 'number' ? Math.abs(token) : token,
+      sentAt,
+      flagsOf(request, true),
+      sentAt,
+    );
   }
 
   /**
@@ -141,8 +157,8 @@ export class RedisAttempts {
       return Number(value);
     }
     // 2: a release granted it to us before this attempt ran
-    if (taken === 2 && head) return this.holdGranted(names, request, owner, value, head);
-    return this.holdTaken(names, request, owner, value, sentAt, flagsOf(request, head !== undefined));
+    if (taken === 2 && head) return this.holdGranted(names, request, owner, value, head, sentAt);
+    return this.holdTaken(names, request, owner, value, sentAt, flagsOf(request, head !== undefined), sentAt);
   }
 
   /**
@@ -160,7 +176,7 @@ export class RedisAttempts {
     owner: string,
     handedOff: { token: string; sentAt: number },
   ): HeldLock | Promise<HeldLock> {
-    return this.holdTaken(names, request, owner, handedOff.token, handedOff.sentAt, flagsOf(request, true));
+    return this.holdTaken(names, request, owner, handedOff.token, handedOff.sentAt, flagsOf(request, true), handedOff.sentAt);
   }
 
   /** A lock a release granted to `head`: its lease (see grantLease) counts from `head.since`. */
@@ -170,8 +186,10 @@ export class RedisAttempts {
     owner: string,
     token: string | number,
     head: QueuedHead,
+    /** When the command that found the grant was sent (a grant heard on the channel: now). */
+    askedAt = monotonicNow(),
   ): HeldLock | Promise<HeldLock> {
-    return this.holdTaken(names, request, owner, token, head.since as number, flagsOf(request, true), grantLease(request));
+    return this.holdTaken(names, request, owner, token, head.since as number, flagsOf(request, true), askedAt, grantLease(request));
   }
 
   private holdTaken(
@@ -181,6 +199,8 @@ export class RedisAttempts {
     token: string | number,
     sentAt: number,
     flags: number,
+    /** When the command that answered with the lock was sent. */
+    askedAt: number,
     lease?: number,
   ): HeldLock | Promise<HeldLock> {
     const remote = new RedisLockRemote(this.context.server, names.lock, owner, request.kind, flags);
@@ -192,7 +212,7 @@ export class RedisAttempts {
     const lock = this.context.hold(request, { fencingToken, sentAt, remote, lease });
     if (request.keepAlive) this.context.renewals.track(lock, sentAt + (lease ?? request.ttl) / 3);
     // in a replicated topology, handed out once the replicas that could take over have it
-    return this.context.renewals.confirmReplicated(lock);
+    return this.context.renewals.confirmReplicated(lock, askedAt);
   }
 
   /** No reply: the server may have given `owner` the lock, or still may; given back (owner-checked), never kept. */
