@@ -44,7 +44,7 @@ export class LockerUnavailableError extends LockerError {
     if (error instanceof LockerError) return error;
     if (isPassingFault(error)) return new LockerUnavailableError({ ...fields, cause: error });
     const what = fields.key === undefined ? '' : ` for lock "${fields.key}"`;
-    const message = (error as Error | undefined)?.message ?? String(error);
+    const message = ((error as Error | undefined)?.message ?? String(error)).replace(/\.+$/, '');
     return new LockerError(
       `The ${fields.driver} driver of locker section [${fields.section}] failed${what}: ${message}. ` +
         'This is not an outage: asking again would fail the same way.',

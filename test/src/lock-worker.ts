@@ -4,8 +4,8 @@
  *   increment it without any other protection, holding it `holdMs`; records each critical section and
  *   prints the sections as JSON. With `readyFile`, it first adds a line to it once its app is up, and starts
  *   when the file has `readyCount` lines: the workers then contend from the same moment, not one after another.
- * - hold: take the lock, print {"acquired": token}, and keep it until killed; if the wait ends without it
- *   (`waitTime`), print {"error": code} and stay up.
+ * - hold: take the lock (`count` of them, default 1: permits of one key), print {"acquired": token} of the
+ *   last, and keep them until killed; if the wait ends without it (`waitTime`), print {"error": code} and stay up.
  */
 import 'reflect-metadata';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ interface WorkerArgs {
   kind?: Exclude<LockKind, 'leader'>;
   limit?: number;
   holdMs?: number;
+  count?: number;
   readyFile?: string;
   readyCount?: number;
 }
@@ -61,7 +62,8 @@ async function main(): Promise<void> {
   const locker = app.get(LockerService);
   if (args.mode === 'hold') {
     try {
-      const lock = await acquireKind(locker, args);
+      let lock = await acquireKind(locker, args);
+      for (let taken = 1; taken < (args.count ?? 1); taken++) lock = await acquireKind(locker, args);
       process.stdout.write(`${JSON.stringify({ acquired: lock.fencingToken.toString() })}\n`);
     } catch (error) {
       process.stdout.write(`${JSON.stringify({ error: (error as { code?: string }).code ?? String(error) })}\n`);

@@ -13,7 +13,10 @@ local function prune(now)
   local lapsed = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
   if #lapsed > 0 then
     redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-    redis.call('HDEL', KEYS[3], unpack(lapsed))
+    -- Lua unpacks at most ~8,000 values at once, fewer than a key may have holders
+    for from = 1, #lapsed, 1000 do
+      redis.call('HDEL', KEYS[3], unpack(lapsed, from, math.min(from + 999, #lapsed)))
+    end
   end
 end
 local function allowed(kind, limit)
@@ -115,8 +118,9 @@ export const SHARED_RELEASE_SCRIPT = `${SHARED_RULE}
 if not give_up(ARGV[2], ARGV[1]) then return {0} end
 local now = server_time()
 prune(now)
-local granted = grant_waiters(now, ARGV[3], ARGV[4], ARGV[5])
-return {1, unpack(granted)}
+local reply = {1}
+for _, value in ipairs(grant_waiters(now, ARGV[3], ARGV[4], ARGV[5])) do reply[#reply + 1] = value end
+return reply
 `;
 
 /**
