@@ -1,3 +1,4 @@
+import { isPassingFault } from '../../errors/passing-fault';
 import type { Cluster, Redis } from 'ioredis';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
 import { LockKind, namespaceOf } from '../../acquisition/lock-kind';
@@ -283,8 +284,9 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     try {
       reply = await this.protocolOf(kind).release(namesOfLock(lockName), owner, kind, this.fenceFloor);
     } catch (error) {
-      // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection is back.
-      this.dropped.releaseWhenBack(new RedisLockRemote(this, lockName, owner, kind));
+      // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection
+      // is back; one the server refused would only be refused again
+      if (isPassingFault(error)) this.dropped.releaseWhenBack(new RedisLockRemote(this, lockName, owner, kind));
       throw this.refusals.explain(error, lockName);
     }
     // granted to waiters, maybe one here: it takes the lock now, without waiting for the message
