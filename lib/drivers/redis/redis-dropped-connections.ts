@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { HeldLock } from '../../lock/held-lock';
+import { monotonicNow } from '../../utils/clock';
 import { clusterKeySlot } from './redis-cluster-slot';
 import type { RedisLockRemote } from './redis-lock-remote';
 
@@ -13,6 +14,8 @@ export type LoseLocks = (which?: (lock: HeldLock) => boolean, detail?: string) =
 export class RedisDroppedConnections {
   /** Locks given up when a connection dropped, or whose release got no answer: to release once it is back. */
   private readonly droppedRemotes: RedisLockRemote[] = [];
+  /** Monotonic time locks were last given up for a dropped connection or a failover. */
+  private lastDropAt = -Infinity;
   /** Removes what this driver listens to on its connections (an app's own client outlives it). */
   private readonly listeners: (() => void)[] = [];
 
@@ -49,7 +52,16 @@ export class RedisDroppedConnections {
     for (const stop of this.listeners.splice(0)) stop();
   }
 
+  /**
+   * Whether locks were given up since `sentAt`: a lock whose take was sent before may have been answered by the
+   * server that dropped, or by the master that failed over, and counts no more than the locks held then.
+   */
+  droppedSince(sentAt: number): boolean {
+    return this.lastDropAt >= sentAt;
+  }
+
   private dropLocks(which?: (lock: HeldLock) => boolean, detail?: string): void {
+    this.lastDropAt = monotonicNow();
     const lost = this.loseLocks(which, detail);
     this.droppedRemotes.push(...lost.map((lock) => lock.remote as RedisLockRemote));
   }

@@ -200,8 +200,8 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
       return Number(value);
     }
     // 2: a release granted it to us before this attempt ran
-    if (taken === 2 && head) return this.holdGranted(names, request, owner, String(value), head);
-    return this.holdTaken(names, request, owner, String(value), sentAt);
+    if (taken === 2 && head) return this.holdGranted(names, request, owner, String(value), head, sentAt);
+    return this.holdTaken(names, request, owner, String(value), sentAt, sentAt);
   }
 
   private holdTaken(
@@ -210,6 +210,8 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     owner: string,
     token: string,
     sentAt: number,
+    /** When the command that answered with the lock was sent. */
+    askedAt: number,
     lease?: number,
   ): HeldLock | Promise<HeldLock> {
     const remote = new RedisLockRemote(this, names.lock, owner, request.kind);
@@ -220,7 +222,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     }
     const lock = this.hold(request, { fencingToken, sentAt, remote, lease });
     if (request.keepAlive) this.renewals.track(lock, sentAt + (lease ?? request.ttl) / 3);
-    return this.renewals.confirmReplicated(lock);
+    return this.renewals.confirmReplicated(lock, askedAt);
   }
 
   /** A lock a release granted to `head`: its lease (see grantLease) counts from `head.since`. */
@@ -230,8 +232,10 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     owner: string,
     token: string,
     head: QueuedHead,
+    /** When the command that found the grant was sent (a grant heard on the channel: now). */
+    askedAt = monotonicNow(),
   ): HeldLock | Promise<HeldLock> {
-    return this.holdTaken(names, request, owner, token, head.since as number, grantLease(request));
+    return this.holdTaken(names, request, owner, token, head.since as number, askedAt, grantLease(request));
   }
 
   /**

@@ -84,7 +84,14 @@ export class RedisRenewals {
    * replicas that could take over have it, so it is renewed (owner-checked) and that renewal acknowledged;
    * if not, it is released and the error thrown. Nothing is sent where there are no replicas.
    */
-  confirmReplicated(lock: HeldLock): HeldLock | Promise<HeldLock> {
+  confirmReplicated(lock: HeldLock, askedAt: number): HeldLock | Promise<HeldLock> {
+    if (this.dropped.droppedSince(askedAt)) {
+      // answered, maybe, by the server or master the locks held then were given up for (a planned failover's old master)
+      lock.release().catch(() => undefined); // owner-checked: frees it where the server has it as ours
+      return Promise.reject(
+        new Error('the connection to redis dropped, or its master failed over, while the lock was taken; it does not count'),
+      );
+    }
     // one server, or a master without replicas: handed out as it is, not even a promise made
     return this.replicas.needed((lock.remote as RedisLockRemote).lock) ? this.renewOnReplicas(lock) : lock;
   }

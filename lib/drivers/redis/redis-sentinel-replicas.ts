@@ -20,11 +20,22 @@ function peerOf(client: Redis): string | undefined {
  */
 export function sentinelReplicaView(client: Redis, commandTimeout: number, onFailover: OnFailover): ReplicaView {
   let state: SentinelState | undefined;
+  /** Masters the sentinels named before: a connection still on one is on a server they demote (a planned failover). */
+  const formerMasters = new Set<string>();
+  /** The former master the client is on now, if it is on one (ioredis may reconnect to it when a sentinel lags). */
+  const onFormerMaster = (current: SentinelState): string | undefined => {
+    const peer = peerOf(client);
+    return peer !== undefined && peer !== current.master && formerMasters.has(peer) ? peer : undefined;
+  };
   const onChange = (next: SentinelState, before?: SentinelState) => {
     state = next;
     const peer = peerOf(client);
+    if (before && before.master !== next.master) formerMasters.add(before.master);
+    formerMasters.delete(next.master);
     if (before && before.master !== next.master) {
       onFailover(`the sentinels moved the master from ${before.master} to ${next.master} (a failover)`, true);
+    } else if (client.status === 'ready' && onFormerMaster(next)) {
+      onFailover(`the server this connection is on (${peer}) is no longer the master; the sentinels name ${next.master}`, true);
     } else if (peer && client.status === 'ready' && next.replicaAddrs.includes(peer)) {
       onFailover(`the server this connection is on (${peer}) is a replica now; the sentinels name ${next.master}`, true);
     } else if (next.failingOver && !before?.failingOver) {
@@ -36,7 +47,10 @@ export function sentinelReplicaView(client: Redis, commandTimeout: number, onFai
   const view = new SentinelView(Redis, client.options, commandTimeout, onChange);
   const expectedOf = (current?: SentinelState): ExpectedReplicas => {
     if (!current) return 'no sentinel answered which replicas could take over';
-    return current.failingOver ? `the master ${current.master} is failing over` : current.replicas;
+    if (current.failingOver) return `the master ${current.master} is failing over`;
+    const former = onFormerMaster(current);
+    // a write there is one the master the sentinels name never sees
+    return former ? `the connection is on ${former}, which the sentinels no longer name as master` : current.replicas;
   };
   return {
     expected: () => (state ? expectedOf(state) : view.current().then(expectedOf)),
