@@ -19,6 +19,8 @@ import { contentionApps, contentionInProcess, contentionProcesses } from './scen
 import { crashRecovery } from './scenarios/crash-recovery';
 import { manyKeys } from './scenarios/many-keys';
 import { manyKeysThroughput } from './scenarios/many-keys-throughput';
+import { contentionPermitApps, uncontendedPermit, uncontendedRead } from './scenarios/shared-kinds';
+import { SHARED_CONTENDERS } from './contenders/shared-kinds';
 import type { BenchContext, Scenario } from './scenarios/scenario';
 import { ServerInspector } from './scenarios/server-inspector';
 import { uncontended, uncontendedAsCalled } from './scenarios/uncontended';
@@ -38,6 +40,9 @@ const SCENARIOS: Scenario[] = [
   crashRecovery,
   manyKeys,
   manyKeysThroughput,
+  uncontendedPermit,
+  uncontendedRead,
+  contentionPermitApps,
   waiters,
   clusterReleaseMessages,
 ];
@@ -77,6 +82,10 @@ function header(run: Settings, servers: string, startedAt: Date, minutes: number
     '**Contenders**',
     '',
     ...CONTENDERS.map((contender) => `- ${contender.id}: ${contender.describe}`),
+    '',
+    '**Contenders of 7 (permits and read locks)**',
+    '',
+    ...SHARED_CONTENDERS.map((contender) => `- ${contender.id}: ${contender.describe}`),
     '',
   ].join('\n');
 }

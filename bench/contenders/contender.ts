@@ -21,6 +21,8 @@ export interface BenchHeld {
 /** One client of one library, as one node would use it. */
 export interface BenchClient {
   acquire(key: string, options: BenchAcquireOptions): Promise<BenchHeld>;
+  /** The library's own run-under-the-lock call, where it has one (nest-locker's withLock). */
+  withLock?<T>(key: string, options: BenchAcquireOptions, body: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -18,6 +18,7 @@ function nestLocker(id: string, backend: 'redis' | 'etcd', fair: boolean, descri
       return {
         // the options object as an app writes it at the call: a literal (a spread copy is several times slower to make and to read)
         acquire: (key, { ttl, waitTime, keepAlive }) => locker.acquire(key, { ttl, waitTime, keepAlive, fair }),
+        withLock: (key, { ttl, waitTime, keepAlive }, body) => locker.withLock(key, body, { ttl, waitTime, keepAlive, fair }),
         close: () => app.close(),
       };
     },

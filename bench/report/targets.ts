@@ -32,8 +32,36 @@ const spreadGoal = (what: string, limit: number, scenario: string, row: string):
   digits: 2,
 });
 
-/** The goals of issues 4 and 14, read from the same medians as the tables. */
+/** The goals of issues 4, 14, 22 and 23, read from the same medians as the tables. */
 const TARGETS: Target[] = [
+  ...(['uncontended', 'uncontended-as-called'] as const).map((scenario) => ({
+    goal: `redis-server CPU per uncontended cycle ≤ 1.15× floor's (${scenario})`,
+    scenario,
+    row: 'nest-locker (redis)',
+    column: 'server CPU × floor',
+    pass: (v: number) => v <= 1.15,
+    digits: 2,
+  })),
+  ...(['redis', 'etcd'] as const).map((backend) =>
+    throughputGoal('a lock per order, withLock', 0.9, 'many-keys-throughput', `nest-locker (${backend}), withLock`),
+  ),
+  ...(['uncontended-permit', 'uncontended-read'] as const).map((scenario) => ({
+    goal: `${scenario === 'uncontended-permit' ? 'permit' : 'read lock'} cycle ≤ 1.2× floor (${scenario})`,
+    scenario,
+    row: 'nest-locker (redis)',
+    column: '× floor (time)',
+    pass: (v: number) => v <= 1.2,
+    digits: 2,
+  })),
+  spreadGoal('hot permits, 8 apps', 1.5, 'contention-permit-8-apps', 'nest-locker (redis)'),
+  {
+    goal: 'hot permits: never more holders than the limit (2) (contention-permit-8-apps)',
+    scenario: 'contention-permit-8-apps',
+    row: 'nest-locker (redis)',
+    column: 'most holders at once',
+    pass: (v) => v <= 2,
+    digits: 0,
+  },
   ...(['redis', 'etcd'] as const).map((backend) => ({
     goal: `acquire({ waitTime }) cycle ≤ ${backend === 'redis' ? '1.10' : '1.15'}× floor (${backend})`,
     scenario: 'uncontended-as-called',

@@ -1,13 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { Redis } from 'ioredis';
 import type { Backend, BenchServers } from '../contenders/contender';
 import { hostPort } from '../contenders/contender';
 import { now, percentile } from '../report/stats';
 
-/** What the servers themselves say: commands served, clients connected, and the bare round trip. */
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (Linux's USER_HZ, 100 on every common build). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** What the servers themselves say: commands served, clients connected, CPU used, and the bare round trip. */
 export class ServerInspector {
   private readonly redis: Redis;
   private readonly etcd: Etcd3;
+  private redisPid?: number;
 
   constructor(private readonly servers: BenchServers) {
     this.redis = new Redis(hostPort(servers.redis));
@@ -37,6 +42,22 @@ export class ServerInspector {
     let total = 0;
     for (const match of text.matchAll(/^grpc_server_msg_received_total\{[^}]*\} (\S+)$/gm)) total += Number(match[1]);
     return total;
+  }
+
+  /**
+   * CPU the server process has used so far, µs: redis-server's user + system time from /proc/<pid>/stat (its
+   * pid from INFO; it runs on this machine), etcd's `process_cpu_seconds_total` (the same, read by etcd itself).
+   * Measured on the process, not from `commandstats`, so that reading and writing the sockets counts.
+   */
+  async serverCpuUs(backend: Backend): Promise<number> {
+    if (backend === 'etcd') {
+      const text = await (await fetch(`http://${this.servers.etcd}/metrics`)).text();
+      return Number(/^process_cpu_seconds_total (\S+)$/m.exec(text)?.[1] ?? NaN) * 1e6;
+    }
+    this.redisPid ??= Number(/process_id:(\d+)/.exec(await this.redis.info('server'))![1]);
+    const fields = readFileSync(`/proc/${this.redisPid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // after the command's name: utime and stime are the 12th and 13th fields
+    return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
   }
 
   /** What the backend counts as work: redis commands (including those inside scripts), etcd gRPC messages. */

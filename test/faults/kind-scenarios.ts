@@ -17,13 +17,24 @@ const FAULTS = ['holder SIGSTOPped past its TTL', 'server restarted, holder and 
 /** How soon a holder whose hold was taken on the server must be told: see operator-scenarios. */
 const toldWithin = (driver: FaultDriver): number => Math.round((TIMING[driver].ttl * 2) / 3) + 300;
 
-/** Deletes every holder of the key from outside, as an operator's shell would. */
-async function deleteHolders(driver: FaultDriver, addr: string, key: string, namespace: 'permit' | 'rw'): Promise<void> {
+/**
+ * Deletes every holder of the key from outside, as an operator's shell would; `tamper` marks the moment the
+ * command leaves (a reader that joins while the operator's client connects holds a lock of its own).
+ */
+async function deleteHolders(
+  driver: FaultDriver,
+  addr: string,
+  key: string,
+  namespace: 'permit' | 'rw',
+  tamper: () => void,
+): Promise<void> {
   if (driver === 'redis') {
     const [host, port] = addr.split(':');
     const client = new Redis({ host, port: Number(port), maxRetriesPerRequest: 1 });
     const names = redisKeyNames('nest-locker:', key, namespace);
     try {
+      await client.ping();
+      tamper();
       await client.del(names.lock, names.holders);
     } finally {
       client.disconnect();
@@ -31,6 +42,8 @@ async function deleteHolders(driver: FaultDriver, addr: string, key: string, nam
   } else {
     const client = new Etcd3({ hosts: `http://${addr}` });
     try {
+      await client.get('nest-locker/connected');
+      tamper();
       await client
         .delete()
         .prefix(`nest-locker/${namespace}:${encodeURIComponent(key)}/`)
@@ -60,8 +73,9 @@ export const KIND_SCENARIOS: FaultScenario[] = (['redis', 'etcd'] as const).flat
       environment: () => singleServer(driver, WORKERS),
       async inject(run, environment) {
         const held = await run.nextHeld();
-        run.recordTampered(held.key, toldWithin(driver));
-        await deleteHolders(driver, environment.server?.addr as string, held.key, namespace);
+        await deleteHolders(driver, environment.server?.addr as string, held.key, namespace, () =>
+          run.recordTampered(held.key, toldWithin(driver)),
+        );
         run.markFault();
         await recovered(run, driver);
       },
