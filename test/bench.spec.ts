@@ -79,12 +79,22 @@ describe('npm run bench, shortened', { concurrency: true }, () => {
     }
   });
 
-  it('runs the many-keys scenarios for every contender and reports them', async () => {
-    const { report, out } = await runBench(['many-keys', 'many-keys-throughput']);
+  it('runs the many-keys and permit scenarios for every contender and reports them, never more permit holders than the limit', async () => {
+    const { report, results, out } = await runBench([
+      'many-keys',
+      'many-keys-throughput',
+      'uncontended-permit',
+      'contention-permit-8-apps',
+    ]);
     try {
       const failed = /## Failed\n[\s\S]*?(?=\n## )/.exec(report)?.[0];
       assert.equal(failed, undefined, failed);
-      for (const title of ['5. Many keys', '5b. A lock per order', 'Against the goals']) assert.match(report, new RegExp(title));
+      for (const title of ['5. Many keys', '5b. A lock per order', '7a. Uncontended permit', '7c. Hot permits', 'Against the goals'])
+        assert.match(report, new RegExp(title));
+      for (const row of results.results.find((result) => result.id === 'contention-permit-8-apps')!.rounds[0].rows) {
+        assert.ok(row.metrics.acquisitionsPerSec > 0, `${row.row} took permits`);
+        assert.ok(row.metrics.mostHolders <= 2, `${row.row}: more holders than the limit at once`);
+      }
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, TestContext } from 'node:test';
 import { Lock, LockContext, LockerConfigError, LockerError, LockLostError, LockWaitTimeoutError } from 'nest-locker';
 import { LockerApp, startLockerApp } from '../helpers/locker-app';
 import { abortReason, eventually, sleep } from '../helpers/wait';
 import { maxConcurrency, runHammer, spawnWorker, startHolder } from '../helpers/workers';
+import type { CriticalSection } from '../src/lock-worker';
 import type { DriverFixture } from './driver-fixtures';
 
 let keyCounter = 0;
@@ -284,9 +285,24 @@ export function kindConformanceSuite(driver: DriverFixture['driver'], makeFixtur
     );
 }
 
+/**
+ * The sections whose holder still held the lock at their end. One paused past its lease (a stalled process)
+ * reads `lock.held` false: it was told, and others may hold beside it, as DESIGN's `held` allows.
+ */
+function stillHeld(sections: CriticalSection[], t: TestContext): CriticalSection[] {
+  const held = sections.filter((section) => section.held);
+  if (held.length < sections.length)
+    t.diagnostic(
+      `${sections.length - held.length} sections ended after their lease: ${JSON.stringify(sections.filter((section) => !section.held))}`,
+    );
+  // a stall is rare: most sections are judged, so the checks cannot pass for want of held sections
+  assert.ok(held.length >= sections.length / 2, `only ${held.length} of ${sections.length} sections ended still held`);
+  return held;
+}
+
 function severalProcesses(fixture: () => DriverFixture, app: () => LockerApp): void {
   describe('several OS processes', () => {
-    it('permits: processes contending hold limit at once, never more', async () => {
+    it('permits: processes contending hold limit at once, never more', async (t) => {
       const key = freshKey('permit-hammer');
       // the four start together once all are up: they contend for the whole run, so two do hold at once
       const readyFile = join(mkdtempSync(join(tmpdir(), 'nest-locker-permits-')), 'ready');
@@ -297,7 +313,7 @@ function severalProcesses(fixture: () => DriverFixture, app: () => LockerApp): v
       );
       const sections = runs.flat();
       assert.equal(sections.length, 32);
-      const most = maxConcurrency(sections);
+      const most = maxConcurrency(stillHeld(sections, t));
       assert.ok(most <= 2, `at most limit at once, never more: ${most} held at once`);
       assert.equal(most, 2, 'two processes held a permit at once: the limit is used, not only respected');
       const tokens = sections.map((section) => BigInt(section.token)).sort(byToken);
@@ -328,7 +344,7 @@ function severalProcesses(fixture: () => DriverFixture, app: () => LockerApp): v
       }
     });
 
-    it('read/write: a writer is never beside anyone; readers share', async () => {
+    it('read/write: a writer is never beside anyone; readers share', async (t) => {
       const key = freshKey('rw-hammer');
       const config = fixture().config();
       const runs = await Promise.all([
@@ -341,9 +357,10 @@ function severalProcesses(fixture: () => DriverFixture, app: () => LockerApp): v
       const writers = sections.filter((section) => section.kind === 'write');
       const readers = sections.filter((section) => section.kind === 'read');
       assert.equal(writers.length + readers.length, 32);
-      for (const writer of writers) {
-        const beside = sections.filter((section) => section !== writer && section.start < writer.end && writer.start < section.end);
-        assert.deepEqual(beside, [], 'a writer overlaps no one');
+      const held = stillHeld(sections, t);
+      for (const writer of writers.filter((section) => section.held)) {
+        const beside = held.filter((section) => section !== writer && section.start < writer.end && writer.start < section.end);
+        assert.deepEqual(beside, [], `a writer overlaps no one; the writer: ${JSON.stringify(writer)}`);
         for (const reader of readers.filter((section) => section.end <= writer.start)) {
           assert.ok(BigInt(writer.token) > BigInt(reader.token), "a writer's token is above every earlier reader's");
         }

@@ -36,6 +36,8 @@ export interface CriticalSection {
   start: number;
   end: number;
   token: string;
+  /** `lock.held` at the end: false when the holder was paused past its lease (and so was told it lost it). */
+  held: boolean;
 }
 
 /** Runs `body` under the lock of `kind`, as an app calls it. */
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
         await sleep(args.holdMs ?? 1); // widen the window in which a second holder would lose an update
         writeFileSync(args.counterFile, String(value + 1));
       } else await sleep(args.holdMs ?? 1);
-      sections.push({ worker: process.pid, kind: lock.kind, start, end: wallNow(), token: lock.fencingToken.toString() });
+      sections.push({ worker: process.pid, kind: lock.kind, start, end: wallNow(), token: lock.fencingToken.toString(), held: lock.held });
     });
   }
   process.stdout.write(`${JSON.stringify(sections)}\n`);

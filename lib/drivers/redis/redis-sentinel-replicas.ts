@@ -22,11 +22,9 @@ export function sentinelReplicaView(client: Redis, commandTimeout: number, onFai
   let state: SentinelState | undefined;
   /** Masters the sentinels named before: a connection still on one is on a server they demote (a planned failover). */
   const formerMasters = new Set<string>();
-  /** The former master the client is on now, if it is on one (ioredis may reconnect to it when a sentinel lags). */
-  const onFormerMaster = (current: SentinelState): string | undefined => {
-    const peer = peerOf(client);
-    return peer !== undefined && peer !== current.master && formerMasters.has(peer) ? peer : undefined;
-  };
+  /** Whether the client is on a former master (ioredis may reconnect to one when a sentinel lags). */
+  const isFormerMaster = (peer: string | undefined, current: SentinelState): peer is string =>
+    peer !== undefined && peer !== current.master && formerMasters.has(peer);
   const onChange = (next: SentinelState, before?: SentinelState) => {
     state = next;
     const peer = peerOf(client);
@@ -34,7 +32,7 @@ export function sentinelReplicaView(client: Redis, commandTimeout: number, onFai
     formerMasters.delete(next.master);
     if (before && before.master !== next.master) {
       onFailover(`the sentinels moved the master from ${before.master} to ${next.master} (a failover)`, true);
-    } else if (client.status === 'ready' && onFormerMaster(next)) {
+    } else if (client.status === 'ready' && isFormerMaster(peer, next)) {
       onFailover(`the server this connection is on (${peer}) is no longer the master; the sentinels name ${next.master}`, true);
     } else if (peer && client.status === 'ready' && next.replicaAddrs.includes(peer)) {
       onFailover(`the server this connection is on (${peer}) is a replica now; the sentinels name ${next.master}`, true);
@@ -48,9 +46,9 @@ export function sentinelReplicaView(client: Redis, commandTimeout: number, onFai
   const expectedOf = (current?: SentinelState): ExpectedReplicas => {
     if (!current) return 'no sentinel answered which replicas could take over';
     if (current.failingOver) return `the master ${current.master} is failing over`;
-    const former = onFormerMaster(current);
+    const peer = peerOf(client);
     // a write there is one the master the sentinels name never sees
-    return former ? `the connection is on ${former}, which the sentinels no longer name as master` : current.replicas;
+    return isFormerMaster(peer, current) ? `the connection is on ${peer}, which the sentinels no longer name as master` : current.replicas;
   };
   return {
     expected: () => (state ? expectedOf(state) : view.current().then(expectedOf)),
