@@ -25,7 +25,7 @@ export interface RedisLockProtocol {
   take(names: RedisKeyNames, owner: string, request: AcquireRequest): Promise<number | null>;
   /**
    * One attempt for `owner` that minds the queue; a waiter (`place` > 0) takes or renews its place in it,
-   * and a grant to it gets `grantLease`. `floor`: the highest token the driver was given (see SEED_FENCE).
+   * and a grant to it gets `grantLease`. `floor`: the highest token the driver was given (see NEXT_TOKEN).
    */
   attempt(
     names: RedisKeyNames,

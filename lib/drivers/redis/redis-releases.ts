@@ -28,7 +28,7 @@ export interface ReleaseContext {
   dropped: RedisDroppedConnections;
   /** Names what an ACL refusal lacks. */
   refusals: RedisRefusals;
-  /** The highest token the driver was given (see SEED_FENCE). */
+  /** The highest token the driver was given (see NEXT_TOKEN). */
   floor(): string;
 }
 

@@ -21,26 +21,53 @@ export const announcePrelude = (announcing: ReleaseAnnouncing): string =>
 export const FENCE_IDLE_MS = 86_400_000;
 
 /**
- * Seeds a missing fence with the server clock in µs (`floor` + 1 when that is higher) and returns it. The
- * counter then grows by one per holder, so a fence seeded again later (after FENCE_IDLE_MS, or a restart
- * without persistence) starts far above every token it gave, unless the server clock went back by about
- * that much; the floor (the highest token the caller was given, for any key) covers that for the caller.
+ * How a fence mints tokens. `counted`: INCR, one more per holder, seeded from the server clock in µs when the
+ * fence is missing (a restart without persistence, FLUSHALL, FENCE_IDLE_MS idle), so a seed starts far above
+ * every token it gave. `timed`: max(last + 1, server clock in µs) at every take, as a fence a promoted replica
+ * may have missed the last takes of needs (Sentinel, Cluster): whatever it lacks, its clock is past them.
  */
-export const SEED_FENCE = `
-local function seed_fence(fence, floor)
+export type Fencing = 'counted' | 'timed';
+
+/**
+ * `mint_token(fence)`, put before every script that mints a token: the new token (a number) and whether the
+ * fence was missing (the caller raises a seed above its floor if need be).
+ */
+export const mintPrelude = (fencing: Fencing): string => (fencing === 'counted' ? MINT_COUNTED : MINT_TIMED);
+
+const SERVER_MICROS = `
+local function server_micros()
   local now = redis.call('TIME')
-  local token = math.max(tonumber(now[1]) * 1000000 + tonumber(now[2]), tonumber(floor) + 1)
-  redis.call('SET', fence, string.format('%.0f', token), 'PX', ${FENCE_IDLE_MS})
-  return token
+  return tonumber(now[1]) * 1000000 + tonumber(now[2])
 end
 `;
 
-/** The lock's next fencing token (a number): one more than the last, or a seed (SEED_FENCE) when the fence is gone. */
-export const NEXT_TOKEN = `${SEED_FENCE}
-local function next_token(fence, floor)
+const MINT_COUNTED = `${SERVER_MICROS}
+local function mint_token(fence)
   local token = redis.call('INCR', fence)
-  if token > 1 then return token end
-  return seed_fence(fence, floor)
+  if token > 1 then return token, false end
+  token = server_micros()
+  redis.call('SET', fence, string.format('%.0f', token), 'PX', ${FENCE_IDLE_MS})
+  return token, true
+end
+`;
+
+const MINT_TIMED = `${SERVER_MICROS}
+local function mint_token(fence)
+  local last = redis.call('GET', fence)
+  local token = math.max(tonumber(last or '0') + 1, server_micros())
+  redis.call('SET', fence, string.format('%.0f', token), 'PX', ${FENCE_IDLE_MS})
+  return token, not last
+end
+`;
+
+/** The lock's next fencing token (a number), a seed raised above `floor` (the highest token the caller was given). */
+export const NEXT_TOKEN = `
+local function next_token(fence, floor)
+  local token, seeded = mint_token(fence)
+  if not seeded or token > tonumber(floor) then return token end
+  token = tonumber(floor) + 1
+  redis.call('SET', fence, string.format('%.0f', token), 'PX', ${FENCE_IDLE_MS})
+  return token
 end
 `;
 

@@ -1,4 +1,4 @@
-import { FENCE_IDLE_MS, LIVE_QUEUE_HEAD, NEXT_TOKEN, SEED_FENCE } from './redis-script-parts';
+import { FENCE_IDLE_MS, LIVE_QUEUE_HEAD, NEXT_TOKEN } from './redis-script-parts';
 
 /**
  * The mutex's (and a leader's) scripts. The lock key holds its owner with the lease as its TTL; the fence
@@ -17,10 +17,8 @@ import { FENCE_IDLE_MS, LIVE_QUEUE_HEAD, NEXT_TOKEN, SEED_FENCE } from './redis-
  */
 export const TAKE_SCRIPT = `
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
-local token = redis.call('INCR', KEYS[2])
-if token > 1 then return token end
-${SEED_FENCE}
-return -seed_fence(KEYS[2], '0')
+local token, seeded = mint_token(KEYS[2])
+return seeded and -token or token
 `;
 
 /** KEYS: lock, fence, queue. As TAKE_SCRIPT, for a fair acquire: nil while anyone is queued (ACQUIRE_SCRIPT decides then). */
@@ -188,10 +186,8 @@ return 3
 export const RETAKE_SCRIPT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-local token = redis.call('INCR', KEYS[2])
-if token > 1 then return token end
-${SEED_FENCE}
-return -seed_fence(KEYS[2], '0')
+local token, seeded = mint_token(KEYS[2])
+return seeded and -token or token
 `;
 /**
  * KEYS: lock, fence, queue, queue leases, queue TTLs. ARGV: owner, channel, fence floor.

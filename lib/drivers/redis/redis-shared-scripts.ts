@@ -1,4 +1,4 @@
-import { FENCE_IDLE_MS, LIVE_QUEUE_HEAD, NEXT_TOKEN, SEED_FENCE } from './redis-script-parts';
+import { FENCE_IDLE_MS, LIVE_QUEUE_HEAD, NEXT_TOKEN } from './redis-script-parts';
 
 /**
  * Lua for the kinds that share a key (permits, read/write locks): one rule over one queue. KEYS are the
@@ -92,7 +92,7 @@ end
  * seeded from the server clock alone: see TAKE_SCRIPT), 0 when the holders do not let it, nil when someone
  * is queued (SHARED_ACQUIRE_SCRIPT decides then).
  */
-export const SHARED_TAKE_SCRIPT = `${SEED_FENCE}${SHARED_HOLDERS}
+export const SHARED_TAKE_SCRIPT = `${SHARED_HOLDERS}
 if redis.call('EXISTS', KEYS[5]) == 1 then return false end
 local kind = ARGV[2]
 if kind ~= 'p' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -100,9 +100,7 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 prune(now)
 if kind ~= 'r' and redis.call('ZCARD', KEYS[2]) >= (kind == 'w' and 1 or tonumber(ARGV[3])) then return 0 end
-local token = redis.call('INCR', KEYS[4])
-local seeded = token == 1
-if seeded then token = seed_fence(KEYS[4], '0') end
+local token, seeded = mint_token(KEYS[4])
 hold(kind, ARGV[1], tonumber(ARGV[4]), now, string.format('%.0f', token))
 return seeded and -token or token
 `;
