@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { LockLostError } from 'nest-locker';
 import { useProxiedRedisApps } from './helpers/proxied-redis-apps';
-import { abortReason, eventually, wallNow } from './helpers/wait';
+import { abortReason, eventually, systemNow } from './helpers/wait';
 
 const TTL = 3000;
 
@@ -24,12 +24,12 @@ describe('redis: a half-open holder while the server restarts without persistenc
       (count) => count === 1,
       10_000,
     );
-    const told = abortReason(holder.signal, 2 * TTL).then(() => wallNow());
+    const told = abortReason(holder.signal, 2 * TTL).then(() => systemNow());
     told.catch(() => undefined);
     redis.proxy.set({ kind: 'cut' });
     await redis.server.restart();
     const lock = await waiting;
-    const takenAt = wallNow();
+    const takenAt = systemNow();
     const overlapMs = (await told) - takenAt;
     const reason: unknown = holder.signal.reason;
     t.diagnostic(`both believed they held the lock for ${Math.round(overlapMs)} ms`);

@@ -5,7 +5,7 @@ import { lockerConfig } from '../faults/environments';
 import { FaultProxy } from '../harness/fault-proxy';
 import { ElectionWorker, startElectionWorker } from '../helpers/election-workers';
 import type { LockerApp } from '../helpers/locker-app';
-import { eventually, wallNow } from '../helpers/wait';
+import { eventually, systemNow } from '../helpers/wait';
 import type { ElectionLine } from '../src/election-worker';
 import type { DriverFixture } from './driver-fixtures';
 
@@ -110,7 +110,7 @@ export function severalProcessElections(fixture: () => DriverFixture, app: () =>
           const elected = await leader.next('elected', 10_000);
           const follower = await workers.start({ mode: 'candidate', config: config(), name, ttl: lease, value: 'second', holdMs: 60_000 });
           await entriesBecome(name, 2);
-          const stoppedAt = wallNow();
+          const stoppedAt = systemNow();
           leader.signal(how);
           const next = await follower.next('elected', lease + 10_000);
           const takeoverMs = next.at - stoppedAt;
@@ -137,7 +137,7 @@ export function severalProcessElections(fixture: () => DriverFixture, app: () =>
       const seen: { term: string | null; at: number }[] = [];
       const observing = (async () => {
         for await (const leader of app().service.election(name).observe(stop.signal))
-          seen.push({ term: leader?.term.toString() ?? null, at: wallNow() });
+          seen.push({ term: leader?.term.toString() ?? null, at: systemNow() });
       })();
       try {
         const leader = await workers.start({ mode: 'leader', config: config(), name, ttl: ttl() });
@@ -147,7 +147,7 @@ export function severalProcessElections(fixture: () => DriverFixture, app: () =>
           (term) => term === elected.term,
           10_000,
         );
-        const killedAt = wallNow();
+        const killedAt = systemNow();
         leader.kill();
         // no message comes when a lease runs out: the observer reads again when it would end
         const gone = await eventually(
@@ -185,7 +185,7 @@ export function severalProcessElections(fixture: () => DriverFixture, app: () =>
         leader.signal('SIGSTOP'); // between its check of `held` and its next write
         const next = await follower.next('elected', ttl() * 4 + 10_000);
         assert.ok(fenced(next.term), "the new leader's write is taken");
-        const resumedAt = wallNow();
+        const resumedAt = systemNow();
         const from = leader.lines.length;
         leader.signal('SIGCONT');
         const lost = await leader.next('lost', 10_000, from);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { LockContext, LockedInterval, LockedIntervalRegistry, LockerConfigError, LockerModule, LockerService } from 'nest-locker';
-import { eventually, sleep, wallNow } from '../helpers/wait';
+import { eventually, sleep, systemNow } from '../helpers/wait';
 
 const MEMORY = { locker: { driver: 'memory', driver_instance_id: 'memory' } };
 
@@ -20,9 +20,9 @@ class ReportJob {
 
   @LockedInterval(40)
   async build(): Promise<void> {
-    const start = wallNow();
+    const start = systemNow();
     await sleep(20);
-    this.runs.push({ start, end: wallNow(), key: LockContext.current()?.key });
+    this.runs.push({ start, end: systemNow(), key: LockContext.current()?.key });
     if (this.failEvery && this.runs.length % this.failEvery === 0) throw new Error('report failed');
   }
 }

@@ -14,7 +14,7 @@ import {
   OnLeadership,
 } from 'nest-locker';
 import { startRedis, TestServer } from '../harness/servers';
-import { abortReason, eventually, sleep, wallNow } from '../helpers/wait';
+import { abortReason, eventually, sleep, systemNow } from '../helpers/wait';
 
 const MEMORY: LockerConfig = { locker: { driver: 'memory', driver_instance_id: 'memory' } };
 
@@ -32,7 +32,7 @@ type Behaviour = 'lead until aborted' | 'return' | 'throw' | { ignoreSignalFor: 
 /** The body of the leaders below: records its run, then behaves as told. */
 async function lead(runs: Run[], behaviour: Behaviour, signal: AbortSignal): Promise<void> {
   const lock = LockContext.current();
-  const run: Run = { start: wallNow(), term: lock?.fencingToken, kind: lock?.kind };
+  const run: Run = { start: systemNow(), term: lock?.fencingToken, kind: lock?.kind };
   runs.push(run);
   try {
     if (behaviour === 'return') return;
@@ -41,7 +41,7 @@ async function lead(runs: Run[], behaviour: Behaviour, signal: AbortSignal): Pro
     run.reason = reason;
     if (typeof behaviour === 'object') await sleep(behaviour.ignoreSignalFor);
   } finally {
-    run.end = wallNow();
+    run.end = systemNow();
   }
 }
 
@@ -275,7 +275,7 @@ describe('@OnLeadership', () => {
         (count) => count === 1,
       );
       const second = await startApp(config, [LongLeaseFeedOwner]); // campaigns from its bootstrap on
-      const closedAt = wallNow();
+      const closedAt = systemNow();
       await first.close();
       const next = await eventually(
         async () => second.get(LongLeaseFeedOwner).runs[0],

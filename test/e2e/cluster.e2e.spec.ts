@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LockerConfig } from 'nest-locker';
 import { startEtcd, startRedis, TestServer } from '../harness/servers';
-import { eventually, wallNow } from '../helpers/wait';
+import { eventually, systemNow } from '../helpers/wait';
 import type { LoopRun } from '../src/loop-app';
 
 const LOOP_APP = join(__dirname, '..', 'src', 'loop-app.js');
@@ -91,13 +91,13 @@ for (const { driver, ttl, start, config } of drivers) {
       );
 
       // SIGKILL: the dead holder's lease runs out, then a waiting node takes over.
-      const killedAt = wallNow();
+      const killedAt = systemNow();
       nodes.find((node) => node.pid === first)?.kill('SIGKILL');
       const second = await nextRun(killedAt, [first], ttl * 3);
       assert.ok(second.start - killedAt <= ttl + 1000, `took over ${Math.round(second.start - killedAt)} ms after SIGKILL (TTL ${ttl} ms)`);
 
       // SIGTERM: graceful shutdown releases the lock, so the next node need not wait for the TTL.
-      const stoppedAt = wallNow();
+      const stoppedAt = systemNow();
       const secondNode = nodes.find((node) => node.pid === second.pid) as ChildProcess;
       const exited = new Promise<string>((resolve) => secondNode.once('exit', (code, signal) => resolve(String(signal ?? code))));
       secondNode.kill('SIGTERM');
@@ -121,7 +121,7 @@ for (const { driver, ttl, start, config } of drivers) {
       // The server restarts (redis loses its data; etcd stays away past the TTL): the loop stops and resumes somewhere.
       await startNode();
       const lastToken = BigInt(beforeRestart[beforeRestart.length - 1].token);
-      const restartedAt = wallNow();
+      const restartedAt = systemNow();
       await server.restart(driver === 'etcd' ? ttl + 500 : 0);
       const resumed = await eventually(
         async () => runs().find((run) => run.start > restartedAt && BigInt(run.token) > lastToken),

@@ -9,7 +9,7 @@
 import 'reflect-metadata';
 import { startRedisSentinel } from '../harness/redis-sentinel';
 import { startLockerApp } from '../helpers/locker-app';
-import { systemNow } from './protocol';
+import { systemNow } from '../helpers/wait';
 
 interface WindowRun {
   ttl: number;

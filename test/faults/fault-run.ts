@@ -1,7 +1,8 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { checkHistory, EventOf, HistoryEvent, HistoryVerdict } from './history';
-import { ControllerMessage, FaultWorkerArgs, systemNow, WorkerMessage } from './protocol';
+import { systemNow } from '../helpers/wait';
+import { ControllerMessage, FaultWorkerArgs, WorkerMessage } from './protocol';
 
 const WORKER = join(__dirname, 'fault-worker.js');
 

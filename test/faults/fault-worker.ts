@@ -6,10 +6,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Lock, LockerModule, LockerService, LockLostError } from 'nest-locker';
-import { sleep } from '../helpers/wait';
 import { openBrokenLock, openBrokenSemaphore, TakenLock } from './broken-lock';
 import type { HistoryEvent } from './history';
-import { ControllerMessage, FaultWorkerArgs, systemNow, WorkerMessage } from './protocol';
+import { sleep, systemNow } from '../helpers/wait';
+import { ControllerMessage, FaultWorkerArgs, WorkerMessage } from './protocol';
 
 const args = JSON.parse(process.argv[2]) as FaultWorkerArgs;
 const send = (message: WorkerMessage): void => void process.send?.(message);

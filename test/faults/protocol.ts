@@ -1,9 +1,6 @@
 import type { LockerConfig } from 'nest-locker';
 import type { HistoryEvent } from './history';
 
-/** Milliseconds of the system-wide monotonic clock: the same in every process on this machine. */
-export const systemNow = (): number => Number(process.hrtime.bigint()) / 1e6;
-
 export interface FaultWorkerArgs {
   node: string;
   key: string;

@@ -27,5 +27,10 @@ export async function eventually<T>(read: () => Promise<T>, accept: (value: T) =
   return value;
 }
 
-/** Wall-clock ms with sub-ms precision, comparable across processes on one machine. */
-export const wallNow = (): number => performance.timeOrigin + performance.now();
+/**
+ * Milliseconds of the system-wide monotonic clock (`process.hrtime`), which every process on this machine reads
+ * alike: the clock for comparing what several processes recorded. Not `performance.timeOrigin + performance.now()`:
+ * a process started on a busy machine may get a timeOrigin a few ms off for its whole life (a reader's sections
+ * all read ~4 ms late against its fencing tokens' server time, and seemed to overlap the writers after it).
+ */
+export const systemNow = (): number => Number(process.hrtime.bigint()) / 1e6;

@@ -12,7 +12,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { LockerConfig, LockerModule, LockerService, LockLostError } from 'nest-locker';
-import { sleep, wallNow } from '../helpers/wait';
+import { sleep, systemNow } from '../helpers/wait';
 
 export interface ElectionWorkerArgs {
   mode: 'candidate' | 'leader' | 'observer';
@@ -39,7 +39,7 @@ export type ElectionLine =
 type Unstamped = ElectionLine extends infer L ? (L extends ElectionLine ? Omit<L, 'at'> : never) : never;
 
 const print = (line: Unstamped): void => {
-  process.stdout.write(`${JSON.stringify({ ...line, at: wallNow() })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...line, at: systemNow() })}\n`);
 };
 
 async function main(): Promise<void> {
@@ -63,8 +63,8 @@ async function main(): Promise<void> {
     for (let term = 0; term < (args.terms ?? 1); term++) {
       const lock = await election.campaign();
       print({ event: 'elected', term: lock.fencingToken.toString() });
-      const until = wallNow() + (args.holdMs ?? 100);
-      while (lock.held && wallNow() < until) await sleep(10);
+      const until = systemNow() + (args.holdMs ?? 100);
+      while (lock.held && systemNow() < until) await sleep(10);
       if (lock.held) print({ event: 'resigning', term: lock.fencingToken.toString() });
       await election.resign();
     }

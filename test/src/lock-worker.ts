@@ -11,7 +11,7 @@ import 'reflect-metadata';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { Lock, LockerConfig, LockerModule, LockerService, LockKind } from 'nest-locker';
-import { sleep, wallNow } from '../helpers/wait';
+import { sleep, systemNow } from '../helpers/wait';
 
 interface WorkerArgs {
   mode: 'hammer' | 'hold';
@@ -76,13 +76,20 @@ async function main(): Promise<void> {
   const sections: CriticalSection[] = [];
   for (let i = 0; i < (args.iterations ?? 1); i++) {
     await withKind(locker, { ...args, waitTime: undefined }, async (lock) => {
-      const start = wallNow();
+      const start = systemNow();
       if (args.counterFile) {
         const value = Number(readFileSync(args.counterFile, 'utf8'));
         await sleep(args.holdMs ?? 1); // widen the window in which a second holder would lose an update
         writeFileSync(args.counterFile, String(value + 1));
       } else await sleep(args.holdMs ?? 1);
-      sections.push({ worker: process.pid, kind: lock.kind, start, end: wallNow(), token: lock.fencingToken.toString(), held: lock.held });
+      sections.push({
+        worker: process.pid,
+        kind: lock.kind,
+        start,
+        end: systemNow(),
+        token: lock.fencingToken.toString(),
+        held: lock.held,
+      });
     });
   }
   process.stdout.write(`${JSON.stringify(sections)}\n`);
