@@ -137,7 +137,8 @@ for (const { driver, ttl, start, config } of drivers) {
       // ticks from now: the test before restarted the server, which loses the lock a tick holds (and tells it)
       const since = systemNow();
       const read = async () => readLines<{ pid: number; at: number }>(ticksFile()).filter((tick) => tick.at >= since);
-      const ticks = await eventually(read, (found) => found.length >= 3, 5000);
+      // up to a lease of the lock a tick held at the restart (etcd keeps it), then one tick a second
+      const ticks = await eventually(read, (found) => found.length >= 3, ttl * 2 + 5000);
       assert.ok(ticks.length >= 3, `only ${ticks.length} ticks ran`);
       // every node ticks at each second; the first to take the lock holds it minHold (500 ms), and the others
       // skip: runs that close together are one tick run twice. (A node whose tick fires more than minHold late,
