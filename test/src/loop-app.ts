@@ -41,7 +41,7 @@ class ClusterJobs {
   @Cron('* * * * * *')
   @WithLock('e2e-tick', { onBusy: 'skip', minHold: 500, ttl: args.ttl })
   async tick(): Promise<void> {
-    appendFileSync(args.ticksFile, `${JSON.stringify({ pid: process.pid, second: Math.round(Date.now() / 1000) })}\n`);
+    appendFileSync(args.ticksFile, `${JSON.stringify({ pid: process.pid, at: systemNow() })}\n`);
   }
 }
 
