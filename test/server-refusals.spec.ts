@@ -1,9 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { LockerError, LockerUnavailableError, LockWaitTimeoutError } from 'nest-locker';
-import { DriverFixture, redisFixture } from './conformance/driver-fixtures';
 import { redisCommand } from './harness/redis-command';
-import { LockerApp, startLockerApp } from './helpers/locker-app';
+import { useRedisApp } from './helpers/redis-app';
 
 /**
  * An error the server answers to the command itself is not an outage: a waiting acquire that asked again
@@ -11,26 +10,16 @@ import { LockerApp, startLockerApp } from './helpers/locker-app';
  * a list where the driver keeps a string, as a foreign program writing under the key prefix would leave them.
  */
 describe('redis: an error the server answers to the command', () => {
-  let fixture: DriverFixture;
-  let app: LockerApp;
-
-  before(async () => {
-    fixture = await redisFixture();
-    app = await startLockerApp(fixture.config());
-  });
-  after(async () => {
-    await app?.close();
-    await fixture?.close();
-  });
+  const redis = useRedisApp();
 
   /** Takes and gives back `key` once, then turns every key of it left on the server into a list. */
   async function spoil(key: string): Promise<void> {
-    await (await app.service.acquire(key)).release();
-    const names = (await redisCommand(fixture.server!.port, 'KEYS', `*{${key}}*`)) as string[];
+    await (await redis.app.service.acquire(key)).release();
+    const names = (await redisCommand(redis.server.port, 'KEYS', `*{${key}}*`)) as string[];
     assert.ok(names.length > 0, `the lock of "${key}" leaves a key behind (its fence)`);
     for (const name of names) {
-      await redisCommand(fixture.server!.port, 'DEL', name);
-      await redisCommand(fixture.server!.port, 'RPUSH', name, 'not-a-lock');
+      await redisCommand(redis.server.port, 'DEL', name);
+      await redisCommand(redis.server.port, 'RPUSH', name, 'not-a-lock');
     }
   }
 
@@ -48,14 +37,14 @@ describe('redis: an error the server answers to the command', () => {
 
   it('rejects a waiting acquire at once, long before its waitTime, and one without waitTime too', { timeout: 30_000 }, async () => {
     await spoil('refused-wait');
-    await assert.rejects(app.service.acquire('refused-wait', { waitTime: 60_000 }), (error) => assertRefused(error, 'refused-wait'));
-    await assert.rejects(app.service.acquire('refused-wait'), (error) => assertRefused(error, 'refused-wait'));
+    await assert.rejects(redis.app.service.acquire('refused-wait', { waitTime: 60_000 }), (error) => assertRefused(error, 'refused-wait'));
+    await assert.rejects(redis.app.service.acquire('refused-wait'), (error) => assertRefused(error, 'refused-wait'));
   });
 
   it('rejects tryAcquire with the same error, and the key stays as it was', { timeout: 30_000 }, async () => {
     await spoil('refused-try');
-    await assert.rejects(app.service.tryAcquire('refused-try'), (error) => assertRefused(error, 'refused-try'));
-    const names = (await redisCommand(fixture.server!.port, 'KEYS', '*{refused-try}*')) as string[];
-    for (const name of names) assert.equal(await redisCommand(fixture.server!.port, 'TYPE', name), 'list');
+    await assert.rejects(redis.app.service.tryAcquire('refused-try'), (error) => assertRefused(error, 'refused-try'));
+    const names = (await redisCommand(redis.server.port, 'KEYS', '*{refused-try}*')) as string[];
+    for (const name of names) assert.equal(await redisCommand(redis.server.port, 'TYPE', name), 'list');
   });
 });
