@@ -56,21 +56,26 @@ export function redisListenSettings(port: number, tls?: ServerTls): [string, str
 export const redisListenArgs = (port: number, tls?: ServerTls): string[] =>
   redisListenSettings(port, tls).flatMap(([directive, value]) => [`--${directive}`, value]);
 
-/** A private redis-server on a free loopback port, without persistence. */
+/**
+ * A private redis-server on a free loopback port, without persistence. Its directory is a temporary one: a
+ * server made a replica still writes the snapshot it syncs from there.
+ */
 export async function startRedis(options: RedisServerOptions = {}): Promise<TestServer> {
   const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'nest-locker-redis-'));
   const server = new ServerProcess(
     'redis-server',
     process.env.REDIS_SERVER_BIN ?? 'redis-server',
     [
       ...redisListenArgs(port, options.tls),
       ...['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--daemonize', 'no'],
+      ...['--dir', dir],
       ...(options.args ?? []),
     ],
     port,
   );
   await server.start();
-  return wrap(server);
+  return withDirRemovedOnStop(wrap(server), server, dir);
 }
 
 /**
@@ -111,15 +116,16 @@ export async function startEtcd(tls?: ServerTls): Promise<TestServer> {
     () => etcdHealthy(port, tls),
   );
   await server.start();
-  const wrapped = wrap(server);
-  return {
-    ...wrapped,
-    stop: async () => {
-      await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return withDirRemovedOnStop(wrap(server), server, dataDir);
 }
+
+const withDirRemovedOnStop = (wrapped: TestServer, server: ServerProcess, dir: string): TestServer => ({
+  ...wrapped,
+  stop: async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  },
+});
 
 /** The TestServer face of a server process. */
 export function wrap(server: ServerProcess): TestServer {
