@@ -104,7 +104,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped, this.refusals);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout, releaseListening(announcing));
     this.leadership = new RedisLeadership(client, this.subscriber, announcing);
-    this.inspection = new RedisInspection(client, this.commandTimeout, announcing);
+    this.inspection = new RedisInspection(this.client, this.commandTimeout);
     this.queues = new LocalWaitQueues((lock) => {
       // a grant names its waiter: only that waiter's process acts on it
       const listening = this.subscriber.listen(releasedChannel(lock), (message) => this.grants.heard(lock, message));

@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { announcePrelude, Fencing, mintPrelude, ReleaseAnnouncing } from './redis-script-parts';
 import {
   ACQUIRE_SCRIPT,
+  FORCE_RELEASE_SCRIPT,
   HANDOFF_SCRIPT,
   KEEP_SCRIPT,
   LEAVE_QUEUE_SCRIPT,
@@ -92,6 +93,7 @@ interface LockerCommands {
   lockerSharedReleaseLean(holders: string, tokens: string, queue: string, owner: string): Promise<0 | 1 | 2>;
   lockerSharedRelease(...keysThenArgs: [...SharedKeys, owner: string, kind: string, channel: string, floor: string]): Promise<ReleaseReply>;
   lockerSharedLeaveQueue(...keysThenArgs: [...SharedKeys, owner: string, kind: string, channel: string, floor: string]): Promise<number>;
+  lockerForceRelease(...keysThenArgs: [...QueueKeys, channel: string]): Promise<number>;
   lockerSharedForceRelease(...keysThenArgs: [...SharedKeys, channel: string]): Promise<number>;
   lockerSharedRaiseFence(
     ...keysThenArgs: [writer: string, holders: string, tokens: string, fence: string, owner: string, kind: string, floor: string]
@@ -161,6 +163,7 @@ export function withLockerScripts(client: Redis | Cluster, announcing: ReleaseAn
   define('lockerRetake', 2, RETAKE_SCRIPT);
   define('lockerHandoff', 6, announce + HANDOFF_SCRIPT);
   define('lockerLeaveQueue', 5, announce + LEAVE_QUEUE_SCRIPT);
+  define('lockerForceRelease', 5, announce + FORCE_RELEASE_SCRIPT);
   define('lockerRenew', undefined, RENEW_SCRIPT);
   define('lockerSharedTake', 5, SHARED_TAKE_SCRIPT);
   define('lockerSharedAcquire', 7, SHARED_ACQUIRE_SCRIPT);
