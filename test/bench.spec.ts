@@ -43,6 +43,8 @@ describe('npm run bench, shortened', { concurrency: true }, () => {
       'uncontended-layers',
       'contention-8-apps',
       'contention-4-processes',
+      'uncontended-permit',
+      'contention-permit-8-apps',
     ]);
     try {
       for (const title of [
@@ -51,6 +53,8 @@ describe('npm run bench, shortened', { concurrency: true }, () => {
         "1c. Where an uncontended redis cycle's time goes",
         '2b. Contention: 4 OS processes',
         '2c. Hot key',
+        '7a. Uncontended permit',
+        '7c. Hot permits',
         'Against the goals',
       ])
         assert.match(report, new RegExp(title));
@@ -58,6 +62,10 @@ describe('npm run bench, shortened', { concurrency: true }, () => {
       const layers = results.results.find((result) => result.id === 'uncontended-layers')!.rounds[0].rows;
       assert.equal(layers.length, 5, 'every layer was timed');
       for (const row of layers) assert.ok(row.metrics.cyclesPerSec > 0, `${row.row} completed cycles`);
+      for (const row of results.results.find((result) => result.id === 'contention-permit-8-apps')!.rounds[0].rows) {
+        assert.ok(row.metrics.acquisitionsPerSec > 0, `${row.row} took permits`);
+        assert.ok(row.metrics.mostHolders <= 2, `${row.row}: more holders than the limit at once`);
+      }
       for (const id of ['contention-4-processes', 'contention-8-apps']) {
         const contention = results.results.find((result) => result.id === id)!.rounds[0].rows;
         assert.equal(contention.length, 8, `every contender ran (${id})`);

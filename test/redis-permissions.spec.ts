@@ -14,8 +14,9 @@ import { eventually } from './helpers/wait';
 /**
  * Commands of the documented ACL line whose refusal breaks locks: bootstrap must fail, naming the one missing.
  * HGET runs only when a release grants the lock to a queued waiter: it shows the check takes that path too.
+ * EXISTS and INCR are the lean path's (a release that looks for waiters, the fence counted up).
  */
-const NEEDED = ['time', 'del', 'publish', 'pexpire', 'pttl', 'rpush', 'evalsha', 'eval', 'ping', 'hget'];
+const NEEDED = ['time', 'del', 'publish', 'pexpire', 'pttl', 'rpush', 'evalsha', 'eval', 'ping', 'hget', 'exists', 'incr'];
 /** Commands whose refusal only costs waiters speed: bootstrap goes on, with a warning that says so. */
 const DEGRADING: Record<string, RegExp> = {
   subscribe: /waiters are not told when a lock is released/,
@@ -133,9 +134,12 @@ describe('redis permissions: checked at bootstrap, named at first use', () => {
 
   it('a permission taken away after bootstrap: tryAcquire, a waiting acquire and extend reject with a LockerConfigError naming it', async () => {
     const app = await startLockerApp(config('changing'));
+    // the held lock is another app's: a waiter of the holder's own process waits for its release here, not on the server
+    const other = await startLockerApp(config('documented'));
     const setUser = (...rules: string[]) => inspector.call('ACL', 'SETUSER', 'changing', ...rules);
     try {
-      const held = await app.service.acquire('first-use');
+      const busy = await other.service.acquire('first-use');
+      const held = await app.service.acquire('first-use-held');
       await setUser('-time');
       const tried = await configErrorOf(() => app.service.tryAcquire('first-use-other'));
       assert.match(tried.message, /may not run TIME\b.*\+time/);
@@ -148,6 +152,29 @@ describe('redis permissions: checked at bootstrap, named at first use', () => {
       assert.match(extended.message, /may not run PEXPIRE\b/);
       await setUser('+pexpire');
       await held.release();
+      await busy.release();
+    } finally {
+      await setUser(...documentedAclRules());
+      await app.close();
+      await other.close();
+    }
+  });
+
+  it('a release the server refused is not sent again at the next reconnect (only one that got no answer is)', async () => {
+    const app = await startLockerApp(config('changing'));
+    const setUser = (...rules: string[]) => inspector.call('ACL', 'SETUSER', 'changing', ...rules);
+    const scriptCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(await inspector.info('commandstats')))?.[1] ?? 0);
+    const REFUSED = 20;
+    try {
+      const locks = await Promise.all(Array.from({ length: REFUSED }, (_, i) => app.service.acquire(`refused-release-${i}`)));
+      await setUser('-del');
+      for (const lock of locks) await assert.rejects(lock.release(), /may not run DEL\b/);
+      await setUser(...documentedAclRules());
+      const before = await scriptCalls();
+      await inspector.call('CLIENT', 'KILL', 'USER', 'changing'); // the app reconnects
+      await (await app.service.acquire('after-reconnect')).release(); // answered once it is back
+      const sent = (await scriptCalls()) - before;
+      assert.ok(sent < REFUSED, `${sent} scripts ran after the reconnect: the refused releases were sent again`);
     } finally {
       await setUser(...documentedAclRules());
       await app.close();

@@ -3,9 +3,7 @@ import { Redis } from 'ioredis';
 import { LockerModule, LockerService } from 'nest-locker';
 import type { LockerDriver } from 'nest-locker/driver-kit';
 import { redisKeyNames } from '../../lib/drivers/redis/redis-key-names';
-import { FAIR_PLACE_MS } from '../../lib/drivers/redis/redis-lock.driver';
 import { withLockerScripts } from '../../lib/drivers/redis/redis-scripted-client';
-import { FENCE_IDLE_MS } from '../../lib/drivers/redis/redis-scripts';
 import { getLockerDriverToken } from '../../lib/utils/get-locker-driver-token.util';
 import { floorRedis } from '../contenders/floor-redis';
 import { hostPort } from '../contenders/contender';
@@ -17,19 +15,17 @@ const WAIT_TIME = 5_000;
 /** The redis driver's default key prefix, as the service's calls use it. */
 const PREFIX = 'nest-locker:';
 
-/** The driver's acquire and release scripts, sent with bare ioredis as the driver sends them, replies checked. */
+/** The driver's uncontended take and release scripts, sent with bare ioredis as the driver sends them, replies checked. */
 async function scriptsOnly(redisAddr: string): Promise<{ cycle: () => Promise<void>; close: () => void }> {
-  const client = withLockerScripts(new Redis({ ...hostPort(redisAddr), commandTimeout: 5_000 }), 'PUBLISH');
+  const client = withLockerScripts(new Redis({ ...hostPort(redisAddr), commandTimeout: 5_000 }), 'PUBLISH', 'counted');
   const names = redisKeyNames(PREFIX, 'layers-scripts');
-  const keys = [names.lock, names.fence, names.queue, names.queueLeases, names.queueTtls] as const;
   let serial = 0;
   return {
     async cycle() {
       const owner = `layers-${(++serial).toString(36)}`;
-      // owner, ttl, fence idle, queue place (0: an uncontended attempt takes none), fence floor, a grant's lease
-      const [taken] = await client.lockerAcquire(...keys, owner, TTL, FENCE_IDLE_MS, 0, '0', Math.min(TTL, FAIR_PLACE_MS));
-      if (taken !== 1) throw new Error(`the acquire script answered ${taken}, not 1 (taken): the key was left held`);
-      const [released] = await client.lockerRelease(...keys, owner, names.channel, FENCE_IDLE_MS, '0');
+      const token = await client.lockerTake(names.lock, names.fence, owner, TTL);
+      if (token === 0) throw new Error('the take script answered 0 (busy): the key was left held');
+      const released = await client.lockerReleaseLean(names.lock, names.queue, owner);
       if (released !== 1) throw new Error(`the release script answered ${released}, not 1 (released)`);
     },
     close: () => client.disconnect(),
@@ -56,7 +52,12 @@ export const uncontendedLayers: Scenario = {
     const seconds = context.seconds;
     const rows: RoundRow[] = [];
     const row = async (name: string, cycle: () => Promise<void>, isFloor = false) =>
-      rows.push({ row: name, backend: 'redis', isFloor, metrics: await timeCycles(cycle, seconds) });
+      rows.push({
+        row: name,
+        backend: 'redis',
+        isFloor,
+        metrics: await timeCycles(cycle, seconds, () => context.inspector.serverCpuUs('redis')),
+      });
 
     const floor = await floorRedis.connect(context.servers);
     try {

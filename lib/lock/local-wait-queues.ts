@@ -49,6 +49,16 @@ export class LocalWaitQueues {
 
   constructor(private readonly openResource: (key: string) => QueueResource) {}
 
+  /** Whether anyone here waits for `key`, or did lately (its wake-up source lingers): a contended key. */
+  isWaitedOn(key: string): boolean {
+    return this.queues.has(key);
+  }
+
+  /** Whether anyone here waits for `key` now. */
+  hasWaiters(key: string): boolean {
+    return (this.queues.get(key)?.waiters.length ?? 0) > 0;
+  }
+
   /** Wakes the first waiter of `key`: a release was seen. */
   wakeHead(key: string): void {
     const head = this.queues.get(key)?.waiters[0];

@@ -58,7 +58,8 @@ async function closeAfterOutage(config: LockerConfig, outageMs: number): Promise
   const app = await NestFactory.createApplicationContext(LockerModule.forRoot(config), { logger: false });
   const locker = app.get(LockerService);
   await locker.acquire('away', { ttl: 5_000 });
-  const waiterEnded = locker.acquire('away', { ttl: 5_000, waitTime: 30_000 }).then(
+  // fair: on redis a default-mode waiter of the holder's own process waits for that release here, not in the server's queue
+  const waiterEnded = locker.acquire('away', { ttl: 5_000, waitTime: 30_000, fair: true }).then(
     () => 'got the lock',
     (error: Error) => `ended with ${error.name}`,
   );

@@ -22,7 +22,7 @@ import { RedisLockDriver } from './redis-lock.driver';
 import { RedisRefusals } from './redis-permission-error';
 import { chooseAnnouncing, SubscriberConnection } from './redis-release-channels';
 import { refreshSlotsEvery } from './redis-slot-refresh';
-import type { ReleaseAnnouncing } from './redis-scripts';
+import type { ReleaseAnnouncing } from './redis-script-parts';
 import { describeTopology, readTopology, RedisNodeAddress, RedisTopology, topologyField } from './redis-topology';
 
 const FIELDS = [

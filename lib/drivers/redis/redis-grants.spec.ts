@@ -13,7 +13,7 @@ describe('RedisGrants', () => {
 
   it('a grant naming the local head gives it the token and wakes it; a grant to someone else wakes no one', () => {
     const { heard, woken } = grants();
-    const head = heard.enter('L', 'me:1');
+    const head = heard.enter('L', 'me:1', { ttl: 10_000, fair: false });
     heard.heard('L', '42 other:7');
     assert.deepEqual(woken, [], 'a grant to another process wakes no one here');
     heard.heard('L', '43 me:1');
@@ -26,7 +26,7 @@ describe('RedisGrants', () => {
 
   it("a release that lets several in (readers) names each; only this process's waiter acts", () => {
     const { heard, woken } = grants();
-    const head = heard.enter('L', 'me:1');
+    const head = heard.enter('L', 'me:1', { ttl: 10_000, fair: false });
     heard.heard('L', '50 other:7 51 me:1 52 other:8');
     assert.equal(head.grantedToken, '51');
     assert.deepEqual(woken, ['L']);
@@ -35,7 +35,7 @@ describe('RedisGrants', () => {
 
   it('an empty message, or none (one may have been missed), wakes the head to ask the server', () => {
     const { heard, woken } = grants();
-    heard.enter('L', 'me:1');
+    heard.enter('L', 'me:1', { ttl: 10_000, fair: false });
     heard.heard('L', '');
     heard.heard('L');
     assert.deepEqual(woken, ['L', 'L']);
@@ -44,7 +44,7 @@ describe('RedisGrants', () => {
 
   it('a grant to a waiter that gave up and could not leave the queue is given back, once', () => {
     const { heard, woken, givenBack } = grants();
-    const head = heard.enter('L', 'me:1');
+    const head = heard.enter('L', 'me:1', { ttl: 10_000, fair: false });
     heard.leave('L', head);
     heard.abandon('me:1', (lock) => givenBack.push(`${lock} me:1`));
     heard.heard('L', '44 me:1');

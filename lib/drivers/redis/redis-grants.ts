@@ -1,6 +1,9 @@
 /** The local waiter first here for one lock, and so in the server's queue: where a grant to it lands. */
 export interface QueuedHead {
   readonly owner: string;
+  /** What it asked for: a release here hands the lock to it with this TTL (see HANDOFF_SCRIPT). */
+  readonly ttl: number;
+  readonly fair: boolean;
   /**
    * Monotonic send time that is certainly before any grant to it: of its latest attempt that answered
    * busy (a grant came after that attempt ran, else the attempt would have found the lock its own), or of
@@ -15,6 +18,8 @@ export interface QueuedHead {
    * no longer holds (its lease ran out, or it was force-released), however late its message is heard.
    */
   busyFence?: bigint;
+  /** A release here handed it the lock: the token, and when that release was sent (its lease counts from then). */
+  handedOff?: { token: string; sentAt: number };
 }
 
 /**
@@ -38,10 +43,27 @@ export class RedisGrants {
   ) {}
 
   /** `owner` is now the local head of `lock`: grants to it land in the returned record. */
-  enter(lock: string, owner: string): QueuedHead {
-    const head: QueuedHead = { owner };
+  enter(lock: string, owner: string, asked: { ttl: number; fair: boolean }): QueuedHead {
+    const head: QueuedHead = { owner, ttl: asked.ttl, fair: asked.fair };
     this.heads.set(lock, head);
     return head;
+  }
+
+  /** The local head of `lock`, if any: a release here may hand the lock to it. */
+  headOf(lock: string): QueuedHead | undefined {
+    return this.heads.get(lock);
+  }
+
+  /**
+   * A release here handed `lock` to `owner` (sent at `sentAt`): true if that is still the head, which takes
+   * it; false if it gave up meanwhile (the caller gives the lock back).
+   */
+  handedOff(lock: string, owner: string, token: string, sentAt: number): boolean {
+    const head = this.heads.get(lock);
+    if (head?.owner !== owner) return false;
+    head.handedOff = { token, sentAt };
+    this.wake(lock);
+    return true;
   }
 
   /** `head`'s attempt sent at `sentAt` found the lock busy, with the fence at `fence`. */

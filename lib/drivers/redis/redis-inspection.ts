@@ -6,8 +6,8 @@ import { answerWithin } from '../../utils/settle-within';
 import { namesOfLock, RedisKeyNames, redisKeyNames } from './redis-key-names';
 import { proclaimedBy, proclaimedKey } from './redis-leader-scripts';
 import { sharedKeys } from './redis-lock-protocols';
-import { announcePrelude, FENCE_IDLE_MS, FORCE_RELEASE_SCRIPT, ReleaseAnnouncing } from './redis-scripts';
-import { SHARED_FORCE_RELEASE_SCRIPT, SHARED_INSPECT_SCRIPT } from './redis-shared-scripts';
+import type { ScriptedRedis } from './redis-scripted-client';
+import { SHARED_INSPECT_SCRIPT } from './redis-shared-scripts';
 
 /** KEYS: lock, fence, queue. The holder's owner id, PTTL, fencing token and queue length; nil when free. */
 const INSPECT_SCRIPT = `
@@ -41,17 +41,11 @@ const shared = (namespace: LockNamespace): boolean => namespace === 'permit' || 
 
 /** What operators ask of redis: who holds a lock, remove it, list them, is the server there. Read-only but for forceRelease. */
 export class RedisInspection {
-  private readonly forceReleaseScript: string;
-  private readonly sharedForceReleaseScript: string;
-
+  /** `client` has the driver's scripts: a forceRelease that grants the lock to a waiter mints its token as a take does. */
   constructor(
-    private readonly client: Redis | Cluster,
+    private readonly client: ScriptedRedis,
     private readonly commandTimeout: number,
-    announcing: ReleaseAnnouncing,
-  ) {
-    this.forceReleaseScript = announcePrelude(announcing) + FORCE_RELEASE_SCRIPT;
-    this.sharedForceReleaseScript = announcePrelude(announcing) + SHARED_FORCE_RELEASE_SCRIPT;
-  }
+  ) {}
 
   /** PING every server that holds locks (each master of a cluster); rejects on the first that does not answer in time. */
   async ping(timeoutMs: number): Promise<void> {
@@ -67,18 +61,8 @@ export class RedisInspection {
   async forceRelease(keyPrefix: string, key: string, namespace: LockNamespace): Promise<boolean> {
     const names = redisKeyNames(keyPrefix, key, namespace);
     const removed = shared(namespace)
-      ? await this.client.eval(this.sharedForceReleaseScript, 7, ...sharedKeys(names), names.channel, FENCE_IDLE_MS)
-      : await this.client.eval(
-          this.forceReleaseScript,
-          5,
-          names.lock,
-          names.fence,
-          names.queue,
-          names.queueLeases,
-          names.queueTtls,
-          names.channel,
-          FENCE_IDLE_MS,
-        );
+      ? await this.client.lockerSharedForceRelease(...sharedKeys(names), names.channel)
+      : await this.client.lockerForceRelease(names.lock, names.fence, names.queue, names.queueLeases, names.queueTtls, names.channel);
     return removed === 1;
   }
 

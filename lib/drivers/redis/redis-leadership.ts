@@ -7,7 +7,7 @@ import { LeaderLook, LeaderLooks } from '../leader-looks';
 import { redisKeyNames, releasedChannel } from './redis-key-names';
 import { RedisLockRemote } from './redis-lock-remote';
 import type { RedisReleaseSubscriber } from './redis-release-subscriber';
-import { announcePrelude, ReleaseAnnouncing } from './redis-scripts';
+import { announcePrelude, ReleaseAnnouncing } from './redis-script-parts';
 import { LEADER_SCRIPT, PROCLAIM_SCRIPT, proclaimedBy, proclaimedKey } from './redis-leader-scripts';
 
 /** A dead leader's lease is looked at again this long after it should have ended (the waiters' expiry fallback). */

@@ -1,11 +1,16 @@
 import type { LockKind } from '../../acquisition/lock-kind';
 import type { LockRemote } from '../../lock/held-lock';
 
+/** A lock someone was seen waiting for when it was taken: its release goes by the full script at once. */
+export const WAITED_FOR = 1;
+/** A lock never kept for a retake at its release (fair, a leader, a shared kind, or one passed on). */
+export const NO_KEEP = 2;
+
 /** What a held lock's remote asks of the driver that took it. */
 export interface RedisLockServer {
   ownerId(serial: number): string;
   ownerSerial(owner: string): number;
-  release(lockName: string, owner: string, kind: LockKind): Promise<void>;
+  release(lockName: string, owner: string, kind: LockKind, flags: number): Promise<void>;
   renew(remotes: RedisLockRemote[], ttls: number[]): Promise<boolean[]>;
 }
 
@@ -20,6 +25,8 @@ export class RedisLockRemote implements LockRemote {
     owner: string,
     /** Which scripts release and renew it: see RedisLockProtocol, heldShared. */
     readonly kind: LockKind,
+    /** WAITED_FOR, NO_KEEP: how its release is sent. */
+    private readonly flags = 0,
   ) {
     this.serial = driver.ownerSerial(owner);
   }
@@ -29,7 +36,7 @@ export class RedisLockRemote implements LockRemote {
   }
 
   release(): Promise<void> {
-    return this.driver.release(this.lock, this.owner, this.kind);
+    return this.driver.release(this.lock, this.owner, this.kind, this.flags);
   }
 
   async extend(ttl: number): Promise<boolean> {

@@ -1,4 +1,3 @@
-import { isPassingFault } from '../../errors/passing-fault';
 import type { Cluster, Redis } from 'ioredis';
 import { AbstractLockerDriver } from '../abstract-locker.driver';
 import { LockKind, namespaceOf } from '../../acquisition/lock-kind';
@@ -9,13 +8,13 @@ import type { Lock } from '../../interfaces/lock.interface';
 import { redisOwnerPrefix } from '../../inspection/lock-holder';
 import type { LeaderInfo } from '../../interfaces/election.interface';
 import type { AcquireRequest, DriverContext, LeaderWatch } from '../../interfaces/locker-driver.interface';
-import { monotonicNow } from '../../utils/clock';
-import { namesOfLock, redisKeyNames, RedisKeyNames, releasedChannel } from './redis-key-names';
+import { redisKeyNames, RedisKeyNames, releasedChannel } from './redis-key-names';
+import { settleWithin } from '../../utils/settle-within';
 import { commandTimeoutOf, quitWithin } from './redis-connection';
 import { RedisDroppedConnections } from './redis-dropped-connections';
 import { RedisInspection } from './redis-inspection';
 import { RedisLeadership } from './redis-leadership';
-import { RedisLockRemote, RedisLockServer } from './redis-lock-remote';
+import { NO_KEEP, RedisLockRemote, RedisLockServer, WAITED_FOR } from './redis-lock-remote';
 import { releaseListening, SubscriberConnection } from './redis-release-channels';
 import { RedisRefusals } from './redis-permission-error';
 import { probeRedisPermissions } from './redis-permission-probe';
@@ -23,30 +22,31 @@ import { quietContext } from '../permission-probe';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
 import { ScriptedRedis, withLockerScripts } from './redis-scripted-client';
-import type { ReleaseAnnouncing } from './redis-scripts';
+import type { Fencing, ReleaseAnnouncing } from './redis-script-parts';
 import { exclusiveProtocol, RedisLockProtocol, sharedProtocol } from './redis-lock-protocols';
-import { QueuedHead, RedisGrants } from './redis-grants';
+import { FAIR_PLACE_MS, mayRetake, RedisAttempts } from './redis-attempts';
+import { RedisReleases } from './redis-releases';
+import { RedisCohorts } from './redis-cohorts';
+import { RedisGrants } from './redis-grants';
 import { RedisWriteBatching } from './redis-write-batching';
 
 /** When a waiter should re-check if no release was announced (lease of a dead holder ran out). */
 const PTTL_SLACK_MS = 1;
 
 /**
- * How long a waiter's place in the server's queue lasts unless renewed (every third of it, or of its TTL
- * if shorter), and the longest lease a release grants it (the grantee's keep-alive moves it to its TTL). A
- * waiter that died loses its place within this time, and if granted the lock first, lets it go this long
- * after the grant.
+ * The most close() waits for the leaves of the queue still on their way before it sends QUIT: a script the
+ * server lacks (NOSCRIPT: a fresh master, a restart, a failover) goes again as EVAL one round trip later.
  */
-export const FAIR_PLACE_MS = 2_000;
+const LEAVES_AT_CLOSE_MS = 1_000;
 
 const DROPPED = 'the connection to redis dropped; the server may have restarted without it';
 
 /**
- * The lease a release grants a waiter: with keep-alive, its TTL but at most FAIR_PLACE_MS (a waiter that
- * died lets it go that soon; a live one renews it a third of the way in, or has released it before, as a
- * hot key's holder does); a fixed-TTL lock gets its own TTL, since nothing would extend it.
+ * Sentinel and Cluster promote replicas, which may lack the master's last takes: their fences are timed, so
+ * a promoted one still mints tokens above every token given before. A single server counts (see Fencing).
  */
-const grantLease = (request: AcquireRequest): number => (request.keepAlive ? Math.min(request.ttl, FAIR_PLACE_MS) : request.ttl);
+const fencingOf = (client: Redis | Cluster): Fencing =>
+  client.isCluster || (client as Redis).options.sentinels?.length ? 'timed' : 'counted';
 
 export class RedisLockDriver extends AbstractLockerDriver implements RedisLockServer {
   readonly type = 'redis';
@@ -61,6 +61,10 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   private readonly queues: LocalWaitQueues;
   /** Per lock name, the local waiter that is first here (and so in the server's queue), and grants to it. */
   private readonly grants = new RedisGrants((lock) => this.queues.wakeHead(lock), FAIR_PLACE_MS);
+  /** Default-mode hot mutexes kept at release for a retake here, a bounded number of times (cohort handoff). */
+  private readonly cohorts = new RedisCohorts((lock, owner) => {
+    this.release(lock, owner, 'lock', WAITED_FOR | NO_KEEP).catch(() => undefined);
+  });
   /** Owner ids are this prefix (a random id and who we are) and a counter: unique everywhere, and short to keep per lock. */
   private readonly ownerPrefix = redisOwnerPrefix(this.holder);
   private owners = 0;
@@ -69,12 +73,12 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   private readonly writes: RedisWriteBatching;
   /** The deadline of every command (the client's `commandTimeout`), and the longest a renewal waits. */
   private readonly commandTimeout: number;
-  /**
-   * The highest fencing token this driver was given (the reply's text, as the script wants it): a fence
-   * counter lost with a restart starts above it, even if the server's clock is now behind the old tokens.
-   */
-  private fenceFloor = '0';
-  private highestToken = 0n;
+  private readonly attempts: RedisAttempts;
+  private readonly releases: RedisReleases;
+  /** Mutexes a lock of this driver holds now (by lock name): a default-mode waiter here waits for its release to hand over. */
+  private readonly heldHere = new Map<string, number>();
+  /** Waiters' leaves of the server's queue not yet answered (see LEAVES_AT_CLOSE_MS). */
+  private readonly leaving = new Set<Promise<unknown>>();
 
   /**
    * `client` must be connected; the driver defines its scripts on it and closes it in `close()` when `ownsClient`.
@@ -91,7 +95,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     private readonly refusals = new RedisRefusals(client, context.instanceId, ownsClient),
   ) {
     super(context);
-    this.client = withLockerScripts(client, announcing);
+    this.client = withLockerScripts(client, announcing, fencingOf(client));
     this.exclusive = exclusiveProtocol(this.client);
     this.shared = sharedProtocol(this.client);
     this.commandTimeout = commandTimeoutOf(client);
@@ -100,11 +104,38 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     this.renewals = new RedisRenewals(this.client, this.commandTimeout, ownsClient, this.dropped, this.refusals);
     this.subscriber = new RedisReleaseSubscriber(openSubscriber, this.commandTimeout, releaseListening(announcing));
     this.leadership = new RedisLeadership(client, this.subscriber, announcing);
-    this.inspection = new RedisInspection(client, this.commandTimeout, announcing);
+    this.inspection = new RedisInspection(this.client, this.commandTimeout);
     this.queues = new LocalWaitQueues((lock) => {
       // a grant names its waiter: only that waiter's process acts on it
       const listening = this.subscriber.listen(releasedChannel(lock), (message) => this.grants.heard(lock, message));
       return { ready: listening.ready, close: () => listening.stop() };
+    });
+    this.attempts = new RedisAttempts({
+      server: this,
+      client: this.client,
+      protocolOf: (kind) => this.protocolOf(kind),
+      grants: this.grants,
+      cohorts: this.cohorts,
+      writes: this.writes,
+      renewals: this.renewals,
+      refusals: this.refusals,
+      hold: (request, granted) => {
+        if (request.kind === 'lock') this.noteHeld((granted.remote as RedisLockRemote).lock, 1);
+        return this.hold(request, granted);
+      },
+      release: (lock, owner, kind, flags) => this.release(lock, owner, kind, flags),
+    });
+    this.releases = new RedisReleases({
+      server: this,
+      client: this.client,
+      protocolOf: (kind) => this.protocolOf(kind),
+      queues: this.queues,
+      grants: this.grants,
+      cohorts: this.cohorts,
+      writes: this.writes,
+      dropped: this.dropped,
+      refusals: this.refusals,
+      floor: () => this.attempts.floor,
     });
   }
 
@@ -116,14 +147,30 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     return 1 + this.subscriber.connectionCount;
   }
 
+  /**
+   * A lock kept here at its release is taken back; else, while no one here waits for the key (nor did
+   * lately), one short script takes it if free (the uncontended path). A busy or contended key is waited
+   * for in the server's queue, first by this process's first waiter only.
+   */
   async acquire(request: AcquireRequest): Promise<Lock | null> {
     const names = redisKeyNames(request.keyPrefix, request.key, namespaceOf(request.kind));
     const scope = new WaitScope(request);
     scope.check();
     // One owner per call: a retried attempt whose first reply was lost finds its own lock, not a stranger's.
     const owner = this.ownerId(++this.owners);
+    if (mayRetake(request) && this.cohorts.isKept(names.lock) && !this.queues.hasWaiters(names.lock)) {
+      const retaken = await this.attempts.retake(names, request, owner);
+      if (retaken) return retaken;
+    }
+    // held here (or waited for lately) it is certainly busy: wait without asking
+    if (!this.queues.isWaitedOn(names.lock) && !this.heldHere.has(names.lock)) {
+      const taken = await this.attempts.take(names, request, owner);
+      if (typeof taken !== 'string') return taken;
+      if (!request.wait && taken === 'busy') return null;
+      scope.check(); // ended (deadline, abort, shutdown) while that take was answered: it does not go on to queue
+    }
     if (!request.wait) {
-      const result = await this.attempt(names, request, owner);
+      const result = await this.attempts.attempt(names, request, owner);
       return typeof result === 'number' ? null : result;
     }
     return this.queues.take(names.lock, scope, (turn) => this.waitAsHead(names, request, owner, turn, scope));
@@ -145,97 +192,37 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
   /** LockerDriver.probe, on a copy of this driver (see probeRedisPermissions). */
   probe(keyPrefix: string): Promise<void> {
     const { client, openSubscriber, announcing, refusals, commandTimeout } = this;
-    const copy = new RedisLockDriver(client, quietContext(this.instanceId), false, openSubscriber, announcing, refusals);
+    const copyOf = () => new RedisLockDriver(client, quietContext(this.instanceId), false, openSubscriber, announcing, refusals);
     return probeRedisPermissions(
-      { copy, client, refusals, openSubscriber, listening: releaseListening(announcing), commandTimeout },
+      { copy: copyOf(), waiterCopy: copyOf(), client, refusals, openSubscriber, listening: releaseListening(announcing), commandTimeout },
       keyPrefix,
     );
   }
 
   async close(): Promise<void> {
     this.leadership.close();
+    this.cohorts.passOnAll();
     this.renewals.stop();
     this.grants.stop();
     this.queues.closeLingering();
     this.dropped.stopListening();
+    if (this.leaving.size > 0) await settleWithin(Promise.all(this.leaving), Math.min(this.commandTimeout, LEAVES_AT_CLOSE_MS));
     await Promise.all([this.subscriber.close(), this.ownsClient && quitWithin(this.client, this.commandTimeout)]);
   }
 
   protected onSettled(lock: HeldLock): void {
     this.renewals.untrack(lock);
+    if (lock.kind === 'lock') this.noteHeld((lock.remote as RedisLockRemote).lock, -1);
+  }
+
+  private noteHeld(lockName: string, change: number): void {
+    const held = (this.heldHere.get(lockName) ?? 0) + change;
+    if (held > 0) this.heldHere.set(lockName, held);
+    else this.heldHere.delete(lockName);
   }
 
   protected override onExtended(lock: HeldLock): void {
     if (lock.keepAlive) this.renewals.track(lock);
-  }
-
-  /**
-   * One SET NX: the lock, or how long until it is worth trying again. A waiter (`head`) also takes or
-   * renews its place in the server's queue. If no reply comes, frees what it may have taken.
-   */
-  private async attempt(names: RedisKeyNames, request: AcquireRequest, owner: string, head?: QueuedHead): Promise<HeldLock | number> {
-    const sentAt = monotonicNow();
-    if (head) head.since ??= sentAt;
-    let taken: number;
-    let value: string | number;
-    let fence: string | undefined;
-    try {
-      this.writes.beforeSend();
-      request.asking?.();
-      [taken, value, fence] = await this.protocolOf(request.kind).attempt(
-        names,
-        owner,
-        request,
-        head ? FAIR_PLACE_MS : 0,
-        this.fenceFloor,
-        grantLease(request),
-      );
-    } catch (error) {
-      this.release(names.lock, owner, request.kind).catch(() => undefined);
-      throw this.refusals.explain(error, names.lock);
-    }
-    request.answered?.();
-    if (taken === 0) {
-      if (head) this.grants.busy(head, sentAt, fence as string);
-      return Number(value);
-    }
-    // 2: a release granted it to us before this attempt ran
-    if (taken === 2 && head) return this.holdGranted(names, request, owner, String(value), head, sentAt);
-    return this.holdTaken(names, request, owner, String(value), sentAt, sentAt);
-  }
-
-  private holdTaken(
-    names: RedisKeyNames,
-    request: AcquireRequest,
-    owner: string,
-    token: string,
-    sentAt: number,
-    /** When the command that answered with the lock was sent. */
-    askedAt: number,
-    lease?: number,
-  ): HeldLock | Promise<HeldLock> {
-    const remote = new RedisLockRemote(this, names.lock, owner, request.kind);
-    const fencingToken = BigInt(token);
-    if (fencingToken > this.highestToken) {
-      this.highestToken = fencingToken;
-      this.fenceFloor = token;
-    }
-    const lock = this.hold(request, { fencingToken, sentAt, remote, lease });
-    if (request.keepAlive) this.renewals.track(lock, sentAt + (lease ?? request.ttl) / 3);
-    return this.renewals.confirmReplicated(lock, askedAt);
-  }
-
-  /** A lock a release granted to `head`: its lease (see grantLease) counts from `head.since`. */
-  private holdGranted(
-    names: RedisKeyNames,
-    request: AcquireRequest,
-    owner: string,
-    token: string,
-    head: QueuedHead,
-    /** When the command that found the grant was sent (a grant heard on the channel: now). */
-    askedAt = monotonicNow(),
-  ): HeldLock | Promise<HeldLock> {
-    return this.holdTaken(names, request, owner, token, head.since as number, askedAt, grantLease(request));
   }
 
   /**
@@ -244,27 +231,50 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
    * It asks again when that sleep ends, so a holder that died without releasing is outlived.
    */
   private async waitAsHead(names: RedisKeyNames, request: AcquireRequest, owner: string, turn: Turn, scope: WaitScope): Promise<Lock> {
-    const head = this.grants.enter(names.lock, owner);
+    const head = this.grants.enter(names.lock, owner, request);
+    let lookedLocally = false;
     try {
       for (;;) {
+        if (head.handedOff) return this.attempts.holdHandedOff(names, request, owner, head.handedOff);
+        // a lock kept here at its release; only while this waiter has no place in the server's queue
+        if (mayRetake(request) && head.since === undefined && this.cohorts.isKept(names.lock)) {
+          const retaken = await this.attempts.retake(names, request, owner);
+          if (retaken) return retaken;
+        }
         turn.attempting();
-        const result = await this.attempt(names, request, owner, head);
+        if (mayRetake(request) && this.heldHere.has(names.lock)) {
+          // Held here: its release hands it over to this waiter (or wakes it to take its place in line). It still
+          // looks every third of FAIR_PLACE_MS (or of its TTL), as a queued waiter asks again: the holder here may
+          // have lost the key without knowing yet (deleted, force-released, a restart), until its next renewal.
+          if (lookedLocally) {
+            const taken = await this.attempts.take(names, request, owner);
+            if (typeof taken !== 'string') return taken;
+          }
+          lookedLocally = true;
+          if (!head.handedOff) await turn.sleep(Math.min(FAIR_PLACE_MS / 3, request.ttl / 3));
+          continue;
+        }
+        const result = await this.attempts.attempt(names, request, owner, head);
         if (typeof result !== 'number') return result;
         // a grant may have been heard while the attempt was in flight
-        if (head.grantedToken === undefined) await turn.sleep(Math.min(result + PTTL_SLACK_MS, FAIR_PLACE_MS / 3, request.ttl / 3));
+        if (head.grantedToken === undefined && !head.handedOff) {
+          await turn.sleep(Math.min(result + PTTL_SLACK_MS, FAIR_PLACE_MS / 3, request.ttl / 3));
+        }
         if (head.grantedToken === undefined) continue;
         scope.check(); // a grant heard after the wait's deadline or abort is passed on (below), not taken
-        return this.holdGranted(names, request, owner, head.grantedToken, head);
+        return this.attempts.holdGranted(names, request, owner, head.grantedToken, head);
       }
     } catch (error) {
       // if a release granted us the lock meanwhile, the script gives it to the next waiter
-      this.protocolOf(request.kind)
-        .leaveQueue(names, owner, request.kind, this.fenceFloor)
+      const leave = this.protocolOf(request.kind)
+        .leaveQueue(names, owner, request.kind, this.attempts.floor)
         .catch(() =>
           this.grants.abandon(owner, (lock) => {
-            this.release(lock, owner, request.kind).catch(() => undefined);
+            this.release(lock, owner, request.kind, WAITED_FOR | NO_KEEP).catch(() => undefined);
           }),
         );
+      this.leaving.add(leave);
+      void leave.finally(() => this.leaving.delete(leave));
       throw error;
     } finally {
       this.grants.leave(names.lock, head);
@@ -281,21 +291,11 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     return parseInt(owner.slice(this.ownerPrefix.length), 36);
   }
 
-  /** @internal owner-checked release, for RedisLockRemote: the server grants the lock to its first waiters. */
-  async release(lockName: string, owner: string, kind: LockKind): Promise<void> {
-    this.writes.beforeSend();
-    let reply: (number | string)[];
-    try {
-      reply = await this.protocolOf(kind).release(namesOfLock(lockName), owner, kind, this.fenceFloor);
-    } catch (error) {
-      // No answer: the server may still have it, or run it late. Owner-checked, so sent again when the connection
-      // is back; one the server refused would only be refused again
-      if (isPassingFault(error)) this.dropped.releaseWhenBack(new RedisLockRemote(this, lockName, owner, kind));
-      throw this.refusals.explain(error, lockName);
-    }
-    // granted to waiters, maybe one here: it takes the lock now, without waiting for the message
-    for (let i = 1; i + 1 < reply.length; i += 2) this.grants.granted(lockName, String(reply[i]), String(reply[i + 1]));
-    if (reply.length === 1 && reply[0] === 1) this.queues.wakeHead(lockName); // released to no one: a waiter here not yet queued may take it
+  /**
+   * @internal owner-checked release, for RedisLockRemote: see RedisReleases. `flags`: see RedisLockRemote.
+   */
+  release(lockName: string, owner: string, kind: LockKind, flags = 0): Promise<void> {
+    return this.releases.release(lockName, owner, kind, flags);
   }
 
   private protocolOf(kind: LockKind): RedisLockProtocol {

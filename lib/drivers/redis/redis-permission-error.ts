@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { LockerConfigError } from '../../errors';
+import { lockerScriptLua } from './redis-scripted-client';
 
 /** What a redis server refused our ACL user: commands (a script line may call two), keys, or pub/sub channels. */
 export type RedisRefusal = { kind: 'command'; commands: string[] } | { kind: 'key' } | { kind: 'channel' };
@@ -49,11 +50,17 @@ export class RedisRefusals {
     private readonly owned: boolean,
   ) {}
 
-  /** The refusal `error` reports, if it is one; a script's line is looked up among the scripts defined on the client. */
+  /**
+   * The refusal `error` reports, if it is one; a script's line is looked up among the lock scripts (sent as
+   * plain EVALSHA) and those defined on the client (an election's).
+   */
   refusal(error: unknown): RedisRefusal | undefined {
     if (!(error instanceof Error)) return undefined;
     const scripts = (this.client as DefinedScripts).scriptsSet ?? {};
-    return parseRedisRefusal(error.message, (sha) => Object.values(scripts).find((script) => script.sha === sha)?.lua);
+    return parseRedisRefusal(
+      error.message,
+      (sha) => lockerScriptLua(sha) ?? Object.values(scripts).find((script) => script.sha === sha)?.lua,
+    );
   }
 
   /**

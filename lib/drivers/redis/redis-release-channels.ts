@@ -1,7 +1,7 @@
 import type * as IORedis from 'ioredis';
 import type { Logger } from '@nestjs/common';
 import { answerWithin } from '../../utils/settle-within';
-import type { ReleaseAnnouncing } from './redis-scripts';
+import type { ReleaseAnnouncing } from './redis-script-parts';
 
 /** The connection the release subscriber listens on: one server, or a cluster client with sharded subscribers. */
 export type SubscriberConnection = IORedis.Redis | IORedis.Cluster;

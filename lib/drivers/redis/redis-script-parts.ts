@@ -1,0 +1,103 @@
+/**
+ * The Lua every lock script of every kind is built from. Owner checks happen in the scripts, never in the
+ * client, so a stale holder cannot release or extend the next holder's lock. Queue places are timed by the
+ * server's clock (TIME), so clients' clocks never matter.
+ */
+
+/**
+ * How a script tells waiters: PUBLISH (every node of a cluster carries it) or, on a Redis 7 cluster,
+ * SPUBLISH (only the node that owns the channel's slot, which is the lock's: they share the hash tag).
+ */
+export type ReleaseAnnouncing = 'PUBLISH' | 'SPUBLISH';
+
+/** The `announce(channel, message)` every script that tells waiters calls: put before the script's body. */
+export const announcePrelude = (announcing: ReleaseAnnouncing): string =>
+  `local function announce(channel, message) return redis.call('${announcing}', channel, message) end\n`;
+
+/**
+ * How long a fencing counter lives after it was seeded (incrementing it keeps its expiry); then it is seeded
+ * again from the server clock, far above the tokens it gave (see NEXT_TOKEN).
+ */
+export const FENCE_IDLE_MS = 86_400_000;
+
+/**
+ * How a fence mints tokens. `counted`: INCR, one more per holder, seeded from the server clock in µs when the
+ * fence is missing (a restart without persistence, FLUSHALL, FENCE_IDLE_MS idle), so a seed starts far above
+ * every token it gave. `timed`: max(last + 1, server clock in µs) at every take, as a fence a promoted replica
+ * may have missed the last takes of needs (Sentinel, Cluster): whatever it lacks, its clock is past them.
+ */
+export type Fencing = 'counted' | 'timed';
+
+/**
+ * `mint_token(fence)`, put before every script that mints a token: the new token (a number) and whether the
+ * fence was missing (the caller raises a seed above its floor if need be).
+ */
+export const mintPrelude = (fencing: Fencing): string => (fencing === 'counted' ? MINT_COUNTED : MINT_TIMED);
+
+const SERVER_MICROS = `
+local function server_micros()
+  local now = redis.call('TIME')
+  return tonumber(now[1]) * 1000000 + tonumber(now[2])
+end
+`;
+
+const MINT_COUNTED = `${SERVER_MICROS}
+local function mint_token(fence)
+  local token = redis.call('INCR', fence)
+  if token > 1 then return token, false end
+  token = server_micros()
+  redis.call('SET', fence, string.format('%.0f', token), 'PX', ${FENCE_IDLE_MS})
+  return token, true
+end
+`;
+
+const MINT_TIMED = `${SERVER_MICROS}
+local function mint_token(fence)
+  local last = redis.call('GET', fence)
+  local token = math.max(tonumber(last or '0') + 1, server_micros())
+  redis.call('SET', fence, string.format('%.0f', token), 'PX', ${FENCE_IDLE_MS})
+  return token, not last
+end
+`;
+
+/** The lock's next fencing token (a number), a seed raised above `floor` (the highest token the caller was given). */
+export const NEXT_TOKEN = `
+local function next_token(fence, floor)
+  local token, seeded = mint_token(fence)
+  if not seeded or token > tonumber(floor) then return token end
+  token = tonumber(floor) + 1
+  redis.call('SET', fence, string.format('%.0f', token), 'PX', ${FENCE_IDLE_MS})
+  return token
+end
+`;
+
+/**
+ * Drops lapsed places from the head of the queue and returns the live head (or nil) and when its place
+ * lapses. Places further back are dropped when they reach the head. Scripts publish only through
+ * `announce` (see announcePrelude).
+ */
+export const LIVE_QUEUE_HEAD = `
+local function server_time()
+  local now = redis.call('TIME')
+  return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000), now
+end
+local function leave_queue(queue, leases, ttls, owner)
+  redis.call('LREM', queue, 1, owner)
+  redis.call('ZREM', leases, owner)
+  redis.call('HDEL', ttls, owner)
+end
+local function live_queue_head(queue, leases, ttls)
+  local head = redis.call('LINDEX', queue, 0)
+  if not head then return nil end
+  local now_ms = server_time()
+  while head do
+    local lapses = tonumber(redis.call('ZSCORE', leases, head) or '0')
+    if lapses > now_ms then return head, lapses end
+    redis.call('LPOP', queue)
+    redis.call('ZREM', leases, head)
+    redis.call('HDEL', ttls, head)
+    head = redis.call('LINDEX', queue, 0)
+  end
+  return nil
+end
+`;
