@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import type { Lock } from 'nest-locker';
 import { COHORT_MAX_RETAKES } from '../lib/drivers/redis/redis-cohorts';
 import { useRedisApp } from './helpers/redis-app';
-import { eventually } from './helpers/wait';
 import { startHolder } from './helpers/workers';
 
 /**
@@ -12,13 +11,6 @@ import { startHolder } from './helpers/workers';
  */
 describe('redis hot key: cohort handoff and strict arrival order', () => {
   const redis = useRedisApp();
-
-  const waitForQueue = (key: string, length: number) =>
-    eventually(
-      () => redis.inspector.llen(`nest-locker:{${key}}:queue`),
-      (queued) => queued === length,
-      10_000,
-    );
 
   /**
    * This process holds `key` while a process of its own waits for it; then it releases and at once tries
@@ -30,7 +22,7 @@ describe('redis hot key: cohort handoff and strict arrival order', () => {
     const tokens = [lock.fencingToken];
     const other = startHolder({ key, ...there, config: redis.config() });
     try {
-      await waitForQueue(key, 1);
+      await redis.waitForQueue(key, 1);
       let retakes = -1;
       while (lock) {
         await lock.release();
@@ -68,7 +60,7 @@ describe('redis hot key: cohort handoff and strict arrival order', () => {
     let lock = await redis.app.service.acquire(key);
     const other = startHolder({ key, config: redis.config() });
     try {
-      await waitForQueue(key, 1);
+      await redis.waitForQueue(key, 1);
       let passes = 0;
       // each holder releases with a waiter of its own process behind it (waiting from the call on: the key is
       // held here), which the release passes the lock to

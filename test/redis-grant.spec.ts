@@ -14,12 +14,6 @@ describe('redis release grants the lock to the next waiter', () => {
   const redis = useRedisApp();
 
   const queueLength = (key: string) => redis.inspector.llen(`nest-locker:{${key}}:queue`);
-  const waitForQueue = (key: string, length: number) =>
-    eventually(
-      () => queueLength(key),
-      (queued) => queued === length,
-      10_000,
-    );
 
   /** A worker waiting for `key` in another process (plain mode), and the first line it prints. */
   function waitingWorker(key: string, waitTime?: number): { child: ChildProcess; said: Promise<{ acquired?: string; error?: string }> } {
@@ -43,7 +37,7 @@ describe('redis release grants the lock to the next waiter', () => {
     const holder = await redis.app.service.acquire(key, { fair: true });
     const { child, said } = waitingWorker(key);
     try {
-      await waitForQueue(key, 1);
+      await redis.waitForQueue(key, 1);
       child.kill('SIGSTOP'); // from here on the waiter sends no command at all
       await holder.release();
       const info = await redis.app.service.inspect(key);
@@ -69,11 +63,11 @@ describe('redis release grants the lock to the next waiter', () => {
     const holder = await redis.app.service.acquire(key);
     const { child, said } = waitingWorker(key, 500);
     try {
-      await waitForQueue(key, 1);
+      await redis.waitForQueue(key, 1);
       child.kill('SIGSTOP');
       // fair: a default-mode waiter in the releasing process could be passed the lock first (cohort handoff)
       const next = redis.app.service.acquire(key, { waitTime: 20_000, fair: true });
-      await waitForQueue(key, 2);
+      await redis.waitForQueue(key, 2);
       await sleep(600); // the paused worker's 500 ms wait runs out while it is stopped
       await holder.release();
       const grantedAt = performance.now();
@@ -101,14 +95,14 @@ describe('redis release grants the lock to the next waiter', () => {
     const holder = await redis.app.service.acquire(key);
     const { child, said } = waitingWorker(key);
     try {
-      await waitForQueue(key, 1);
+      await redis.waitForQueue(key, 1);
       child.kill('SIGSTOP');
       const next = redis.app.service.acquire(key, { waitTime: 20_000, fair: true }); // fair: see above
-      await waitForQueue(key, 2);
+      await redis.waitForQueue(key, 2);
       await holder.release(); // granted to the stopped worker, which never hears of it in time
       const lock = await next; // once that grant's 2 s lease ran out
       child.kill('SIGCONT'); // it now hears the old grant, and its own ask finds the lock busy
-      await waitForQueue(key, 1); // it queued again behind the new holder
+      await redis.waitForQueue(key, 1); // it queued again behind the new holder
       assert.ok(lock.held, 'the new holder still holds the lock');
       assert.equal((await redis.app.service.inspect(key))?.fencingToken, lock.fencingToken, 'and the server says so');
       await lock.release();
@@ -126,11 +120,11 @@ describe('redis release grants the lock to the next waiter', () => {
     const key = 'grant-to-killed-waiter';
     const holder = await redis.app.service.acquire(key);
     const { child } = waitingWorker(key);
-    await waitForQueue(key, 1);
+    await redis.waitForQueue(key, 1);
     child.kill('SIGKILL');
     const next = redis.app.service.acquire(key, { waitTime: 20_000, fair: true }); // fair: see above
 
-    await waitForQueue(key, 2);
+    await redis.waitForQueue(key, 2);
     await holder.release();
     const info = await redis.app.service.inspect(key);
     assert.ok(info, 'the lock is held right after the release');
@@ -147,7 +141,7 @@ describe('redis release grants the lock to the next waiter', () => {
     try {
       const holder = await other.service.acquire(key);
       const waiting = redis.app.service.acquire(key, { ttl: 30_000, keepAlive: false, waitTime: 20_000 });
-      await waitForQueue(key, 1);
+      await redis.waitForQueue(key, 1);
       await holder.release();
       const lock = await waiting;
       const info = await eventually(
@@ -170,7 +164,7 @@ describe('redis release grants the lock to the next waiter', () => {
     const workers: Promise<{ token: string }[]>[] = [];
     for (let i = 1; i <= 3; i++) {
       workers.push(runHammer({ key, iterations: 1, counterFile, config: redis.config() }));
-      await waitForQueue(key, i); // the next one arrives after this one is in line
+      await redis.waitForQueue(key, i); // the next one arrives after this one is in line
     }
     await holder.release();
     const tokens = (await Promise.all(workers)).map(([section]) => BigInt(section.token));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useRedisApp } from './helpers/redis-app';
-import { eventually, sleep } from './helpers/wait';
+import { sleep } from './helpers/wait';
 import { PreviousVersionNode } from './src/previous-redis-protocol';
 
 /**
@@ -12,19 +12,12 @@ import { PreviousVersionNode } from './src/previous-redis-protocol';
 describe('redis: a rolling deploy, previous and current version on one server', () => {
   const redis = useRedisApp();
 
-  const waitForQueue = (key: string, length: number) =>
-    eventually(
-      () => redis.inspector.llen(`nest-locker:{${key}}:queue`),
-      (queued) => queued === length,
-      10_000,
-    );
-
   it("a previous-version holder's release grants the lock to a waiting node of this version", async () => {
     const previous = new PreviousVersionNode(redis.server.addr);
     try {
       const held = await previous.acquire('rolling-old-to-new');
       const waiting = redis.app.service.acquire('rolling-old-to-new', { waitTime: 10_000 });
-      await waitForQueue('rolling-old-to-new', 1);
+      await redis.waitForQueue('rolling-old-to-new', 1);
       await held.release();
       const lock = await waiting;
       assert.ok(lock.fencingToken > held.token);
@@ -39,7 +32,7 @@ describe('redis: a rolling deploy, previous and current version on one server', 
     try {
       const lock = await redis.app.service.acquire('rolling-new-to-old');
       const waiting = previous.acquire('rolling-new-to-old');
-      await waitForQueue('rolling-new-to-old', 1);
+      await redis.waitForQueue('rolling-new-to-old', 1);
       await lock.release();
       const held = await waiting;
       assert.ok(held.token > lock.fencingToken);

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { LockerConfig } from 'nest-locker';
 import { startRedis, TestServer } from '../harness/servers';
 import { LockerApp, startLockerApp } from './locker-app';
+import { eventually } from './wait';
 
 export interface RedisAppFixture {
   readonly server: TestServer;
@@ -12,6 +13,8 @@ export interface RedisAppFixture {
   readonly app: LockerApp;
   /** The config every node on this server uses. */
   config(): LockerConfig;
+  /** Waits up to 10 s for `length` waiters in the server's queue of the lock `key` (a mutex); the length last seen. */
+  waitForQueue(key: string, length: number): Promise<number>;
 }
 
 /** In the calling suite: a private redis-server, an inspector and one app, up before the tests and stopped after. */
@@ -30,6 +33,12 @@ export function useRedisApp(): RedisAppFixture {
       return app;
     },
     config: () => ({ redis: { addr: server.addr }, locker: { driver: 'redis', driver_instance_id: 'redis' } }),
+    waitForQueue: (key, length) =>
+      eventually(
+        () => inspector.llen(`nest-locker:{${key}}:queue`),
+        (queued) => queued === length,
+        10_000,
+      ),
   };
   before(async () => {
     server = await startRedis();
