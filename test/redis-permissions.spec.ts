@@ -14,9 +14,9 @@ import { eventually } from './helpers/wait';
 /**
  * Commands of the documented ACL line whose refusal breaks locks: bootstrap must fail, naming the one missing.
  * HGET runs only when a release grants the lock to a queued waiter: it shows the check takes that path too.
- * EXISTS and INCR are the lean path's (a release that looks for waiters, the fence counted up).
+ * EXISTS is the lean path's (a release that looks for waiters).
  */
-const NEEDED = ['time', 'del', 'publish', 'pexpire', 'pttl', 'rpush', 'evalsha', 'eval', 'ping', 'hget', 'exists', 'incr'];
+const NEEDED = ['time', 'del', 'publish', 'pexpire', 'pttl', 'rpush', 'evalsha', 'eval', 'ping', 'hget', 'exists'];
 /** Commands whose refusal only costs waiters speed: bootstrap goes on, with a warning that says so. */
 const DEGRADING: Record<string, RegExp> = {
   subscribe: /waiters are not told when a lock is released/,

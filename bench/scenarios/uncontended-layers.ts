@@ -17,7 +17,7 @@ const PREFIX = 'nest-locker:';
 
 /** The driver's uncontended take and release scripts, sent with bare ioredis as the driver sends them, replies checked. */
 async function scriptsOnly(redisAddr: string): Promise<{ cycle: () => Promise<void>; close: () => void }> {
-  const client = withLockerScripts(new Redis({ ...hostPort(redisAddr), commandTimeout: 5_000 }), 'PUBLISH', 'counted');
+  const client = withLockerScripts(new Redis({ ...hostPort(redisAddr), commandTimeout: 5_000 }), 'PUBLISH');
   const names = redisKeyNames(PREFIX, 'layers-scripts');
   let serial = 0;
   return {

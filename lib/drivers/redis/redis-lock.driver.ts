@@ -22,7 +22,7 @@ import { quietContext } from '../permission-probe';
 import { RedisReleaseSubscriber } from './redis-release-subscriber';
 import { RedisRenewals } from './redis-renewals';
 import { ScriptedRedis, withLockerScripts } from './redis-scripted-client';
-import type { Fencing, ReleaseAnnouncing } from './redis-script-parts';
+import type { ReleaseAnnouncing } from './redis-script-parts';
 import { exclusiveProtocol, RedisLockProtocol, sharedProtocol } from './redis-lock-protocols';
 import { FAIR_PLACE_MS, mayRetake, RedisAttempts } from './redis-attempts';
 import { RedisReleases } from './redis-releases';
@@ -40,13 +40,6 @@ const PTTL_SLACK_MS = 1;
 const LEAVES_AT_CLOSE_MS = 1_000;
 
 const DROPPED = 'the connection to redis dropped; the server may have restarted without it';
-
-/**
- * Sentinel and Cluster promote replicas, which may lack the master's last takes: their fences are timed, so
- * a promoted one still mints tokens above every token given before. A single server counts (see Fencing).
- */
-const fencingOf = (client: Redis | Cluster): Fencing =>
-  client.isCluster || (client as Redis).options.sentinels?.length ? 'timed' : 'counted';
 
 export class RedisLockDriver extends AbstractLockerDriver implements RedisLockServer {
   readonly type = 'redis';
@@ -95,7 +88,7 @@ export class RedisLockDriver extends AbstractLockerDriver implements RedisLockSe
     private readonly refusals = new RedisRefusals(client, context.instanceId, ownsClient),
   ) {
     super(context);
-    this.client = withLockerScripts(client, announcing, fencingOf(client));
+    this.client = withLockerScripts(client, announcing);
     this.exclusive = exclusiveProtocol(this.client);
     this.shared = sharedProtocol(this.client);
     this.commandTimeout = commandTimeoutOf(client);

@@ -15,46 +15,23 @@ export const announcePrelude = (announcing: ReleaseAnnouncing): string =>
   `local function announce(channel, message) return redis.call('${announcing}', channel, message) end\n`;
 
 /**
- * How long a fencing counter lives after it was seeded (incrementing it keeps its expiry); then it is seeded
- * again from the server clock, far above the tokens it gave (see NEXT_TOKEN).
+ * How long a fence lives after its last token; then it is seeded again from the server clock, above the tokens
+ * it gave (see MINT_TOKEN, NEXT_TOKEN).
  */
 export const FENCE_IDLE_MS = 86_400_000;
 
 /**
- * How a fence mints tokens. `counted`: INCR, one more per holder, seeded from the server clock in µs when the
- * fence is missing (a restart without persistence, FLUSHALL, FENCE_IDLE_MS idle), so a seed starts far above
- * every token it gave. `timed`: max(last + 1, server clock in µs) at every take, as a fence a promoted replica
- * may have missed the last takes of needs (Sentinel, Cluster): whatever it lacks, its clock is past them.
- */
-export type Fencing = 'counted' | 'timed';
-
-/**
  * `mint_token(fence)`, put before every script that mints a token: the new token (a number) and whether the
- * fence was missing (the caller raises a seed above its floor if need be).
+ * fence was missing (the caller raises a seed above its floor if need be). A token is max(last + 1, the
+ * server clock in µs): a fence that is behind the tokens it gave (a replica promoted before it had the last
+ * takes, a server back from a snapshot older than them) still mints above them, since its clock is past them.
+ * A counter alone (INCR) would give those tokens again.
  */
-export const mintPrelude = (fencing: Fencing): string => (fencing === 'counted' ? MINT_COUNTED : MINT_TIMED);
-
-const SERVER_MICROS = `
-local function server_micros()
-  local now = redis.call('TIME')
-  return tonumber(now[1]) * 1000000 + tonumber(now[2])
-end
-`;
-
-const MINT_COUNTED = `${SERVER_MICROS}
-local function mint_token(fence)
-  local token = redis.call('INCR', fence)
-  if token > 1 then return token, false end
-  token = server_micros()
-  redis.call('SET', fence, string.format('%.0f', token), 'PX', ${FENCE_IDLE_MS})
-  return token, true
-end
-`;
-
-const MINT_TIMED = `${SERVER_MICROS}
+export const MINT_TOKEN = `
 local function mint_token(fence)
   local last = redis.call('GET', fence)
-  local token = math.max(tonumber(last or '0') + 1, server_micros())
+  local now = redis.call('TIME')
+  local token = math.max(tonumber(last or '0') + 1, tonumber(now[1]) * 1000000 + tonumber(now[2]))
   redis.call('SET', fence, string.format('%.0f', token), 'PX', ${FENCE_IDLE_MS})
   return token, not last
 end

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { announcePrelude, Fencing, mintPrelude, ReleaseAnnouncing } from './redis-script-parts';
+import { announcePrelude, MINT_TOKEN, ReleaseAnnouncing } from './redis-script-parts';
 import {
   ACQUIRE_SCRIPT,
   FORCE_RELEASE_SCRIPT,
@@ -142,14 +142,13 @@ class LockerScript {
 /**
  * Puts the lock scripts on `client` as methods and returns it typed with them. A script that may tell
  * waiters starts with the `announce(channel, message)` of `announcing`; those of the uncontended path tell no
- * one. One that mints fencing tokens starts with the `mint_token(fence)` of `fencing`.
+ * one. One that mints fencing tokens starts with `mint_token(fence)` (MINT_TOKEN).
  */
-export function withLockerScripts(client: Redis | Cluster, announcing: ReleaseAnnouncing, fencing: Fencing): ScriptedRedis {
+export function withLockerScripts(client: Redis | Cluster, announcing: ReleaseAnnouncing): ScriptedRedis {
   const announce = announcePrelude(announcing);
-  const mint = mintPrelude(fencing);
   const scripted = client as ScriptedRedis;
   const define = (name: keyof LockerCommands, keys: number | undefined, body: string): void => {
-    const lua = body.includes('mint_token(') ? mint + body : body;
+    const lua = body.includes('mint_token(') ? MINT_TOKEN + body : body;
     const script = new LockerScript(lua, keys);
     (scripted as unknown as Record<string, unknown>)[name] = (...args: (string | number)[]) => script.run(client, args);
   };
