@@ -39,6 +39,8 @@ describe('redis: a fence restored from a snapshot older than its last tokens', (
     }
     await server.kill(); // SIGKILL: what came after the snapshot is lost
     await server.start();
+    const restored = BigInt(String(await redisCommand(server.port, 'GET', 'nest-locker:{restored}:fence')));
+    assert.ok(restored < last, `the server came back with the fence of the snapshot, ${restored}, below the last token ${last}`);
     const joined = await startLockerApp(config);
     try {
       const lock = await joined.service.acquire('restored', { waitTime: 5_000 });
