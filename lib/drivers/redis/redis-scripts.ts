@@ -5,9 +5,8 @@ import { FENCE_IDLE_MS, LIVE_QUEUE_HEAD, NEXT_TOKEN } from './redis-script-parts
  * key keeps the last token (see MINT_TOKEN); waiters have a place in a queue (a list, their places' leases in a
  * sorted set, the TTL each asked for in a hash) that exists only while someone waits. The uncontended path is
  * two short scripts, TAKE and RELEASE_LEAN: SET NX + the next token, then GET + EXISTS + DEL, with integer
- * replies. The others
- * run only where someone waits. Best one redis.call a line: Redis 7.0 tells of a call its ACL refused only
- * by its line, and the driver names the command from it (see parseRedisRefusal).
+ * replies. The others run only where someone waits. Best one redis.call a line: Redis 7.0 tells of a call its
+ * ACL refused only by its line, and the driver names the command from it (see parseRedisRefusal).
  */
 
 /**
