@@ -27,7 +27,8 @@ export class LockerDrivers {
     // Besides the rxjs stream: node:diagnostics_channel always, metrics once the service adds them.
     const observers: LockObserver[] = [publishLockEvent];
     const sink = (event: LockEvent, lock?: LockEventSource): void => {
-      events.next(event);
+      // rxjs' next makes a closure and walks a copy of the subscribers, two per lock cycle: only for a listener
+      if (events.observed) events.next(event);
       if (lock) for (const observe of observers) observe(event, lock);
     };
     const instances = new Map<string, LockerDriver>();
