@@ -42,9 +42,24 @@ export async function quitWithin(connection: Redis | Cluster, ms: number): Promi
   disconnectNow(connection);
 }
 
-/** The commands sent on each connection nest-locker opened, until they settle (swept from time to time). */
-const sentOn = new WeakMap<Redis | Cluster, { commands: Set<Command>; sweepAt: number }>();
-const FIRST_SWEEP_AT = 256;
+/** What of an ioredis connection's queues `disconnectNow` reads (internals): items carry their command. */
+interface QueuedCommands {
+  toArray(): { command: Command }[];
+}
+interface ConnectionQueues {
+  status: string;
+  offlineQueue?: QueuedCommands;
+  commandQueue?: QueuedCommands;
+  /** The commands of a connection that dropped while ready, kept to be sent again once it reconnects. */
+  prevCommandQueue?: QueuedCommands | null;
+}
+
+/**
+ * Per connection nest-locker opened: the single server whose queues `disconnectNow` reads, and the commands
+ * recorded because they may be in none of them (swept from time to time).
+ */
+const sentOn = new WeakMap<Redis | Cluster, { queuesOf?: Redis; recorded: Set<Command>; sweepAt: number }>();
+const FIRST_SWEEP_AT = 64;
 
 /**
  * Makes `disconnectNow` fail at once every command sent on `connection` (on each node of a cluster) that
@@ -52,18 +67,28 @@ const FIRST_SWEEP_AT = 256;
  * waits to reconnect are never failed by a disconnect then (redis/ioredis#1247), and those of a connection
  * that closed before it was ready are dropped at the next connect. Each keeps its `commandTimeout` timer,
  * and with it the process, alive up to `command_timeout` after `app.close()`.
+ *
+ * On a single server that sends unanswered commands again after a reconnect (ioredis' default), a command
+ * sent while it is ready stays in one of its queues until answered, where `disconnectNow` finds it: only
+ * those sent while it is not are recorded (a record of every command cost a lock cycle more than its own
+ * code). A cluster retries a failed command from delays and a queue of its own, and a connection that does
+ * not resend drops them at the reconnect: there every command is recorded.
  */
 export function failStrandedOnDisconnect<T extends Redis | Cluster>(connection: T): T {
-  const sent = { commands: new Set<Command>(), sweepAt: FIRST_SWEEP_AT };
+  const single = connection.isCluster ? undefined : (connection as Redis);
+  const queuesOf = single?.options.autoResendUnfulfilledCommands === false ? undefined : single;
+  const sent = { queuesOf, recorded: new Set<Command>(), sweepAt: FIRST_SWEEP_AT };
   sentOn.set(connection, sent);
   const track = (server: Redis) => {
     const send = server.sendCommand.bind(server);
     server.sendCommand = (command, stream) => {
-      if (sent.commands.size >= sent.sweepAt) {
-        for (const earlier of sent.commands) if (earlier.isSettled) sent.commands.delete(earlier);
-        sent.sweepAt = Math.max(FIRST_SWEEP_AT, 2 * sent.commands.size);
+      if (server !== queuesOf || server.status !== 'ready') {
+        if (sent.recorded.size >= sent.sweepAt) {
+          for (const earlier of sent.recorded) if (earlier.isSettled) sent.recorded.delete(earlier);
+          sent.sweepAt = Math.max(FIRST_SWEEP_AT, 2 * sent.recorded.size);
+        }
+        sent.recorded.add(command);
       }
-      sent.commands.add(command);
       return send(command, stream);
     };
   };
@@ -75,9 +100,17 @@ export function failStrandedOnDisconnect<T extends Redis | Cluster>(connection: 
   return connection;
 }
 
+/** Every command `server` holds without an answer: queued offline, sent, or kept to be sent again. */
+function unanswered(server: Redis): Command[] {
+  const { offlineQueue, commandQueue, prevCommandQueue } = server as unknown as ConnectionQueues;
+  return [offlineQueue, commandQueue, prevCommandQueue].flatMap((queue) => queue?.toArray().map((item) => item.command) ?? []);
+}
+
 /** Disconnects, and fails every command still waiting for an answer on it (see `failStrandedOnDisconnect`). */
 export function disconnectNow(connection: Redis | Cluster): void {
   if (connection.status !== 'end') connection.disconnect();
-  const commands = sentOn.get(connection)?.commands ?? [];
+  const sent = sentOn.get(connection);
+  if (!sent) return;
+  const commands = sent.queuesOf ? [...sent.recorded, ...unanswered(sent.queuesOf)] : sent.recorded;
   for (const command of commands) if (!command.isSettled) command.reject(new Error('Connection is closed.'));
 }
