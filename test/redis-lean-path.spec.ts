@@ -72,6 +72,20 @@ describe('redis: the uncontended path', () => {
     }
   });
 
+  it('reads the server clock once to take a free permit or read lock: the queue-free take passes its TIME to the fence', async () => {
+    const takes = {
+      permit: () => redis.app.service.acquirePermit('lean-permit-clock', { limit: 2, waitTime: 5_000 }),
+      read: () => redis.app.service.acquireRead('lean-read-clock', { waitTime: 5_000 }),
+    };
+    for (const [kind, take] of Object.entries(takes)) {
+      await redis.inspector.config('RESETSTAT');
+      const lock = await take();
+      const stats = await redis.inspector.info('commandstats');
+      await lock.release();
+      assert.equal(/cmdstat_time:calls=(\d+)/.exec(stats)?.[1], '1', `TIME calls for a ${kind}: ${stats}`);
+    }
+  });
+
   it("keeps the fence when a holder's lease runs out: a process that never saw its token gets a higher one, server clock behind or not", async () => {
     const key = 'lean-fence-outlives-lease';
     const [seconds, micros] = (await redis.inspector.time()) as [number | string, number | string];

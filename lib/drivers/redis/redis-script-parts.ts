@@ -21,16 +21,17 @@ export const announcePrelude = (announcing: ReleaseAnnouncing): string =>
 export const FENCE_IDLE_MS = 86_400_000;
 
 /**
- * `mint_token(fence)`, put before every script that mints a token: the new token (a number) and whether the
- * fence was missing (the caller raises a seed above its floor if need be). A token is max(last + 1, the
+ * `mint_token(fence, time)`, put before every script that mints a token: the new token (a number) and whether
+ * the fence was missing (the caller raises a seed above its floor if need be). A token is max(last + 1, the
  * server clock in µs): a fence that is behind the tokens it gave (a replica promoted before it had the last
  * takes, a server back from a snapshot older than them) still mints above them, since its clock is past them.
- * A counter alone (INCR) would give those tokens again.
+ * A counter alone (INCR) would give those tokens again. `time`: the script's TIME reply if it read one
+ * already (else it is read here): one call fewer on the server.
  */
 export const MINT_TOKEN = `
-local function mint_token(fence)
+local function mint_token(fence, time)
   local last = redis.call('GET', fence)
-  local now = redis.call('TIME')
+  local now = time or redis.call('TIME')
   local token = math.max(tonumber(last or '0') + 1, tonumber(now[1]) * 1000000 + tonumber(now[2]))
   redis.call('SET', fence, string.format('%.0f', token), 'PX', ${FENCE_IDLE_MS})
   return token, not last

@@ -100,7 +100,7 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 prune(now)
 if kind ~= 'r' and redis.call('ZCARD', KEYS[2]) >= (kind == 'w' and 1 or tonumber(ARGV[3])) then return 0 end
-local token, seeded = mint_token(KEYS[4])
+local token, seeded = mint_token(KEYS[4], time)
 hold(kind, ARGV[1], tonumber(ARGV[4]), now, string.format('%.0f', token))
 return seeded and -token or token
 `;
