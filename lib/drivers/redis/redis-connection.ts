@@ -47,7 +47,6 @@ interface QueuedCommands {
   toArray(): { command: Command }[];
 }
 interface ConnectionQueues {
-  status: string;
   offlineQueue?: QueuedCommands;
   commandQueue?: QueuedCommands;
   /** The commands of a connection that dropped while ready, kept to be sent again once it reconnects. */
@@ -59,7 +58,7 @@ interface ConnectionQueues {
  * recorded because they may be in none of them (swept from time to time).
  */
 const sentOn = new WeakMap<Redis | Cluster, { queuesOf?: Redis; recorded: Set<Command>; sweepAt: number }>();
-const FIRST_SWEEP_AT = 64;
+const FIRST_SWEEP_AT = 256;
 
 /**
  * Makes `disconnectNow` fail at once every command sent on `connection` (on each node of a cluster) that

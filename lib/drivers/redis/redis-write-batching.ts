@@ -15,8 +15,9 @@ interface Socket {
 /**
  * The most commands one write carries. The server starts on a batch only once it is written: a batch of
  * every command of a turn (64 locks in flight) left the server idle while the client built it, and the
- * client idle while the server answered it, 0.6× the throughput of batches of 16 (bench 5b's loop, profiled:
- * each side idle a third of the time). Batches of 8 and 32 did less well than 16.
+ * client idle while the server answered it (bench 5b's loop, profiled: the client idle a third of the time,
+ * redis-server busy under half), at 0.6× the throughput of batches of 16. Batches of 8, 24 and 32 did less
+ * well than 16.
  */
 const BATCH_MAX = 16;
 
