@@ -5,6 +5,8 @@ import { systemNow } from '../helpers/wait';
 import { ControllerMessage, FaultWorkerArgs, WorkerMessage } from './protocol';
 
 const WORKER = join(__dirname, 'fault-worker.js');
+/** How much of a worker's stderr an error about it quotes. */
+const STDERR_TAIL_CHARS = 2_000;
 
 /** One worker process, as the controller sees it. */
 export class FaultNode {
@@ -17,9 +19,18 @@ export class FaultNode {
     readonly name: string,
     readonly child: ChildProcess,
   ) {
+    // what it writes on stderr is passed on, and its last lines kept for the error if it dies before it is ready
+    let stderrTail = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      stderrTail = (stderrTail + chunk.toString()).slice(-STDERR_TAIL_CHARS);
+    });
     this.ready = new Promise((resolve, reject) => {
       child.on('message', (message: WorkerMessage) => message.type === 'ready' && resolve());
-      child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready`)));
+      // 'close': after the exit and its stderr's last lines
+      child.once('close', (code) =>
+        reject(new Error(`${name} exited (${code}) before it was ready; its stderr ended with: ${stderrTail || '(nothing)'}`)),
+      );
     });
     this.ready.catch(() => undefined);
     child.on('message', (message: WorkerMessage) => message.type === 'pong' && this.pongs.get(message.id)?.(message.at));
@@ -91,7 +102,7 @@ export class FaultRun {
 
   private spawn(args: FaultWorkerArgs): FaultNode {
     this.firstArgs ??= args;
-    const child = fork(WORKER, [JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(WORKER, [JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     const node = new FaultNode(args.node, child);
     child.on('message', (message: WorkerMessage) => this.onMessage(node, message));
     this.nodes.push(node);
