@@ -9,10 +9,14 @@ import { abortReason, eventually } from './helpers/wait';
 
 const lockName = (key: string): string => `nest-locker:{${key}}`;
 const now = (): number => performance.now();
-const describeTold = (told: number | undefined, takenAt: number): string =>
-  told === undefined
-    ? 'never told, and another node took the lock'
-    : `told ${(told - takenAt).toFixed(0)} ms after another node took the lock`;
+/** `who` (a lock's holder) was told of its loss (at `told`) before another node took the lock at `takenAt`. */
+function assertToldBefore(told: number | undefined, takenAt: number, who: string): asserts told is number {
+  const when =
+    told === undefined
+      ? 'never told, and another node took the lock'
+      : `told ${(told - takenAt).toFixed(0)} ms after another node took the lock`;
+  assert.ok(told !== undefined && told < takenAt, `${who} was ${when}`);
+}
 
 /** When `lock` was told it is lost (its signal aborted), in `now()` time; undefined until then. */
 function toldAt(lock: Lock): () => number | undefined {
@@ -69,7 +73,7 @@ describe('redis driver behind Redis Sentinel: failovers while locks are held', (
     const taken = await joined.service.acquire(key, { ttl, waitTime: 30_000 });
     const takenAt = now();
     const told = heldToldAt();
-    assert.ok(told !== undefined && told < takenAt, `the holder was ${describeTold(told, takenAt)}`);
+    assertToldBefore(told, takenAt, 'the holder');
     t.diagnostic(`the holder was told ${(takenAt - told).toFixed(0)} ms before the other node took the lock`);
     // told by the sentinels' word (a failover under way), not only when its renewals stopped counting
     assert.ok(held.signal.reason instanceof LockLostError, `told with ${String(held.signal.reason)}`);
@@ -79,11 +83,7 @@ describe('redis driver behind Redis Sentinel: failovers while locks are held', (
     assert.ok(taken.fencingToken > held.fencingToken, `token ${taken.fencingToken} after ${held.fencingToken}`);
     if (waited && waited.at < takenAt) {
       // granted while the master changed, and given up with the locks held through it: told before the other node took it
-      const waitedTold = waited.told();
-      assert.ok(
-        waitedTold !== undefined && waitedTold < takenAt,
-        `the waiter does not hold it alongside: it was ${describeTold(waitedTold, takenAt)}`,
-      );
+      assertToldBefore(waited.told(), takenAt, 'the waiter, not to hold it alongside,');
     }
     const releasedAt = now();
     await taken.release();
@@ -135,7 +135,7 @@ describe('redis driver behind Redis Sentinel: failovers while locks are held', (
       const taken = await joined.service.acquire(key, { ttl, waitTime: 30_000 });
       const takenAt = now();
       const told = heldToldAt();
-      assert.ok(told !== undefined && told < takenAt, `the holder was ${describeTold(told, takenAt)}`);
+      assertToldBefore(told, takenAt, 'the holder');
       t.diagnostic(`told ${(takenAt - told).toFixed(0)} ms before the other node took the lock`);
       assert.equal((held.signal.reason as LockLostError).reason, 'deadline', String(held.signal.reason));
       assert.ok(taken.fencingToken > held.fencingToken);
@@ -176,8 +176,7 @@ describe('redis driver behind Redis Sentinel: failovers while locks are held', (
     if (waitedLock && waited) {
       if (waited.at < takenAt) {
         // granted while the master changed, and given up with the locks held through it: told before the other node took it
-        const waitedTold = waited.told();
-        assert.ok(waitedTold !== undefined && waitedTold < takenAt, `the waiter was ${describeTold(waitedTold, takenAt)}`);
+        assertToldBefore(waited.told(), takenAt, 'the waiter');
       } else {
         assert.ok(waitedLock.fencingToken > taken.fencingToken, `token ${waitedLock.fencingToken} after ${taken.fencingToken}`);
       }
